@@ -1,0 +1,26 @@
+//! Generates the Rust code for `proto/` with the protoc shipped by `protoc-bin-vendored`, so that a
+//! fresh machine needs no system protoc.
+
+use std::path::PathBuf;
+
+const PROTOS: &[&str] = &[
+    "rekisteri/common/v1/common.proto",
+    "rekisteri/events/v1/events.proto",
+    "rekisteri/catalogue/v1/catalogue.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    let include = protoc_bin_vendored::include_path()?;
+
+    println!("cargo:rerun-if-changed={}", root.display());
+    let files: Vec<PathBuf> = PROTOS.iter().map(|p| root.join(p)).collect();
+    let mut config = tonic_prost_build::Config::new();
+    config.protoc_executable(protoc);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("rekisteri_descriptor.bin"))
+        .compile_with_config(config, &files, &[root, include])?;
+    Ok(())
+}

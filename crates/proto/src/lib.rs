@@ -1,0 +1,22 @@
+//! Generated protobuf messages and gRPC clients/servers for every Rekisteri package.
+
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.common.v1");
+    }
+}
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.events.v1");
+    }
+}
+
+pub mod catalogue {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.catalogue.v1");
+    }
+}
+
+/// The encoded `FileDescriptorSet` of every Rekisteri proto, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("rekisteri_descriptor");
