@@ -1,0 +1,3 @@
+//! The catalogue's tables, one module each.
+pub mod register_versions;
+pub mod registers;
