@@ -1,1 +1,111 @@
+//! The harness every service's tests use: a NATS server of the test's own on a free port, a fresh
+//! database (SQLite file or a new PostgreSQL database) per test, a service configuration with
+//! known tokens, and bearer-token clients.
+//!
+//! Each database test runs twice, on SQLite and on PostgreSQL, through [`db_tests!`]. The
+//! PostgreSQL server is `REKISTERI_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates and later drops its own database.
 
+mod database;
+mod nats;
+
+use std::collections::HashMap;
+use std::sync::Once;
+
+pub use database::{Backend, TestDb};
+pub use nats::{stream_messages, wait_for_messages, NatsServer};
+use rekisteri_platform::auth::hash_token;
+use rekisteri_platform::config::{ServiceConfig, Sources};
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+
+/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with two tests:
+/// `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// Tokens the test configuration accepts, one per role set.
+pub mod tokens {
+    pub const ADMIN: &str = "test-admin-token";
+    pub const READER: &str = "test-reader-token";
+    pub const EDITOR: &str = "test-editor-token";
+    pub const PUBLISHER: &str = "test-publisher-token";
+    /// Authenticates but holds no role.
+    pub const NOBODY: &str = "test-nobody-token";
+}
+
+/// Logs to the test's captured output; `RUST_LOG` selects what (default: warnings).
+pub fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    });
+}
+
+/// A service configuration on 127.0.0.1:0 with the test tokens. `service` prefixes the roles:
+/// `catalogue` gives the reader token `catalogue.reader`, and so on.
+pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> ServiceConfig {
+    let token = |name: &str, token: &str, roles: &[&str]| {
+        let roles = roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
+        format!("[[auth.static_tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [{roles}]\n", hash_token(token))
+    };
+    let mut defaults = format!(
+        "[grpc]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\nmax_connections = 5\n\
+         [nats]\nurl = \"{nats_url}\"\n[outbox]\npoll_interval_ms = 200\n"
+    );
+    defaults += &token("admin", tokens::ADMIN, &["admin"]);
+    defaults += &token("reader", tokens::READER, &[&format!("{service}.reader")]);
+    defaults += &token("editor", tokens::EDITOR, &[&format!("{service}.editor"), &format!("{service}.reader")]);
+    defaults += &token("publisher", tokens::PUBLISHER, &[&format!("{service}.publisher"), &format!("{service}.reader")]);
+    defaults += &token("nobody", tokens::NOBODY, &[]);
+    ServiceConfig::load(Sources { defaults: &defaults, file: None, env: HashMap::new() })
+        .expect("the test configuration is valid")
+}
+
+/// A client interceptor that sends `authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Self {
+        Self(Some(format!("Bearer {token}").parse().expect("ASCII token")))
+    }
+    /// Sends no authorization at all.
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel to a service on 127.0.0.1:`port`.
+pub async fn channel(port: u16) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("valid endpoint")
+        .connect()
+        .await
+        .expect("the service accepts connections")
+}
