@@ -339,6 +339,27 @@ mod tests {
     }
 
     #[test]
+    fn rs256_jwts_are_checked_against_the_public_key() {
+        // A key pair made for these tests only.
+        let private = include_str!("testdata/rs256-test-private.pem");
+        let public = include_str!("testdata/rs256-test-public.pem");
+        let mut config = config();
+        let jwt_config = config.jwt.as_mut().unwrap();
+        jwt_config.hs256_secret = None;
+        jwt_config.rs256_public_key_pem = Some(public.into());
+        config.validate().unwrap();
+        let auth = Authenticator::new(&config).unwrap();
+        let claims = serde_json::json!({"sub": "svc", "iss": "https://idp.example", "aud": "rekisteri",
+            "exp": now() + 600, "roles": "catalogue.reader catalogue.editor"});
+        let key = EncodingKey::from_rsa_pem(private.as_bytes()).unwrap();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap();
+        let p = auth.authenticate(&token).unwrap();
+        assert!(p.has_role("catalogue.editor") && !p.has_role("catalogue.publisher"));
+        // An HS256 token is refused when only RS256 is configured (no algorithm confusion).
+        assert!(auth.authenticate(&jwt(claims, "jwt-secret")).is_err());
+    }
+
+    #[test]
     fn admin_holds_every_role() {
         let p = Principal { subject: "root".into(), roles: [ADMIN_ROLE.to_string()].into() };
         assert!(p.require("catalogue.publisher").is_ok());

@@ -185,6 +185,10 @@ mod tests {
         url = "sqlite://catalogue.db?mode=rwc"
         [nats]
         url = "nats://127.0.0.1:4222"
+        [auth.jwt]
+        hs256_secret = "jwt-signing-secret"
+        issuer = "https://idp.example"
+        audience = "rekisteri"
     "#;
 
     fn load(env: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
@@ -226,6 +230,8 @@ mod tests {
         assert!(err.contains("database.url"), "{err}");
         let err = load(&[("REKISTERI_TELEMETRY__LOG_FORMAT", "xml")]).unwrap_err().to_string();
         assert!(err.contains("log_format"), "{err}");
+        let err = load(&[("REKISTERI_AUTH__JWT__ISSUER", "")]).unwrap_err().to_string();
+        assert!(err.contains("auth.jwt"), "{err}");
     }
 
     #[test]
@@ -233,5 +239,6 @@ mod tests {
         let config = load(&[("REKISTERI_DATABASE__URL", "postgres://u:hunter2@db/rekisteri")]).unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("jwt-signing-secret"), "{shown}");
     }
 }
