@@ -63,7 +63,13 @@ impl Application {
             config.outbox.clone(),
         );
         let server = GrpcServer::bind(&config.grpc.listen).await?;
-        Ok(Self { server, catalogue: Catalogue::new(db.clone(), signal), auth, relay, db })
+        Ok(Self {
+            server,
+            catalogue: Catalogue::new(db.clone(), signal),
+            auth,
+            relay,
+            db,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -79,7 +85,10 @@ impl Application {
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = tokio::spawn(self.relay.run(cancel.clone()));
         let service = CatalogueServiceServer::with_interceptor(self.catalogue, self.auth);
-        let result = self.server.serve(SERVICE_NAME, Routes::new(service), cancel.clone()).await;
+        let result = self
+            .server
+            .serve(SERVICE_NAME, Routes::new(service), cancel.clone())
+            .await;
         cancel.cancel();
         relay.await?;
         self.db.close().await?;

@@ -197,30 +197,41 @@ impl Checker<'_> {
     fn text(&mut self, path: &str, value: &str, max: usize) -> String {
         let value = value.trim();
         if value.chars().count() > max {
-            self.violations.add(path, format!("at most {max} characters"));
+            self.violations
+                .add(path, format!("at most {max} characters"));
         }
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            self.violations.add(path, "must not contain control characters");
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.violations
+                .add(path, "must not contain control characters");
         }
         value.to_owned()
     }
 
     fn list(&mut self, path: &str, values: &[String], max_len: usize) -> Vec<String> {
         if values.len() > MAX_ITEMS {
-            self.violations.add(path, format!("at most {MAX_ITEMS} entries"));
+            self.violations
+                .add(path, format!("at most {MAX_ITEMS} entries"));
         }
         let mut out = Vec::new();
         for (i, v) in values.iter().enumerate() {
             let v = self.text(&format!("{path}[{i}]"), v, max_len);
             if v.is_empty() {
-                self.violations.add(format!("{path}[{i}]"), "must not be empty");
+                self.violations
+                    .add(format!("{path}[{i}]"), "must not be empty");
             }
             out.push(v);
         }
         out
     }
 
-    fn business_id(&mut self, path: &str, value: Option<&common::BusinessId>) -> Option<BusinessId> {
+    fn business_id(
+        &mut self,
+        path: &str,
+        value: Option<&common::BusinessId>,
+    ) -> Option<BusinessId> {
         let raw = value.map(|b| b.value.trim()).filter(|v| !v.is_empty())?;
         match BusinessId::parse(raw) {
             Ok(id) => Some(id),
@@ -234,36 +245,50 @@ impl Checker<'_> {
     fn email(&mut self, path: &str, value: &str) -> String {
         let value = self.text(path, value, MAX_SHORT);
         if !value.is_empty() && !looks_like_email(&value) {
-            self.violations.add(path, format!("`{value}` is not an email address"));
+            self.violations
+                .add(path, format!("`{value}` is not an email address"));
         }
         value
     }
 
     fn phone(&mut self, path: &str, value: &str) -> String {
         let value = self.text(path, value, 50);
-        let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-()/".contains(c));
+        let allowed = value
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()/".contains(c));
         let digits = value.chars().filter(char::is_ascii_digit).count();
         if !value.is_empty() && (!allowed || !(5..=15).contains(&digits)) {
-            self.violations.add(path, format!("`{value}` is not a phone number"));
+            self.violations
+                .add(path, format!("`{value}` is not a phone number"));
         }
         value
     }
 
     fn country(&mut self, path: &str, value: &str) -> String {
         let value = value.trim().to_ascii_uppercase();
-        if !value.is_empty() && !(value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase())) {
-            self.violations.add(path, "an ISO 3166-1 alpha-2 country code, e.g. FI");
+        let alpha2 = value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase());
+        if !value.is_empty() && !alpha2 {
+            self.violations
+                .add(path, "an ISO 3166-1 alpha-2 country code, e.g. FI");
         }
         value
     }
 
     fn address(&mut self, path: &str, value: Option<&common::PostalAddress>) -> PostalAddress {
-        let Some(a) = value else { return PostalAddress::default() };
+        let Some(a) = value else {
+            return PostalAddress::default();
+        };
         let country_code = self.country(&format!("{path}.country_code"), &a.country_code);
         let postal_code = self.text(&format!("{path}.postal_code"), &a.postal_code, 20);
         let finnish = country_code.is_empty() || country_code == "FI";
-        if finnish && !postal_code.is_empty() && !(postal_code.len() == 5 && postal_code.bytes().all(|b| b.is_ascii_digit())) {
-            self.violations.add(format!("{path}.postal_code"), "a Finnish postal code is five digits");
+        if finnish
+            && !postal_code.is_empty()
+            && !(postal_code.len() == 5 && postal_code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.violations.add(
+                format!("{path}.postal_code"),
+                "a Finnish postal code is five digits",
+            );
         }
         PostalAddress {
             lines: self.list(&format!("{path}.lines"), &a.lines, MAX_SHORT),
@@ -288,7 +313,8 @@ impl Checker<'_> {
             Ok(P::PublicTask) => Some(LegalBasis::PublicTask),
             Ok(P::LegitimateInterests) => Some(LegalBasis::LegitimateInterests),
             Err(_) => {
-                self.violations.add(path, format!("{value} is not a LegalBasis"));
+                self.violations
+                    .add(path, format!("{value} is not a LegalBasis"));
                 None
             }
         }
@@ -296,7 +322,9 @@ impl Checker<'_> {
 }
 
 fn looks_like_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else { return false };
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -315,13 +343,18 @@ fn is_key(key: &str) -> bool {
 impl RegisterContent {
     /// Parses and format-checks a request's content. Every problem is reported, under paths
     /// starting with `prefix` (e.g. `content`).
-    pub fn from_proto(prefix: &str, content: Option<&pb::RegisterContent>) -> Result<Self, FieldViolations> {
+    pub fn from_proto(
+        prefix: &str,
+        content: Option<&pb::RegisterContent>,
+    ) -> Result<Self, FieldViolations> {
         let mut violations = FieldViolations::new();
         let Some(c) = content else {
             violations.add(prefix, "required");
             return Err(violations);
         };
-        let mut ck = Checker { violations: &mut violations };
+        let mut ck = Checker {
+            violations: &mut violations,
+        };
         let p = |field: &str| format!("{prefix}.{field}");
 
         let name = ck.text(&p("name"), &c.name, MAX_SHORT);
@@ -331,8 +364,14 @@ impl RegisterContent {
                 name: ck.text(&p("controller.name"), &ctl.name, MAX_SHORT),
                 business_id: ck.business_id(&p("controller.business_id"), ctl.business_id.as_ref()),
                 address: ck.address(&p("controller.address"), ctl.address.as_ref()),
-                phone: ck.phone(&p("controller.contact.phone"), ctl.contact.as_ref().map_or("", |x| &x.phone)),
-                email: ck.email(&p("controller.contact.email"), ctl.contact.as_ref().map_or("", |x| &x.email)),
+                phone: ck.phone(
+                    &p("controller.contact.phone"),
+                    ctl.contact.as_ref().map_or("", |x| &x.phone),
+                ),
+                email: ck.email(
+                    &p("controller.contact.email"),
+                    ctl.contact.as_ref().map_or("", |x| &x.email),
+                ),
             },
         };
         let contact_person = match &c.contact_person {
@@ -341,38 +380,60 @@ impl RegisterContent {
                 name: ck.text(&p("contact_person.name"), &cp.name, MAX_SHORT),
                 role: ck.text(&p("contact_person.role"), &cp.role, MAX_SHORT),
                 address: ck.address(&p("contact_person.address"), cp.address.as_ref()),
-                phone: ck.phone(&p("contact_person.contact.phone"), cp.contact.as_ref().map_or("", |x| &x.phone)),
-                email: ck.email(&p("contact_person.contact.email"), cp.contact.as_ref().map_or("", |x| &x.email)),
+                phone: ck.phone(
+                    &p("contact_person.contact.phone"),
+                    cp.contact.as_ref().map_or("", |x| &x.phone),
+                ),
+                email: ck.email(
+                    &p("contact_person.contact.email"),
+                    cp.contact.as_ref().map_or("", |x| &x.email),
+                ),
             },
         };
         let mut legal_bases = Vec::new();
         for (i, basis) in c.legal_bases.iter().enumerate() {
             if let Some(b) = ck.legal_basis(&p(&format!("legal_bases[{i}]")), *basis, true) {
                 if legal_bases.contains(&b) {
-                    ck.violations.add(p(&format!("legal_bases[{i}]")), "listed twice");
+                    ck.violations
+                        .add(p(&format!("legal_bases[{i}]")), "listed twice");
                 }
                 legal_bases.push(b);
             }
         }
-        let legal_basis_description = ck.text(&p("legal_basis_description"), &c.legal_basis_description, MAX_LONG);
+        let legal_basis_description = ck.text(
+            &p("legal_basis_description"),
+            &c.legal_basis_description,
+            MAX_LONG,
+        );
         let purposes = ck.list(&p("purposes"), &c.purposes, MAX_LONG);
-        let data_subject_groups = ck.list(&p("data_subject_groups"), &c.data_subject_groups, MAX_SHORT);
+        let data_subject_groups =
+            ck.list(&p("data_subject_groups"), &c.data_subject_groups, MAX_SHORT);
 
         let mut data_categories: Vec<DataCategory> = Vec::new();
         for (i, cat) in c.data_categories.iter().enumerate() {
             let path = p(&format!("data_categories[{i}]"));
             let key = cat.key.trim().to_owned();
             if !is_key(&key) {
-                ck.violations.add(format!("{path}.key"), "a lower_snake_case key starting with a letter, at most 64 characters");
+                ck.violations.add(
+                    format!("{path}.key"),
+                    "a lower_snake_case key starting with a letter, at most 64 characters",
+                );
             } else if data_categories.iter().any(|d| d.key == key) {
-                ck.violations.add(format!("{path}.key"), format!("`{key}` is used by another category"));
+                ck.violations.add(
+                    format!("{path}.key"),
+                    format!("`{key}` is used by another category"),
+                );
             }
             let description = ck.text(&format!("{path}.description"), &cat.description, MAX_LONG);
             if description.is_empty() {
-                ck.violations.add(format!("{path}.description"), "say what the category holds");
+                ck.violations
+                    .add(format!("{path}.description"), "say what the category holds");
             }
             if cat.national_identity_code && cat.company_data {
-                ck.violations.add(format!("{path}.company_data"), "a national identity code is about a person, not a company");
+                ck.violations.add(
+                    format!("{path}.company_data"),
+                    "a national identity code is about a person, not a company",
+                );
             }
             data_categories.push(DataCategory {
                 key,
@@ -386,24 +447,39 @@ impl RegisterContent {
         let mut sources = Vec::new();
         for (i, src) in c.sources.iter().enumerate() {
             let path = p(&format!("sources[{i}]"));
-            let organisation_name = ck.text(&format!("{path}.organisation_name"), &src.organisation_name, MAX_SHORT);
-            let organisation_business_id =
-                ck.business_id(&format!("{path}.organisation_business_id"), src.organisation_business_id.as_ref());
+            let organisation_name = ck.text(
+                &format!("{path}.organisation_name"),
+                &src.organisation_name,
+                MAX_SHORT,
+            );
+            let organisation_business_id = ck.business_id(
+                &format!("{path}.organisation_business_id"),
+                src.organisation_business_id.as_ref(),
+            );
             let supplies = ck.text(&format!("{path}.supplies"), &src.supplies, MAX_LONG);
             let kind = match pb::DataSourceKind::try_from(src.kind) {
                 Ok(pb::DataSourceKind::DataSubject) => DataSourceKind::DataSubject,
                 Ok(pb::DataSourceKind::External) => {
                     if organisation_name.is_empty() {
-                        ck.violations.add(format!("{path}.organisation_name"), "name the external source");
+                        ck.violations.add(
+                            format!("{path}.organisation_name"),
+                            "name the external source",
+                        );
                     }
                     DataSourceKind::External
                 }
                 _ => {
-                    ck.violations.add(format!("{path}.kind"), "DATA_SUBJECT or EXTERNAL");
+                    ck.violations
+                        .add(format!("{path}.kind"), "DATA_SUBJECT or EXTERNAL");
                     continue;
                 }
             };
-            sources.push(DataSource { kind, organisation_name, organisation_business_id, supplies });
+            sources.push(DataSource {
+                kind,
+                organisation_name,
+                organisation_business_id,
+                supplies,
+            });
         }
 
         let mut disclosures = Vec::new();
@@ -411,7 +487,8 @@ impl RegisterContent {
             let path = p(&format!("disclosures[{i}]"));
             let recipient = ck.text(&format!("{path}.recipient"), &d.recipient, MAX_SHORT);
             if recipient.is_empty() {
-                ck.violations.add(format!("{path}.recipient"), "name the recipient");
+                ck.violations
+                    .add(format!("{path}.recipient"), "name the recipient");
             }
             disclosures.push(Disclosure {
                 recipient,
@@ -420,12 +497,14 @@ impl RegisterContent {
             });
         }
 
-        let transfers_outside_eea = match pb::TransfersOutsideEea::try_from(c.transfers_outside_eea) {
+        let transfers_outside_eea = match pb::TransfersOutsideEea::try_from(c.transfers_outside_eea)
+        {
             Ok(pb::TransfersOutsideEea::Unspecified) => None,
             Ok(pb::TransfersOutsideEea::None) => Some(TransfersOutsideEea::None),
             Ok(pb::TransfersOutsideEea::Some) => Some(TransfersOutsideEea::Some),
             Err(_) => {
-                ck.violations.add(p("transfers_outside_eea"), "NONE or SOME");
+                ck.violations
+                    .add(p("transfers_outside_eea"), "NONE or SOME");
                 None
             }
         };
@@ -434,49 +513,86 @@ impl RegisterContent {
             let path = p(&format!("transfers[{i}]"));
             let country_code = ck.country(&format!("{path}.country_code"), &t.country_code);
             if country_code.is_empty() {
-                ck.violations.add(format!("{path}.country_code"), "required");
+                ck.violations
+                    .add(format!("{path}.country_code"), "required");
             }
             let description = ck.text(&format!("{path}.description"), &t.description, MAX_LONG);
             let safeguard = match pb::TransferSafeguard::try_from(t.safeguard) {
                 Ok(pb::TransferSafeguard::AdequacyDecision) => TransferSafeguard::AdequacyDecision,
-                Ok(pb::TransferSafeguard::StandardContractualClauses) => TransferSafeguard::StandardContractualClauses,
+                Ok(pb::TransferSafeguard::StandardContractualClauses) => {
+                    TransferSafeguard::StandardContractualClauses
+                }
                 Ok(pb::TransferSafeguard::ExplicitConsent) => TransferSafeguard::ExplicitConsent,
                 Ok(pb::TransferSafeguard::None) => {
                     if description.is_empty() {
-                        ck.violations.add(format!("{path}.description"), "without a safeguard the register must say so and why");
+                        ck.violations.add(
+                            format!("{path}.description"),
+                            "without a safeguard the register must say so and why",
+                        );
                     }
                     TransferSafeguard::None
                 }
                 _ => {
-                    ck.violations.add(format!("{path}.safeguard"), "choose the safeguard, or NONE");
+                    ck.violations
+                        .add(format!("{path}.safeguard"), "choose the safeguard, or NONE");
                     continue;
                 }
             };
-            transfers.push(ThirdCountryTransfer { country_code, safeguard, description });
+            transfers.push(ThirdCountryTransfer {
+                country_code,
+                safeguard,
+                description,
+            });
         }
         match transfers_outside_eea {
             Some(TransfersOutsideEea::None) if !c.transfers.is_empty() => {
-                ck.violations.add(p("transfers"), "transfers are listed but transfers_outside_eea is NONE");
+                ck.violations.add(
+                    p("transfers"),
+                    "transfers are listed but transfers_outside_eea is NONE",
+                );
             }
             Some(TransfersOutsideEea::Some) if c.transfers.is_empty() => {
-                ck.violations.add(p("transfers"), "list each transfer outside the EU/EEA");
+                ck.violations
+                    .add(p("transfers"), "list each transfer outside the EU/EEA");
             }
             None if !c.transfers.is_empty() => {
-                ck.violations.add(p("transfers_outside_eea"), "transfers are listed: set SOME");
+                ck.violations
+                    .add(p("transfers_outside_eea"), "transfers are listed: set SOME");
             }
             _ => {}
         }
 
-        let retention = c.retention.as_ref().and_then(|r| retention(&mut ck, &p("retention"), r));
-        let security = c.security.as_ref().map_or_else(SecurityPrinciples::default, |s| SecurityPrinciples {
-            manual_material: ck.text(&p("security.manual_material"), &s.manual_material, MAX_LONG),
-            electronic_systems: ck.text(&p("security.electronic_systems"), &s.electronic_systems, MAX_LONG),
-        });
-        let rights = c.rights.as_ref().map_or_else(DataSubjectRights::default, |r| DataSubjectRights {
-            access: ck.text(&p("rights.access"), &r.access, MAX_LONG),
-            rectification: ck.text(&p("rights.rectification"), &r.rectification, MAX_LONG),
-            marketing_prohibition: ck.text(&p("rights.marketing_prohibition"), &r.marketing_prohibition, MAX_LONG),
-        });
+        let retention = c
+            .retention
+            .as_ref()
+            .and_then(|r| retention(&mut ck, &p("retention"), r));
+        let security = c
+            .security
+            .as_ref()
+            .map_or_else(SecurityPrinciples::default, |s| SecurityPrinciples {
+                manual_material: ck.text(
+                    &p("security.manual_material"),
+                    &s.manual_material,
+                    MAX_LONG,
+                ),
+                electronic_systems: ck.text(
+                    &p("security.electronic_systems"),
+                    &s.electronic_systems,
+                    MAX_LONG,
+                ),
+            });
+        let rights = c
+            .rights
+            .as_ref()
+            .map_or_else(DataSubjectRights::default, |r| DataSubjectRights {
+                access: ck.text(&p("rights.access"), &r.access, MAX_LONG),
+                rectification: ck.text(&p("rights.rectification"), &r.rectification, MAX_LONG),
+                marketing_prohibition: ck.text(
+                    &p("rights.marketing_prohibition"),
+                    &r.marketing_prohibition,
+                    MAX_LONG,
+                ),
+            });
 
         let content = RegisterContent {
             name,
@@ -495,7 +611,11 @@ impl RegisterContent {
             security,
             rights,
         };
-        if violations.is_empty() { Ok(content) } else { Err(violations) }
+        if violations.is_empty() {
+            Ok(content)
+        } else {
+            Err(violations)
+        }
     }
 
     /// What publishing requires and this version lacks, every gap at once, under `prefix`.
@@ -506,28 +626,48 @@ impl RegisterContent {
             v.add(p("name"), "a published register needs a name");
         }
         if self.controller.name.is_empty() {
-            v.add(p("controller.name"), "a published register names its controller");
+            v.add(
+                p("controller.name"),
+                "a published register names its controller",
+            );
         }
         if self.controller.business_id.is_none() {
-            v.add(p("controller.business_id"), "a published register gives the controller's business ID");
+            v.add(
+                p("controller.business_id"),
+                "a published register gives the controller's business ID",
+            );
         }
         if self.purposes.is_empty() {
-            v.add(p("purposes"), "a published register states at least one purpose");
+            v.add(
+                p("purposes"),
+                "a published register states at least one purpose",
+            );
         }
         if self.legal_bases.is_empty() {
-            v.add(p("legal_bases"), "a published register states its legal basis");
+            v.add(
+                p("legal_bases"),
+                "a published register states its legal basis",
+            );
         }
         if self.data_categories.is_empty() {
-            v.add(p("data_categories"), "a published register declares at least one data category");
+            v.add(
+                p("data_categories"),
+                "a published register declares at least one data category",
+            );
         }
         if self.retention.is_none() {
-            v.add(p("retention"), "a published register states how long data is kept");
+            v.add(
+                p("retention"),
+                "a published register states how long data is kept",
+            );
         }
         v
     }
 
     pub fn includes_national_identity_code(&self) -> bool {
-        self.data_categories.iter().any(|c| c.national_identity_code)
+        self.data_categories
+            .iter()
+            .any(|c| c.national_identity_code)
     }
 
     pub fn includes_special_categories(&self) -> bool {
@@ -544,7 +684,10 @@ fn retention(ck: &mut Checker<'_>, path: &str, r: &pb::RetentionRule) -> Option<
         Ok(T::Law) => RetentionTrigger::Law,
         Ok(T::ConsentWithdrawal) => RetentionTrigger::ConsentWithdrawal,
         _ => {
-            ck.violations.add(format!("{path}.trigger"), "say what starts the retention period");
+            ck.violations.add(
+                format!("{path}.trigger"),
+                "say what starts the retention period",
+            );
             return None;
         }
     };
@@ -554,7 +697,8 @@ fn retention(ck: &mut Checker<'_>, path: &str, r: &pb::RetentionRule) -> Option<
         Ok(pb::PeriodUnit::Years) => Some(PeriodUnit::Years),
         Ok(pb::PeriodUnit::Unspecified) => None,
         Err(_) => {
-            ck.violations.add(format!("{path}.unit"), "DAYS, MONTHS or YEARS");
+            ck.violations
+                .add(format!("{path}.unit"), "DAYS, MONTHS or YEARS");
             None
         }
     };
@@ -562,21 +706,37 @@ fn retention(ck: &mut Checker<'_>, path: &str, r: &pb::RetentionRule) -> Option<
     let description = ck.text(&format!("{path}.description"), &r.description, MAX_LONG);
     let needs_period = matches!(
         trigger,
-        RetentionTrigger::Collection | RetentionTrigger::RelationshipEnd | RetentionTrigger::ConsentWithdrawal
+        RetentionTrigger::Collection
+            | RetentionTrigger::RelationshipEnd
+            | RetentionTrigger::ConsentWithdrawal
     );
     if needs_period && (r.period == 0 || unit.is_none()) {
-        ck.violations.add(format!("{path}.period"), "this trigger needs a period and a unit, e.g. 3 YEARS");
+        ck.violations.add(
+            format!("{path}.period"),
+            "this trigger needs a period and a unit, e.g. 3 YEARS",
+        );
     }
     if r.period > 0 && unit.is_none() {
-        ck.violations.add(format!("{path}.unit"), "a period needs a unit");
+        ck.violations
+            .add(format!("{path}.unit"), "a period needs a unit");
     }
     if trigger == RetentionTrigger::RelationshipDuration && r.period > 0 {
-        ck.violations.add(format!("{path}.period"), "data kept for the relationship's duration has no period");
+        ck.violations.add(
+            format!("{path}.period"),
+            "data kept for the relationship's duration has no period",
+        );
     }
     if trigger == RetentionTrigger::Law && law.is_empty() {
-        ck.violations.add(format!("{path}.law"), "name the law that sets the period");
+        ck.violations
+            .add(format!("{path}.law"), "name the law that sets the period");
     }
-    Some(RetentionRule { trigger, period: r.period, unit, law, description })
+    Some(RetentionRule {
+        trigger,
+        period: r.period,
+        unit,
+        law,
+        description,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,7 +756,9 @@ impl From<LegalBasis> for pb::LegalBasis {
 }
 
 fn business_id_pb(id: &Option<BusinessId>) -> Option<common::BusinessId> {
-    id.as_ref().map(|b| common::BusinessId { value: b.to_string() })
+    id.as_ref().map(|b| common::BusinessId {
+        value: b.to_string(),
+    })
 }
 
 fn address_pb(a: &PostalAddress) -> Option<common::PostalAddress> {
@@ -609,8 +771,10 @@ fn address_pb(a: &PostalAddress) -> Option<common::PostalAddress> {
 }
 
 fn contact_pb(phone: &str, email: &str) -> Option<common::ContactDetails> {
-    (!phone.is_empty() || !email.is_empty())
-        .then(|| common::ContactDetails { phone: phone.to_owned(), email: email.to_owned() })
+    (!phone.is_empty() || !email.is_empty()).then(|| common::ContactDetails {
+        phone: phone.to_owned(),
+        email: email.to_owned(),
+    })
 }
 
 impl From<&RegisterContent> for pb::RegisterContent {
@@ -631,7 +795,11 @@ impl From<&RegisterContent> for pb::RegisterContent {
                 address: address_pb(&cp.address),
                 contact: contact_pb(&cp.phone, &cp.email),
             }),
-            legal_bases: c.legal_bases.iter().map(|b| pb::LegalBasis::from(*b) as i32).collect(),
+            legal_bases: c
+                .legal_bases
+                .iter()
+                .map(|b| pb::LegalBasis::from(*b) as i32)
+                .collect(),
             legal_basis_description: c.legal_basis_description.clone(),
             purposes: c.purposes.clone(),
             data_subject_groups: c.data_subject_groups.clone(),
@@ -679,9 +847,15 @@ impl From<&RegisterContent> for pb::RegisterContent {
                 .map(|t| pb::ThirdCountryTransfer {
                     country_code: t.country_code.clone(),
                     safeguard: match t.safeguard {
-                        TransferSafeguard::AdequacyDecision => pb::TransferSafeguard::AdequacyDecision,
-                        TransferSafeguard::StandardContractualClauses => pb::TransferSafeguard::StandardContractualClauses,
-                        TransferSafeguard::ExplicitConsent => pb::TransferSafeguard::ExplicitConsent,
+                        TransferSafeguard::AdequacyDecision => {
+                            pb::TransferSafeguard::AdequacyDecision
+                        }
+                        TransferSafeguard::StandardContractualClauses => {
+                            pb::TransferSafeguard::StandardContractualClauses
+                        }
+                        TransferSafeguard::ExplicitConsent => {
+                            pb::TransferSafeguard::ExplicitConsent
+                        }
                         TransferSafeguard::None => pb::TransferSafeguard::None,
                     } as i32,
                     description: t.description.clone(),
@@ -691,7 +865,9 @@ impl From<&RegisterContent> for pb::RegisterContent {
                 trigger: match r.trigger {
                     RetentionTrigger::Collection => pb::RetentionTrigger::Collection,
                     RetentionTrigger::RelationshipEnd => pb::RetentionTrigger::RelationshipEnd,
-                    RetentionTrigger::RelationshipDuration => pb::RetentionTrigger::RelationshipDuration,
+                    RetentionTrigger::RelationshipDuration => {
+                        pb::RetentionTrigger::RelationshipDuration
+                    }
                     RetentionTrigger::Law => pb::RetentionTrigger::Law,
                     RetentionTrigger::ConsentWithdrawal => pb::RetentionTrigger::ConsentWithdrawal,
                 } as i32,
@@ -705,9 +881,11 @@ impl From<&RegisterContent> for pb::RegisterContent {
                 law: r.law.clone(),
                 description: r.description.clone(),
             }),
-            security: (c.security != SecurityPrinciples::default()).then(|| pb::SecurityPrinciples {
-                manual_material: c.security.manual_material.clone(),
-                electronic_systems: c.security.electronic_systems.clone(),
+            security: (c.security != SecurityPrinciples::default()).then(|| {
+                pb::SecurityPrinciples {
+                    manual_material: c.security.manual_material.clone(),
+                    electronic_systems: c.security.electronic_systems.clone(),
+                }
             }),
             rights: (c.rights != DataSubjectRights::default()).then(|| pb::DataSubjectRights {
                 access: c.rights.access.clone(),
@@ -745,7 +923,10 @@ mod tests {
     fn proto_round_trip_keeps_everything() {
         let content = complete();
         let pb = pb::RegisterContent::from(&content);
-        assert_eq!(RegisterContent::from_proto("content", Some(&pb)).unwrap(), content);
+        assert_eq!(
+            RegisterContent::from_proto("content", Some(&pb)).unwrap(),
+            content
+        );
         assert!(content.completeness("content").is_empty());
         assert!(content.includes_national_identity_code());
     }
@@ -754,7 +935,9 @@ mod tests {
     fn every_format_problem_is_reported_at_once() {
         let mut pb = pb::RegisterContent::from(&complete());
         let ctl = pb.controller.as_mut().unwrap();
-        ctl.business_id = Some(common::BusinessId { value: "0112038-1".into() });
+        ctl.business_id = Some(common::BusinessId {
+            value: "0112038-1".into(),
+        });
         ctl.contact.as_mut().unwrap().email = "not-an-email".into();
         pb.data_categories[1].key = "Bad Key".into();
         pb.retention.as_mut().unwrap().period = 0;

@@ -21,7 +21,10 @@ pub mod events {
     use rekisteri_platform::outbox::StreamSpec;
 
     pub const SOURCE: &str = "catalogue";
-    pub const STREAM: StreamSpec = StreamSpec { name: "REKISTERI_CATALOGUE", subjects: &["rekisteri.catalogue.>"] };
+    pub const STREAM: StreamSpec = StreamSpec {
+        name: "REKISTERI_CATALOGUE",
+        subjects: &["rekisteri.catalogue.>"],
+    };
     pub const REGISTER_PUBLISHED_SUBJECT: &str = "rekisteri.catalogue.register.published";
     pub const REGISTER_PUBLISHED_TYPE: &str = "rekisteri.catalogue.register_published.v1";
     pub const REGISTER_RETIRED_SUBJECT: &str = "rekisteri.catalogue.register.retired";

@@ -7,12 +7,22 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateRegisters), Box::new(rekisteri_platform::outbox::migration::Migration)]
+        vec![
+            Box::new(CreateRegisters),
+            Box::new(rekisteri_platform::outbox::migration::Migration),
+        ]
     }
 }
 
-#[derive(Debug, DeriveMigrationName)]
+#[derive(Debug)]
 struct CreateRegisters;
+
+impl MigrationName for CreateRegisters {
+    // Explicit and dated: the name is what the migrations table records, so it must never change.
+    fn name(&self) -> &str {
+        "m20261122_000001_create_registers"
+    }
+}
 
 #[derive(DeriveIden)]
 enum Registers {
@@ -55,17 +65,38 @@ impl MigrationTrait for CreateRegisters {
             .create_table(
                 Table::create()
                     .table(Registers::Table)
-                    .col(ColumnDef::new(Registers::Id).string_len(36).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Registers::Id)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Registers::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Registers::Name).string().not_null())
-                    .col(ColumnDef::new(Registers::ControllerName).string().not_null())
+                    .col(
+                        ColumnDef::new(Registers::ControllerName)
+                            .string()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Registers::ControllerBusinessId).string_len(9))
-                    .col(ColumnDef::new(Registers::LatestVersion).integer().not_null())
+                    .col(
+                        ColumnDef::new(Registers::LatestVersion)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Registers::PublishedVersion).integer())
                     .col(ColumnDef::new(Registers::Revision).big_integer().not_null())
                     .col(ColumnDef::new(Registers::CreatedBy).string().not_null())
-                    .col(ColumnDef::new(Registers::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Registers::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Registers::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Registers::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Registers::RetiredBy).string())
                     .col(ColumnDef::new(Registers::RetiredAt).timestamp_with_time_zone())
                     .col(ColumnDef::new(Registers::RetireReason).text())
@@ -74,27 +105,68 @@ impl MigrationTrait for CreateRegisters {
             .await?;
         for (name, col) in [
             ("registers_status", Registers::Status),
-            ("registers_controller_business_id", Registers::ControllerBusinessId),
+            (
+                "registers_controller_business_id",
+                Registers::ControllerBusinessId,
+            ),
         ] {
             manager
-                .create_index(Index::create().name(name).table(Registers::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Registers::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager
             .create_table(
                 Table::create()
                     .table(RegisterVersions::Table)
-                    .col(ColumnDef::new(RegisterVersions::RegisterId).string_len(36).not_null())
-                    .col(ColumnDef::new(RegisterVersions::Version).integer().not_null())
-                    .col(ColumnDef::new(RegisterVersions::State).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(RegisterVersions::RegisterId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RegisterVersions::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RegisterVersions::State)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(RegisterVersions::Content).text().not_null())
-                    .col(ColumnDef::new(RegisterVersions::CreatedBy).string().not_null())
-                    .col(ColumnDef::new(RegisterVersions::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(RegisterVersions::UpdatedBy).string().not_null())
-                    .col(ColumnDef::new(RegisterVersions::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(RegisterVersions::CreatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RegisterVersions::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RegisterVersions::UpdatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RegisterVersions::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(RegisterVersions::PublishedBy).string())
                     .col(ColumnDef::new(RegisterVersions::PublishedAt).timestamp_with_time_zone())
-                    .primary_key(Index::create().col(RegisterVersions::RegisterId).col(RegisterVersions::Version))
+                    .primary_key(
+                        Index::create()
+                            .col(RegisterVersions::RegisterId)
+                            .col(RegisterVersions::Version),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(RegisterVersions::Table, RegisterVersions::RegisterId)

@@ -7,10 +7,10 @@ use rekisteri_platform::outbox::{self, OutboxSignal};
 use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::catalogue::v1::catalogue_service_server::CatalogueService as CatalogueRpc;
 use rekisteri_proto::common::v1::{Actor, BusinessId as BusinessIdPb, PageRequest, PageResponse};
-use rekisteri_proto::events::v1::{event_envelope::Payload, RegisterPublished, RegisterRetired};
+use rekisteri_proto::events::v1::{RegisterPublished, RegisterRetired, event_envelope::Payload};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -44,7 +44,11 @@ impl Catalogue {
         Self { db, outbox }
     }
 
-    pub async fn create(&self, actor: &Principal, content: RegisterContent) -> Result<Versioned, ServiceError> {
+    pub async fn create(
+        &self,
+        actor: &Principal,
+        content: RegisterContent,
+    ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
         let txn = self.db.begin().await?;
@@ -53,7 +57,11 @@ impl Catalogue {
             status: Set(status::DRAFT.into()),
             name: Set(content.name.clone()),
             controller_name: Set(content.controller.name.clone()),
-            controller_business_id: Set(content.controller.business_id.as_ref().map(|b| b.to_string())),
+            controller_business_id: Set(content
+                .controller
+                .business_id
+                .as_ref()
+                .map(|b| b.to_string())),
             latest_version: Set(1),
             published_version: Set(None),
             revision: Set(1),
@@ -66,7 +74,9 @@ impl Catalogue {
         }
         .insert(&txn)
         .await?;
-        let version = new_version(&id, 1, &content, actor, now)?.insert(&txn).await?;
+        let version = new_version(&id, 1, &content, actor, now)?
+            .insert(&txn)
+            .await?;
         txn.commit().await?;
         tracing::info!(register_id = %id, actor = %actor.subject, "register created");
         Ok((register, version))
@@ -83,9 +93,12 @@ impl Catalogue {
         let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         if register.status == status::RETIRED {
-            return Err(ServiceError::FailedPrecondition(format!("register {id} is retired and can no longer be edited")));
+            return Err(ServiceError::FailedPrecondition(format!(
+                "register {id} is retired and can no longer be edited"
+            )));
         }
-        if expected_latest_version != 0 && expected_latest_version as i32 != register.latest_version {
+        if expected_latest_version != 0 && expected_latest_version as i32 != register.latest_version
+        {
             return Err(ServiceError::Aborted(format!(
                 "register {id} is at version {}, not {expected_latest_version}; read it again and retry",
                 register.latest_version
@@ -101,11 +114,17 @@ impl Catalogue {
         } else {
             // The latest version is published and immutable: start the next one.
             register.latest_version += 1;
-            new_version(id, register.latest_version, &content, actor, now)?.insert(&txn).await?
+            new_version(id, register.latest_version, &content, actor, now)?
+                .insert(&txn)
+                .await?
         };
         register.name = content.name.clone();
         register.controller_name = content.controller.name.clone();
-        register.controller_business_id = content.controller.business_id.as_ref().map(|b| b.to_string());
+        register.controller_business_id = content
+            .controller
+            .business_id
+            .as_ref()
+            .map(|b| b.to_string());
         register.updated_at = now;
         let register = save_register(&txn, register).await?;
         txn.commit().await?;
@@ -113,12 +132,19 @@ impl Catalogue {
         Ok((register, version))
     }
 
-    pub async fn publish(&self, actor: &Principal, id: &str, expected_version: u32) -> Result<Versioned, ServiceError> {
+    pub async fn publish(
+        &self,
+        actor: &Principal,
+        id: &str,
+        expected_version: u32,
+    ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         if register.status == status::RETIRED {
-            return Err(ServiceError::FailedPrecondition(format!("register {id} is retired")));
+            return Err(ServiceError::FailedPrecondition(format!(
+                "register {id} is retired"
+            )));
         }
         let draft = find_version(&txn, id, register.latest_version).await?;
         if draft.state != status::DRAFT {
@@ -152,17 +178,26 @@ impl Catalogue {
         register.updated_at = now;
         let register = save_register(&txn, register).await?;
 
-        let event = RegisterPublished {
-            register_id: id.to_owned(),
-            version: version.version as u32,
-            register_name: content.name.clone(),
-            controller_name: content.controller.name.clone(),
-            controller_business_id: content.controller.business_id.as_ref().map(|b| BusinessIdPb { value: b.to_string() }),
-            data_category_keys: content.data_categories.iter().map(|c| c.key.clone()).collect(),
-            includes_national_identity_code: content.includes_national_identity_code(),
-            includes_special_categories: content.includes_special_categories(),
-            superseded_version: superseded.unwrap_or(0) as u32,
-        };
+        let event =
+            RegisterPublished {
+                register_id: id.to_owned(),
+                version: version.version as u32,
+                register_name: content.name.clone(),
+                controller_name: content.controller.name.clone(),
+                controller_business_id: content.controller.business_id.as_ref().map(|b| {
+                    BusinessIdPb {
+                        value: b.to_string(),
+                    }
+                }),
+                data_category_keys: content
+                    .data_categories
+                    .iter()
+                    .map(|c| c.key.clone())
+                    .collect(),
+                includes_national_identity_code: content.includes_national_identity_code(),
+                includes_special_categories: content.includes_special_categories(),
+                superseded_version: superseded.unwrap_or(0) as u32,
+            };
         let envelope = outbox::envelope(
             events::SOURCE,
             events::REGISTER_PUBLISHED_TYPE,
@@ -176,12 +211,19 @@ impl Catalogue {
         Ok((register, version))
     }
 
-    pub async fn retire(&self, actor: &Principal, id: &str, reason: String) -> Result<registers::Model, ServiceError> {
+    pub async fn retire(
+        &self,
+        actor: &Principal,
+        id: &str,
+        reason: String,
+    ) -> Result<registers::Model, ServiceError> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         if register.status == status::RETIRED {
-            return Err(ServiceError::FailedPrecondition(format!("register {id} is already retired")));
+            return Err(ServiceError::FailedPrecondition(format!(
+                "register {id} is already retired"
+            )));
         }
         if let Some(published) = register.published_version {
             set_state(&txn, id, published, status::RETIRED).await?;
@@ -201,8 +243,12 @@ impl Catalogue {
             last_published_version: register.published_version.unwrap_or(0) as u32,
             reason,
         };
-        let envelope =
-            outbox::envelope(events::SOURCE, events::REGISTER_RETIRED_TYPE, &actor.subject, Payload::RegisterRetired(event));
+        let envelope = outbox::envelope(
+            events::SOURCE,
+            events::REGISTER_RETIRED_TYPE,
+            &actor.subject,
+            Payload::RegisterRetired(event),
+        );
         outbox::enqueue(&txn, events::REGISTER_RETIRED_SUBJECT, &envelope).await?;
         txn.commit().await?;
         self.outbox.notify();
@@ -210,17 +256,26 @@ impl Catalogue {
         Ok(register)
     }
 
-    pub async fn get(&self, id: &str, selector: pb::VersionSelector, number: u32) -> Result<Versioned, ServiceError> {
+    pub async fn get(
+        &self,
+        id: &str,
+        selector: pb::VersionSelector,
+        number: u32,
+    ) -> Result<Versioned, ServiceError> {
         let register = find_register(&self.db, id).await?;
         let wanted = match selector {
-            pb::VersionSelector::Unspecified | pb::VersionSelector::LatestPublished => register
-                .published_version
-                .ok_or_else(|| ServiceError::NotFound(format!("register {id} has no published version")))?,
+            pb::VersionSelector::Unspecified | pb::VersionSelector::LatestPublished => {
+                register.published_version.ok_or_else(|| {
+                    ServiceError::NotFound(format!("register {id} has no published version"))
+                })?
+            }
             pb::VersionSelector::Latest => register.latest_version,
             pb::VersionSelector::Draft => {
                 let latest = find_version(&self.db, id, register.latest_version).await?;
                 if latest.state != status::DRAFT {
-                    return Err(ServiceError::NotFound(format!("register {id} has no draft")));
+                    return Err(ServiceError::NotFound(format!(
+                        "register {id} has no draft"
+                    )));
                 }
                 return Ok((register, latest));
             }
@@ -244,8 +299,13 @@ impl Catalogue {
         if let Some(c) = controller {
             filter = filter.add(Column::ControllerBusinessId.eq(c));
         }
-        let total = registers::Entity::find().filter(filter.clone()).count(&self.db).await?;
-        let mut query = registers::Entity::find().filter(filter).order_by_desc(Column::Id);
+        let total = registers::Entity::find()
+            .filter(filter.clone())
+            .count(&self.db)
+            .await?;
+        let mut query = registers::Entity::find()
+            .filter(filter)
+            .order_by_desc(Column::Id);
         if let Some(after) = &page.after {
             query = query.filter(Column::Id.lt(after.clone()));
         }
@@ -256,7 +316,13 @@ impl Catalogue {
         } else {
             String::new()
         };
-        Ok((rows, PageResponse { next_page_token: next, total_size: total as i64 }))
+        Ok((
+            rows,
+            PageResponse {
+                next_page_token: next,
+                total_size: total as i64,
+            },
+        ))
     }
 
     pub async fn versions(
@@ -279,11 +345,19 @@ impl Catalogue {
             .await?;
         let next = if rows.len() as u64 > page.size {
             rows.truncate(page.size as usize);
-            rows.last().map(|r| r.version.to_string()).unwrap_or_default()
+            rows.last()
+                .map(|r| r.version.to_string())
+                .unwrap_or_default()
         } else {
             String::new()
         };
-        Ok((rows, PageResponse { next_page_token: next, total_size: i64::from(register.latest_version) }))
+        Ok((
+            rows,
+            PageResponse {
+                next_page_token: next,
+                total_size: i64::from(register.latest_version),
+            },
+        ))
     }
 }
 
@@ -308,7 +382,10 @@ fn new_version(
     })
 }
 
-async fn find_register<C: sea_orm::ConnectionTrait>(db: &C, id: &str) -> Result<registers::Model, ServiceError> {
+async fn find_register<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: &str,
+) -> Result<registers::Model, ServiceError> {
     registers::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
@@ -326,7 +403,12 @@ async fn find_version<C: sea_orm::ConnectionTrait>(
         .ok_or_else(|| ServiceError::NotFound(format!("register {id} has no version {version}")))
 }
 
-async fn set_state(txn: &DatabaseTransaction, id: &str, version: i32, state: &str) -> Result<(), ServiceError> {
+async fn set_state(
+    txn: &DatabaseTransaction,
+    id: &str,
+    version: i32,
+    state: &str,
+) -> Result<(), ServiceError> {
     let mut model = find_version(txn, id, version).await?.into_active_model();
     model.state = Set(state.to_owned());
     model.update(txn).await?;
@@ -334,7 +416,10 @@ async fn set_state(txn: &DatabaseTransaction, id: &str, version: i32, state: &st
 }
 
 /// Writes `register` if nobody else changed it since it was read (compare-and-swap on `revision`).
-async fn save_register(txn: &DatabaseTransaction, mut register: registers::Model) -> Result<registers::Model, ServiceError> {
+async fn save_register(
+    txn: &DatabaseTransaction,
+    mut register: registers::Model,
+) -> Result<registers::Model, ServiceError> {
     let read_revision = register.revision;
     register.revision += 1;
     let model = register.clone().into_active_model().reset_all();
@@ -379,10 +464,20 @@ impl Page {
     fn parse(page: Option<&PageRequest>, violations: &mut FieldViolations) -> Page {
         let (size, token) = page.map_or((0, ""), |p| (p.page_size, p.page_token.as_str()));
         if !(0..=MAX_PAGE_SIZE as i32).contains(&size) {
-            violations.add("page.page_size", format!("between 0 (the default, {DEFAULT_PAGE_SIZE}) and {MAX_PAGE_SIZE}"));
+            violations.add(
+                "page.page_size",
+                format!("between 0 (the default, {DEFAULT_PAGE_SIZE}) and {MAX_PAGE_SIZE}"),
+            );
         }
-        let size = if size <= 0 { DEFAULT_PAGE_SIZE } else { (size as u64).min(MAX_PAGE_SIZE) };
-        Page { size, after: (!token.is_empty()).then(|| token.to_owned()) }
+        let size = if size <= 0 {
+            DEFAULT_PAGE_SIZE
+        } else {
+            (size as u64).min(MAX_PAGE_SIZE)
+        };
+        Page {
+            size,
+            after: (!token.is_empty()).then(|| token.to_owned()),
+        }
     }
 }
 
@@ -390,18 +485,30 @@ fn register_id(raw: &str, violations: &mut FieldViolations) -> String {
     match Uuid::parse_str(raw.trim()) {
         Ok(id) => id.to_string(),
         Err(_) => {
-            violations.add("register_id", if raw.is_empty() { "required".into() } else { format!("`{raw}` is not a register id") });
+            violations.add(
+                "register_id",
+                if raw.is_empty() {
+                    "required".into()
+                } else {
+                    format!("`{raw}` is not a register id")
+                },
+            );
             String::new()
         }
     }
 }
 
 fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 fn actor(subject: &str) -> Option<Actor> {
-    Some(Actor { subject: subject.to_owned() })
+    Some(Actor {
+        subject: subject.to_owned(),
+    })
 }
 
 fn register_pb(r: &registers::Model) -> pb::Register {
@@ -414,7 +521,10 @@ fn register_pb(r: &registers::Model) -> pb::Register {
         } as i32,
         name: r.name.clone(),
         controller_name: r.controller_name.clone(),
-        controller_business_id: r.controller_business_id.clone().map(|value| BusinessIdPb { value }),
+        controller_business_id: r
+            .controller_business_id
+            .clone()
+            .map(|value| BusinessIdPb { value }),
         latest_version: r.latest_version as u32,
         published_version: r.published_version.unwrap_or(0) as u32,
         create_time: Some(timestamp(r.created_at)),
@@ -445,7 +555,9 @@ fn version_pb(v: &register_versions::Model) -> Result<pb::RegisterVersion, Servi
     })
 }
 
-fn versioned_pb((register, version): Versioned) -> Result<(Option<pb::Register>, Option<pb::RegisterVersion>), Status> {
+fn versioned_pb(
+    (register, version): Versioned,
+) -> Result<(Option<pb::Register>, Option<pb::RegisterVersion>), Status> {
     Ok((Some(register_pb(&register)), Some(version_pb(&version)?)))
 }
 
@@ -459,7 +571,10 @@ impl CatalogueRpc for Catalogue {
         let content = RegisterContent::from_proto("content", request.get_ref().content.as_ref())
             .map_err(ServiceError::InvalidArgument)?;
         let (register, version) = versioned_pb(self.create(&principal, content).await?)?;
-        Ok(Response::new(pb::CreateRegisterResponse { register, version }))
+        Ok(Response::new(pb::CreateRegisterResponse {
+            register,
+            version,
+        }))
     }
 
     async fn update_register_draft(
@@ -477,10 +592,17 @@ impl CatalogueRpc for Catalogue {
                 None
             }
         };
-        let content = violations.into_result(content)?.expect("no violations means content parsed");
-        let result = self.update_draft(&principal, &id, content, req.expected_latest_version).await?;
+        let content = violations
+            .into_result(content)?
+            .expect("no violations means content parsed");
+        let result = self
+            .update_draft(&principal, &id, content, req.expected_latest_version)
+            .await?;
         let (register, version) = versioned_pb(result)?;
-        Ok(Response::new(pb::UpdateRegisterDraftResponse { register, version }))
+        Ok(Response::new(pb::UpdateRegisterDraftResponse {
+            register,
+            version,
+        }))
     }
 
     async fn publish_register(
@@ -491,8 +613,14 @@ impl CatalogueRpc for Catalogue {
         let mut violations = FieldViolations::new();
         let id = register_id(&request.get_ref().register_id, &mut violations);
         violations.into_result(())?;
-        let (register, version) = versioned_pb(self.publish(&principal, &id, request.get_ref().expected_version).await?)?;
-        Ok(Response::new(pb::PublishRegisterResponse { register, version }))
+        let (register, version) = versioned_pb(
+            self.publish(&principal, &id, request.get_ref().expected_version)
+                .await?,
+        )?;
+        Ok(Response::new(pb::PublishRegisterResponse {
+            register,
+            version,
+        }))
     }
 
     async fn retire_register(
@@ -505,13 +633,18 @@ impl CatalogueRpc for Catalogue {
         let id = register_id(&req.register_id, &mut violations);
         let reason = req.reason.trim().to_owned();
         if reason.is_empty() {
-            violations.add("reason", "say why the register is retired; the reason is kept with it");
+            violations.add(
+                "reason",
+                "say why the register is retired; the reason is kept with it",
+            );
         } else if reason.chars().count() > 2000 {
             violations.add("reason", "at most 2000 characters");
         }
         violations.into_result(())?;
         let register = self.retire(&principal, &id, reason).await?;
-        Ok(Response::new(pb::RetireRegisterResponse { register: Some(register_pb(&register)) }))
+        Ok(Response::new(pb::RetireRegisterResponse {
+            register: Some(register_pb(&register)),
+        }))
     }
 
     async fn get_register(
@@ -523,7 +656,10 @@ impl CatalogueRpc for Catalogue {
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
         let selector = pb::VersionSelector::try_from(req.selector).unwrap_or_else(|_| {
-            violations.add("selector", format!("{} is not a VersionSelector", req.selector));
+            violations.add(
+                "selector",
+                format!("{} is not a VersionSelector", req.selector),
+            );
             pb::VersionSelector::Unspecified
         });
         if selector == pb::VersionSelector::Number && req.version == 0 {
@@ -557,7 +693,12 @@ impl CatalogueRpc for Catalogue {
                 None
             }
         };
-        let controller = match req.controller_business_id.as_ref().map(|b| b.value.trim()).filter(|v| !v.is_empty()) {
+        let controller = match req
+            .controller_business_id
+            .as_ref()
+            .map(|b| b.value.trim())
+            .filter(|v| !v.is_empty())
+        {
             None => None,
             Some(raw) => match rekisteri_identifiers::BusinessId::parse(raw) {
                 Ok(id) => Some(id.to_string()),
@@ -587,6 +728,9 @@ impl CatalogueRpc for Catalogue {
         violations.into_result(())?;
         let (rows, page) = self.versions(&id, page).await?;
         let versions = rows.iter().map(version_pb).collect::<Result<Vec<_>, _>>()?;
-        Ok(Response::new(pb::ListRegisterVersionsResponse { versions, page: Some(page) }))
+        Ok(Response::new(pb::ListRegisterVersionsResponse {
+            versions,
+            page: Some(page),
+        }))
     }
 }

@@ -1,1 +1,65 @@
-fn main() {}
+//! `rekisteri`: runs the whole system locally (`up`), runs one service (`serve`), and is the
+//! command-line client of every service.
+
+mod catalogue;
+mod output;
+mod serve;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rekisteri",
+    version,
+    about = "Personal data registers the way Finnish and EU law expects"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole system locally: every service on SQLite under --data-dir, and NATS (started
+    /// here when none is reachable). Prints the endpoints and an admin token; Ctrl-C stops it.
+    Up(up::UpArgs),
+    /// Run one service, configured by defaults, --config FILE and REKISTERI_<SECTION>__<KEY>.
+    Serve(serve::ServeArgs),
+    /// The register catalogue: create, edit, publish, retire and read registers.
+    Catalogue(catalogue::CatalogueArgs),
+    /// Make a new random bearer token and print the SHA-256 to put in `auth.static_tokens`.
+    Token,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => up::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Catalogue(args) => catalogue::run(args).await,
+        Command::Token => {
+            let token = new_token();
+            println!("token:  {token}");
+            println!("sha256: {}", rekisteri_platform::auth::hash_token(&token));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => output::report_error(&err),
+    }
+}
+
+/// 32 random bytes as hex.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// Where `up` keeps its data unless told otherwise, and where client commands look for the
+/// local admin token.
+pub const DEFAULT_DATA_DIR: &str = ".rekisteri";

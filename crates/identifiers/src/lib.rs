@@ -30,7 +30,11 @@ impl BusinessId {
         let input = input.trim();
         let (body, check) = input.split_once('-').ok_or(BusinessIdError::Format)?;
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !all_digits(body) || !(6..=7).contains(&body.len()) || check.len() != 1 || !all_digits(check) {
+        if !all_digits(body)
+            || !(6..=7).contains(&body.len())
+            || check.len() != 1
+            || !all_digits(check)
+        {
             return Err(BusinessIdError::Format);
         }
         let body = format!("{body:0>7}");
@@ -102,7 +106,12 @@ mod tests {
 
     #[test]
     fn pads_the_old_six_digit_form_and_trims() {
-        assert_eq!(BusinessId::parse(" 112038-9\u{a0}".trim_end_matches('\u{a0}')).unwrap().as_str(), "0112038-9");
+        assert_eq!(
+            BusinessId::parse(" 112038-9\u{a0}".trim_end_matches('\u{a0}'))
+                .unwrap()
+                .as_str(),
+            "0112038-9"
+        );
     }
 
     #[test]
@@ -118,14 +127,33 @@ mod tests {
         // 0000010: weights give 4*... sum = 4 -> not 1; find one whose sum % 11 == 1: 1000000 (7) no;
         // 0000003 gives 6; 0000300 gives 24 % 11 = 2; 0000020 gives 8; 0010000 gives 5*1=5;
         // 0100000 gives 9; 0000100 gives 8 ... 0000001 gives 2; 0000006 gives 12 % 11 = 1.
-        assert!(matches!(BusinessId::parse("0000006-0"), Err(BusinessIdError::CheckDigit(_))));
-        assert!(matches!(BusinessId::parse("0000006-1"), Err(BusinessIdError::CheckDigit(_))));
+        assert!(matches!(
+            BusinessId::parse("0000006-0"),
+            Err(BusinessIdError::CheckDigit(_))
+        ));
+        assert!(matches!(
+            BusinessId::parse("0000006-1"),
+            Err(BusinessIdError::CheckDigit(_))
+        ));
     }
 
     #[test]
     fn rejects_malformed_input() {
-        for bad in ["", "0112038", "01120389", "0112038-", "011203A-9", "0112038-98", "12345-1", "-9"] {
-            assert_eq!(BusinessId::parse(bad), Err(BusinessIdError::Format), "{bad:?}");
+        for bad in [
+            "",
+            "0112038",
+            "01120389",
+            "0112038-",
+            "011203A-9",
+            "0112038-98",
+            "12345-1",
+            "-9",
+        ] {
+            assert_eq!(
+                BusinessId::parse(bad),
+                Err(BusinessIdError::Format),
+                "{bad:?}"
+            );
         }
     }
 

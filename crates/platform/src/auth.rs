@@ -79,25 +79,41 @@ fn default_roles_claim() -> String {
 impl AuthConfig {
     pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.static_tokens.is_empty() && self.jwt.is_none() {
-            return Err(("auth", "configure at least one of auth.static_tokens or auth.jwt".into()));
+            return Err((
+                "auth",
+                "configure at least one of auth.static_tokens or auth.jwt".into(),
+            ));
         }
         for token in &self.static_tokens {
-            let hex_ok = token.sha256.len() == 64 && token.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            let hex_ok =
+                token.sha256.len() == 64 && token.sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if !hex_ok {
-                return Err(("auth.static_tokens.sha256", format!("token `{}`: not a hex SHA-256 digest", token.name)));
+                return Err((
+                    "auth.static_tokens.sha256",
+                    format!("token `{}`: not a hex SHA-256 digest", token.name),
+                ));
             }
             if token.name.trim().is_empty() {
-                return Err(("auth.static_tokens.name", "a static token needs a name".into()));
+                return Err((
+                    "auth.static_tokens.name",
+                    "a static token needs a name".into(),
+                ));
             }
         }
         if let Some(jwt) = &self.jwt {
             if jwt.hs256_secret.is_none() && jwt.rs256_public_key_pem.is_none() {
-                return Err(("auth.jwt", "set hs256_secret, rs256_public_key_pem or both".into()));
+                return Err((
+                    "auth.jwt",
+                    "set hs256_secret, rs256_public_key_pem or both".into(),
+                ));
             }
             if let Some(pem) = &jwt.rs256_public_key_pem
                 && DecodingKey::from_rsa_pem(pem.as_bytes()).is_err()
             {
-                return Err(("auth.jwt.rs256_public_key_pem", "not a PEM RSA public key".into()));
+                return Err((
+                    "auth.jwt.rs256_public_key_pem",
+                    "not a PEM RSA public key".into(),
+                ));
             }
             if jwt.issuer.is_empty() || jwt.audience.is_empty() {
                 return Err(("auth.jwt", "issuer and audience are required".into()));
@@ -129,7 +145,9 @@ impl Principal {
         if self.has_role(role) {
             Ok(())
         } else {
-            Err(Status::permission_denied(format!("this call needs the role `{role}`")))
+            Err(Status::permission_denied(format!(
+                "this call needs the role `{role}`"
+            )))
         }
     }
 
@@ -173,7 +191,10 @@ impl Authenticator {
             .static_tokens
             .iter()
             .map(|t| {
-                let principal = Principal { subject: t.name.clone(), roles: t.roles.iter().cloned().collect() };
+                let principal = Principal {
+                    subject: t.name.clone(),
+                    roles: t.roles.iter().cloned().collect(),
+                };
                 (t.sha256.to_ascii_lowercase(), principal)
             })
             .collect();
@@ -190,15 +211,27 @@ impl Authenticator {
                 };
                 let mut keys = Vec::new();
                 if let Some(secret) = &jwt.hs256_secret {
-                    keys.push((DecodingKey::from_secret(secret.expose().as_bytes()), validation(Algorithm::HS256)));
+                    keys.push((
+                        DecodingKey::from_secret(secret.expose().as_bytes()),
+                        validation(Algorithm::HS256),
+                    ));
                 }
                 if let Some(pem) = &jwt.rs256_public_key_pem {
-                    keys.push((DecodingKey::from_rsa_pem(pem.as_bytes())?, validation(Algorithm::RS256)));
+                    keys.push((
+                        DecodingKey::from_rsa_pem(pem.as_bytes())?,
+                        validation(Algorithm::RS256),
+                    ));
                 }
-                Some(Arc::new(Jwt { keys, roles_claim: jwt.roles_claim.clone() }))
+                Some(Arc::new(Jwt {
+                    keys,
+                    roles_claim: jwt.roles_claim.clone(),
+                }))
             }
         };
-        Ok(Self { static_tokens: Arc::new(static_tokens), jwt })
+        Ok(Self {
+            static_tokens: Arc::new(static_tokens),
+            jwt,
+        })
     }
 
     /// Resolves a raw bearer token.
@@ -220,16 +253,25 @@ impl Jwt {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Status::unauthenticated("the bearer token is not a valid JWT"))?;
         let mut last_error = None;
-        for (key, validation) in self.keys.iter().filter(|(_, v)| v.algorithms.contains(&header.alg)) {
-            match jsonwebtoken::decode::<HashMap<String, serde_json::Value>>(token, key, validation) {
+        for (key, validation) in self
+            .keys
+            .iter()
+            .filter(|(_, v)| v.algorithms.contains(&header.alg))
+        {
+            match jsonwebtoken::decode::<HashMap<String, serde_json::Value>>(token, key, validation)
+            {
                 Ok(data) => return self.principal(data.claims),
                 Err(e) => last_error = Some(e),
             }
         }
         let reason = match last_error.as_ref().map(|e| e.kind()) {
             Some(jsonwebtoken::errors::ErrorKind::ExpiredSignature) => "the JWT has expired",
-            Some(jsonwebtoken::errors::ErrorKind::InvalidIssuer) => "the JWT's issuer is not accepted",
-            Some(jsonwebtoken::errors::ErrorKind::InvalidAudience) => "the JWT's audience is not accepted",
+            Some(jsonwebtoken::errors::ErrorKind::InvalidIssuer) => {
+                "the JWT's issuer is not accepted"
+            }
+            Some(jsonwebtoken::errors::ErrorKind::InvalidAudience) => {
+                "the JWT's audience is not accepted"
+            }
             None => "the JWT's algorithm is not accepted",
             Some(_) => "the JWT is not valid",
         };
@@ -244,7 +286,11 @@ impl Jwt {
             .ok_or_else(|| Status::unauthenticated("the JWT has no subject"))?
             .to_owned();
         let roles = match claims.get(&self.roles_claim) {
-            Some(serde_json::Value::Array(items)) => items.iter().filter_map(|r| r.as_str()).map(String::from).collect(),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|r| r.as_str())
+                .map(String::from)
+                .collect(),
             Some(serde_json::Value::String(s)) => s.split_whitespace().map(String::from).collect(),
             _ => BTreeSet::new(),
         };
@@ -254,17 +300,21 @@ impl Jwt {
 
 impl tonic::service::Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| Status::unauthenticated("missing `authorization: Bearer <token>` metadata"))?;
+        let header = request.metadata().get("authorization").ok_or_else(|| {
+            Status::unauthenticated("missing `authorization: Bearer <token>` metadata")
+        })?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Status::unauthenticated("the authorization metadata must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                Status::unauthenticated("the authorization metadata must be `Bearer <token>`")
+            })?;
         let principal = self.authenticate(token)?;
         tracing::Span::current().record("principal", principal.subject.as_str());
         request.extensions_mut().insert(principal);
@@ -295,8 +345,12 @@ mod tests {
     }
 
     fn jwt(claims: serde_json::Value, secret: &str) -> String {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-            .unwrap()
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn now() -> i64 {
@@ -310,7 +364,10 @@ mod tests {
         assert_eq!(p.subject, "ops");
         assert!(p.has_role("catalogue.reader"));
         assert!(p.require("catalogue.editor").is_err());
-        assert_eq!(auth.authenticate("wrong").unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(
+            auth.authenticate("wrong").unwrap_err().code(),
+            tonic::Code::Unauthenticated
+        );
     }
 
     #[test]
@@ -329,11 +386,21 @@ mod tests {
 
         let mut wrong_aud = good.clone();
         wrong_aud["aud"] = "other".into();
-        assert!(auth.authenticate(&jwt(wrong_aud, "jwt-secret")).unwrap_err().message().contains("audience"));
+        assert!(
+            auth.authenticate(&jwt(wrong_aud, "jwt-secret"))
+                .unwrap_err()
+                .message()
+                .contains("audience")
+        );
 
         let mut wrong_iss = good.clone();
         wrong_iss["iss"] = "https://evil".into();
-        assert!(auth.authenticate(&jwt(wrong_iss, "jwt-secret")).unwrap_err().message().contains("issuer"));
+        assert!(
+            auth.authenticate(&jwt(wrong_iss, "jwt-secret"))
+                .unwrap_err()
+                .message()
+                .contains("issuer")
+        );
 
         assert!(auth.authenticate(&jwt(good, "other-secret")).is_err());
     }
@@ -361,7 +428,10 @@ mod tests {
 
     #[test]
     fn admin_holds_every_role() {
-        let p = Principal { subject: "root".into(), roles: [ADMIN_ROLE.to_string()].into() };
+        let p = Principal {
+            subject: "root".into(),
+            roles: [ADMIN_ROLE.to_string()].into(),
+        };
         assert!(p.require("catalogue.publisher").is_ok());
     }
 

@@ -69,7 +69,11 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self { log_level: "info".into(), log_format: LogFormat::Pretty, otlp_endpoint: String::new() }
+        Self {
+            log_level: "info".into(),
+            log_format: LogFormat::Pretty,
+            otlp_endpoint: String::new(),
+        }
     }
 }
 
@@ -91,7 +95,10 @@ pub struct OutboxConfig {
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        Self { poll_interval_ms: 1000, batch_size: 100 }
+        Self {
+            poll_interval_ms: 1000,
+            batch_size: 100,
+        }
     }
 }
 
@@ -117,21 +124,33 @@ pub struct Sources<'a> {
 impl fmt::Debug for Sources<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The environment may hold secrets: show only which variables are ours.
-        let ours: Vec<&String> = self.env.keys().filter(|k| k.starts_with("REKISTERI_")).collect();
-        f.debug_struct("Sources").field("file", &self.file).field("env_keys", &ours).finish()
+        let ours: Vec<&String> = self
+            .env
+            .keys()
+            .filter(|k| k.starts_with("REKISTERI_"))
+            .collect();
+        f.debug_struct("Sources")
+            .field("file", &self.file)
+            .field("env_keys", &ours)
+            .finish()
     }
 }
 
 impl ServiceConfig {
     /// Loads and validates. `defaults` must provide `grpc.listen`, `database.url` and `nats.url`.
     pub fn load(sources: Sources<'_>) -> Result<Self, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(sources.defaults, config::FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            sources.defaults,
+            config::FileFormat::Toml,
+        ));
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
-        let env: HashMap<String, String> =
-            sources.env.into_iter().filter(|(k, _)| k.starts_with("REKISTERI_")).collect();
+        let env: HashMap<String, String> = sources
+            .env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("REKISTERI_"))
+            .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("REKISTERI")
                 .prefix_separator("_")
@@ -148,29 +167,65 @@ impl ServiceConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key, message: String| Err(ConfigError::Invalid { key, message });
         if self.grpc.listen.parse::<SocketAddr>().is_err() {
-            return invalid("grpc.listen", format!("`{}` is not an address like 0.0.0.0:50051", self.grpc.listen));
+            return invalid(
+                "grpc.listen",
+                format!(
+                    "`{}` is not an address like 0.0.0.0:50051",
+                    self.grpc.listen
+                ),
+            );
         }
         let db = self.database.url.expose();
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            return invalid("database.url", "must start with sqlite: or postgres://".into());
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database.url",
+                "must start with sqlite: or postgres://".into(),
+            );
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1".into());
         }
-        if !self.nats.url.split(',').all(|u| u.starts_with("nats://") || u.starts_with("tls://")) {
-            return invalid("nats.url", format!("`{}` is not a nats:// URL", self.nats.url));
+        if !self
+            .nats
+            .url
+            .split(',')
+            .all(|u| u.starts_with("nats://") || u.starts_with("tls://"))
+        {
+            return invalid(
+                "nats.url",
+                format!("`{}` is not a nats:// URL", self.nats.url),
+            );
         }
-        if self.telemetry.log_level.parse::<tracing_subscriber::EnvFilter>().is_err() {
-            return invalid("telemetry.log_level", format!("`{}` is not a log filter", self.telemetry.log_level));
+        if self
+            .telemetry
+            .log_level
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
+            return invalid(
+                "telemetry.log_level",
+                format!("`{}` is not a log filter", self.telemetry.log_level),
+            );
         }
         let otlp = &self.telemetry.otlp_endpoint;
-        if !otlp.is_empty() && !(otlp.starts_with("http://") || otlp.starts_with("https://")) {
-            return invalid("telemetry.otlp_endpoint", "must be an http:// or https:// URL".into());
+        if !(otlp.is_empty() || otlp.starts_with("http://") || otlp.starts_with("https://")) {
+            return invalid(
+                "telemetry.otlp_endpoint",
+                "must be an http:// or https:// URL".into(),
+            );
         }
         if self.outbox.poll_interval_ms == 0 || self.outbox.batch_size == 0 {
-            return invalid("outbox", "poll_interval_ms and batch_size must be positive".into());
+            return invalid(
+                "outbox",
+                "poll_interval_ms and batch_size must be positive".into(),
+            );
         }
-        self.auth.validate().map_err(|(key, message)| ConfigError::Invalid { key, message })
+        self.auth
+            .validate()
+            .map_err(|(key, message)| ConfigError::Invalid { key, message })
     }
 }
 
@@ -192,21 +247,34 @@ mod tests {
     "#;
 
     fn load(env: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ServiceConfig::load(Sources { defaults: DEFAULTS, file: None, env })
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ServiceConfig::load(Sources {
+            defaults: DEFAULTS,
+            file: None,
+            env,
+        })
     }
 
     #[test]
     fn environment_overrides_defaults() {
         let config = load(&[
             ("REKISTERI_GRPC__LISTEN", "0.0.0.0:6000"),
-            ("REKISTERI_DATABASE__URL", "postgres://u:hunter2@db/rekisteri"),
+            (
+                "REKISTERI_DATABASE__URL",
+                "postgres://u:hunter2@db/rekisteri",
+            ),
             ("REKISTERI_TELEMETRY__LOG_FORMAT", "json"),
             ("UNRELATED", "x"),
         ])
         .unwrap();
         assert_eq!(config.grpc.listen, "0.0.0.0:6000");
-        assert_eq!(config.database.url.expose(), "postgres://u:hunter2@db/rekisteri");
+        assert_eq!(
+            config.database.url.expose(),
+            "postgres://u:hunter2@db/rekisteri"
+        );
         assert_eq!(config.telemetry.log_format, LogFormat::Json);
         assert_eq!(config.outbox.batch_size, 100);
     }
@@ -215,28 +283,53 @@ mod tests {
     fn a_file_sits_between_defaults_and_environment() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("rekisteri.yaml");
-        std::fs::write(&file, "grpc:\n  listen: 127.0.0.1:7000\nnats:\n  url: nats://file:4222\n").unwrap();
-        let env = [("REKISTERI_NATS__URL".to_string(), "nats://env:4222".to_string())].into();
-        let config = ServiceConfig::load(Sources { defaults: DEFAULTS, file: Some(&file), env }).unwrap();
+        std::fs::write(
+            &file,
+            "grpc:\n  listen: 127.0.0.1:7000\nnats:\n  url: nats://file:4222\n",
+        )
+        .unwrap();
+        let env = [(
+            "REKISTERI_NATS__URL".to_string(),
+            "nats://env:4222".to_string(),
+        )]
+        .into();
+        let config = ServiceConfig::load(Sources {
+            defaults: DEFAULTS,
+            file: Some(&file),
+            env,
+        })
+        .unwrap();
         assert_eq!(config.grpc.listen, "127.0.0.1:7000");
         assert_eq!(config.nats.url, "nats://env:4222");
     }
 
     #[test]
     fn errors_name_the_bad_key() {
-        let err = load(&[("REKISTERI_GRPC__LISTEN", "not-an-address")]).unwrap_err().to_string();
+        let err = load(&[("REKISTERI_GRPC__LISTEN", "not-an-address")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("grpc.listen"), "{err}");
-        let err = load(&[("REKISTERI_DATABASE__URL", "mysql://x")]).unwrap_err().to_string();
+        let err = load(&[("REKISTERI_DATABASE__URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database.url"), "{err}");
-        let err = load(&[("REKISTERI_TELEMETRY__LOG_FORMAT", "xml")]).unwrap_err().to_string();
+        let err = load(&[("REKISTERI_TELEMETRY__LOG_FORMAT", "xml")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("log_format"), "{err}");
-        let err = load(&[("REKISTERI_AUTH__JWT__ISSUER", "")]).unwrap_err().to_string();
+        let err = load(&[("REKISTERI_AUTH__JWT__ISSUER", "")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("auth.jwt"), "{err}");
     }
 
     #[test]
     fn secrets_stay_out_of_debug_output() {
-        let config = load(&[("REKISTERI_DATABASE__URL", "postgres://u:hunter2@db/rekisteri")]).unwrap();
+        let config = load(&[(
+            "REKISTERI_DATABASE__URL",
+            "postgres://u:hunter2@db/rekisteri",
+        )])
+        .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("jwt-signing-secret"), "{shown}");

@@ -17,22 +17,31 @@ const STARTUP_WAIT: Duration = Duration::from_secs(30);
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let url = config.url.expose();
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(30));
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(|d| d.to_owned()))
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(&dir).map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
         }
-        options.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .create_if_missing(true)
-        });
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
     } else {
-        options.max_connections(config.max_connections).min_connections(1);
+        options
+            .max_connections(config.max_connections)
+            .min_connections(1);
     }
 
     let deadline = tokio::time::Instant::now() + STARTUP_WAIT;
@@ -50,13 +59,20 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 
 fn is_unreachable(err: &DbErr) -> bool {
     let text = err.to_string();
-    ["Connection refused", "timed out", "PoolTimedOut", "the database system is starting up"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    [
+        "Connection refused",
+        "timed out",
+        "PoolTimedOut",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
@@ -67,7 +83,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths() {
-        assert_eq!(sqlite_path("sqlite:///var/lib/r/c.db?mode=rwc"), Some("/var/lib/r/c.db".into()));
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/r/c.db?mode=rwc"),
+            Some("/var/lib/r/c.db".into())
+        );
         assert_eq!(sqlite_path("sqlite://data/c.db"), Some("data/c.db".into()));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }

@@ -31,7 +31,11 @@ impl FieldViolations {
 
     /// `Ok(value)` when nothing was violated.
     pub fn into_result<T>(self, value: T) -> Result<T, ServiceError> {
-        if self.is_empty() { Ok(value) } else { Err(ServiceError::InvalidArgument(self)) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(ServiceError::InvalidArgument(self))
+        }
     }
 }
 
@@ -52,7 +56,11 @@ pub enum ServiceError {
 }
 
 fn summary(violations: &FieldViolations) -> String {
-    violations.iter().map(|(f, d)| format!("{f}: {d}")).collect::<Vec<_>>().join("; ")
+    violations
+        .iter()
+        .map(|(f, d)| format!("{f}: {d}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<sea_orm::DbErr> for ServiceError {
@@ -87,7 +95,12 @@ impl From<ServiceError> for Status {
 pub fn field_violations(status: &Status) -> Vec<(String, String)> {
     status
         .get_details_bad_request()
-        .map(|br| br.field_violations.into_iter().map(|v| (v.field, v.description)).collect())
+        .map(|br| {
+            br.field_violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -106,7 +119,10 @@ mod tests {
             field_violations(&status),
             vec![
                 ("content.name".to_string(), "required".to_string()),
-                ("content.purposes".to_string(), "at least one purpose".to_string())
+                (
+                    "content.purposes".to_string(),
+                    "at least one purpose".to_string()
+                )
             ]
         );
     }

@@ -29,11 +29,16 @@ impl GrpcServer {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-        Ok(Self { listener, health: HealthReporter::new() })
+        Ok(Self {
+            listener,
+            health: HealthReporter::new(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The health reporter, for a service that wants to report more than up/down.
@@ -45,7 +50,12 @@ impl GrpcServer {
     /// then reports NOT_SERVING and lets in-flight calls finish.
     ///
     /// `service_name` is the fully qualified proto service, e.g. `rekisteri.catalogue.v1.CatalogueService`.
-    pub async fn serve(self, service_name: &str, routes: Routes, cancel: CancellationToken) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        service_name: &str,
+        routes: Routes,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
         let health = self.health.clone();
         let set_all = |status: ServingStatus| {
             let health = health.clone();
@@ -57,7 +67,8 @@ impl GrpcServer {
         };
         set_all(ServingStatus::NotServing).await;
 
-        let health_service = tonic_health::pb::health_server::HealthServer::new(health_service(&self.health));
+        let health_service =
+            tonic_health::pb::health_server::HealthServer::new(health_service(&self.health));
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(rekisteri_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -66,7 +77,10 @@ impl GrpcServer {
             .register_encoded_file_descriptor_set(rekisteri_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let routes = routes.add_service(health_service).add_service(reflection_v1).add_service(reflection_v1alpha);
+        let routes = routes
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
 
         let trace = TraceLayer::new_for_grpc()
             .make_span_with(|request: &http::Request<_>| {
@@ -75,7 +89,10 @@ impl GrpcServer {
                     method = %request.uri().path(),
                     principal = tracing::field::Empty,
                 );
-                let traceparent = request.headers().get(telemetry::TRACEPARENT).and_then(|v| v.to_str().ok());
+                let traceparent = request
+                    .headers()
+                    .get(telemetry::TRACEPARENT)
+                    .and_then(|v| v.to_str().ok());
                 telemetry::set_parent(&span, traceparent);
                 span
             })
@@ -86,7 +103,6 @@ impl GrpcServer {
         let incoming = TcpListenerStream::new(self.listener);
         let shutdown = {
             let cancel = cancel.clone();
-            let set_all = set_all.clone();
             async move {
                 cancel.cancelled().await;
                 set_all(ServingStatus::NotServing).await;

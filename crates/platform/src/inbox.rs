@@ -9,16 +9,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, AckKind};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
 use chrono::Utc;
 use futures::StreamExt;
 use prost::Message as _;
 use rekisteri_proto::events::v1::EventEnvelope;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set, TransactionTrait,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::outbox::{sleep_or_cancel, Backoff, StreamSpec};
+use crate::outbox::{Backoff, StreamSpec, sleep_or_cancel};
 use crate::telemetry;
 
 pub mod entity {
@@ -45,8 +47,15 @@ pub mod migration {
     //! The `processed_events` table; every consuming service includes this migration.
     use sea_orm_migration::prelude::*;
 
-    #[derive(Debug, DeriveMigrationName)]
+    #[derive(Debug)]
     pub struct Migration;
+
+    impl MigrationName for Migration {
+        // Explicit and dated: the name is what the migrations table records, so it must never change.
+        fn name(&self) -> &str {
+            "m20261122_000001_create_processed_events"
+        }
+    }
 
     #[derive(DeriveIden)]
     enum ProcessedEvents {
@@ -64,10 +73,26 @@ pub mod migration {
                     Table::create()
                         .table(ProcessedEvents::Table)
                         .if_not_exists()
-                        .col(ColumnDef::new(ProcessedEvents::Consumer).string().not_null())
-                        .col(ColumnDef::new(ProcessedEvents::EventId).string_len(36).not_null())
-                        .col(ColumnDef::new(ProcessedEvents::ProcessedAt).timestamp_with_time_zone().not_null())
-                        .primary_key(Index::create().col(ProcessedEvents::Consumer).col(ProcessedEvents::EventId))
+                        .col(
+                            ColumnDef::new(ProcessedEvents::Consumer)
+                                .string()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(ProcessedEvents::EventId)
+                                .string_len(36)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(ProcessedEvents::ProcessedAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .primary_key(
+                            Index::create()
+                                .col(ProcessedEvents::Consumer)
+                                .col(ProcessedEvents::EventId),
+                        )
                         .to_owned(),
                 )
                 .await
@@ -162,10 +187,16 @@ async fn consume<H: EventHandler>(
     backoff.reset();
     while let Some(message) = messages.next().await {
         let message = message?;
-        let traceparent = message.headers.as_ref().and_then(|h| h.get(telemetry::TRACEPARENT)).map(|v| v.to_string());
+        let traceparent = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(telemetry::TRACEPARENT))
+            .map(|v| v.to_string());
         let span = tracing::info_span!("consume", consumer = %spec.durable, subject = %message.subject, event_id = tracing::field::Empty);
         telemetry::set_parent(&span, traceparent.as_deref());
-        process(db, spec, handler, &message).instrument(span).await?;
+        process(db, spec, handler, &message)
+            .instrument(span)
+            .await?;
     }
     Ok(())
 }
@@ -176,7 +207,12 @@ async fn process<H: EventHandler>(
     handler: &H,
     message: &jetstream::Message,
 ) -> anyhow::Result<()> {
-    let ack = |kind| async move { message.ack_with(kind).await.map_err(|e| anyhow::anyhow!("ack: {e}")) };
+    let ack = |kind| async move {
+        message
+            .ack_with(kind)
+            .await
+            .map_err(|e| anyhow::anyhow!("ack: {e}"))
+    };
     let event = match EventEnvelope::decode(message.payload.clone()) {
         Ok(event) if !event.event_id.is_empty() => event,
         _ => {
@@ -192,7 +228,10 @@ async fn process<H: EventHandler>(
     if entity::Entity::find_by_id(key).one(&txn).await?.is_some() {
         txn.commit().await?;
         tracing::debug!("already processed; acking the redelivery");
-        return message.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"));
+        return message
+            .double_ack()
+            .await
+            .map_err(|e| anyhow::anyhow!("ack: {e}"));
     }
     match handler.handle(&txn, &event).await {
         Ok(()) => {
@@ -204,22 +243,37 @@ async fn process<H: EventHandler>(
             .insert(&txn)
             .await?;
             txn.commit().await?;
-            message.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))
+            message
+                .double_ack()
+                .await
+                .map_err(|e| anyhow::anyhow!("ack: {e}"))
         }
         Err(HandlerError::Reject(err)) => {
             txn.rollback().await?;
-            tracing::error!(error = format!("{err:#}"), "handler rejected the event; terminating the message");
+            tracing::error!(
+                error = format!("{err:#}"),
+                "handler rejected the event; terminating the message"
+            );
             ack(AckKind::Term).await
         }
         Err(HandlerError::Retry(err)) if delivered >= spec.max_deliver => {
             txn.rollback().await?;
-            tracing::error!(error = format!("{err:#}"), delivered, "handler failed on the last delivery; terminating");
+            tracing::error!(
+                error = format!("{err:#}"),
+                delivered,
+                "handler failed on the last delivery; terminating"
+            );
             ack(AckKind::Term).await
         }
         Err(HandlerError::Retry(err)) => {
             txn.rollback().await?;
             let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(1, 8) as u32 - 1));
-            tracing::warn!(error = format!("{err:#}"), delivered, ?delay, "handler failed; redelivering later");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                delivered,
+                ?delay,
+                "handler failed; redelivering later"
+            );
             ack(AckKind::Nak(Some(delay))).await
         }
     }

@@ -9,16 +9,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream;
 use async_nats::HeaderMap;
+use async_nats::jetstream;
 use chrono::Utc;
 use prost::Message as _;
 use rekisteri_proto::common::v1::Actor;
-use rekisteri_proto::events::v1::{event_envelope::Payload, EventEnvelope};
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -36,7 +36,10 @@ pub struct StreamSpec {
 impl StreamSpec {
     /// Creates the stream, or returns the existing one. File storage, so that nothing acknowledged
     /// is lost when NATS restarts; a two-minute duplicate window for relay retries.
-    pub async fn ensure(&self, js: &jetstream::Context) -> anyhow::Result<jetstream::stream::Stream> {
+    pub async fn ensure(
+        &self,
+        js: &jetstream::Context,
+    ) -> anyhow::Result<jetstream::stream::Stream> {
         let config = jetstream::stream::Config {
             name: self.name.to_owned(),
             subjects: self.subjects.iter().map(|s| s.to_string()).collect(),
@@ -79,8 +82,15 @@ pub mod migration {
     //! The `outbox_events` table; every publishing service includes this migration.
     use sea_orm_migration::prelude::*;
 
-    #[derive(Debug, DeriveMigrationName)]
+    #[derive(Debug)]
     pub struct Migration;
+
+    impl MigrationName for Migration {
+        // Explicit and dated: the name is what the migrations table records, so it must never change.
+        fn name(&self) -> &str {
+            "m20261122_000001_create_outbox_events"
+        }
+    }
 
     #[derive(DeriveIden)]
     enum OutboxEvents {
@@ -103,14 +113,28 @@ pub mod migration {
                     Table::create()
                         .table(OutboxEvents::Table)
                         .if_not_exists()
-                        .col(ColumnDef::new(OutboxEvents::Id).string_len(36).not_null().primary_key())
+                        .col(
+                            ColumnDef::new(OutboxEvents::Id)
+                                .string_len(36)
+                                .not_null()
+                                .primary_key(),
+                        )
                         .col(ColumnDef::new(OutboxEvents::Subject).string().not_null())
                         .col(ColumnDef::new(OutboxEvents::Payload).blob().not_null())
                         .col(ColumnDef::new(OutboxEvents::Traceparent).string())
-                        .col(ColumnDef::new(OutboxEvents::CreatedAt).timestamp_with_time_zone().not_null())
+                        .col(
+                            ColumnDef::new(OutboxEvents::CreatedAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
                         .col(ColumnDef::new(OutboxEvents::SentAt).timestamp_with_time_zone())
                         .col(ColumnDef::new(OutboxEvents::StreamSequence).big_integer())
-                        .col(ColumnDef::new(OutboxEvents::Attempts).integer().not_null().default(0))
+                        .col(
+                            ColumnDef::new(OutboxEvents::Attempts)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
                         .to_owned(),
                 )
                 .await?;
@@ -130,21 +154,35 @@ pub mod migration {
 }
 
 /// Builds an envelope with a fresh UUIDv7 id, the current time and the acting principal.
-pub fn envelope(source_service: &str, event_type: &str, actor: &str, payload: Payload) -> EventEnvelope {
+pub fn envelope(
+    source_service: &str,
+    event_type: &str,
+    actor: &str,
+    payload: Payload,
+) -> EventEnvelope {
     let now = Utc::now();
     EventEnvelope {
         event_id: uuid::Uuid::now_v7().to_string(),
         event_type: event_type.to_owned(),
-        occurred_at: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: now.timestamp_subsec_nanos() as i32 }),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: now.timestamp_subsec_nanos() as i32,
+        }),
         source_service: source_service.to_owned(),
-        actor: Some(Actor { subject: actor.to_owned() }),
+        actor: Some(Actor {
+            subject: actor.to_owned(),
+        }),
         payload: Some(payload),
     }
 }
 
 /// Writes `event` to the outbox on `txn`, the transaction that makes the change it describes.
 /// Call [`OutboxSignal::notify`] after the commit so the relay publishes at once.
-pub async fn enqueue<C: ConnectionTrait>(txn: &C, subject: &str, event: &EventEnvelope) -> Result<(), DbErr> {
+pub async fn enqueue<C: ConnectionTrait>(
+    txn: &C,
+    subject: &str,
+    event: &EventEnvelope,
+) -> Result<(), DbErr> {
     entity::ActiveModel {
         id: Set(event.event_id.clone()),
         subject: Set(subject.to_owned()),
@@ -188,7 +226,13 @@ impl OutboxRelay {
         signal: OutboxSignal,
         config: OutboxConfig,
     ) -> Self {
-        Self { db, jetstream, stream, signal, config }
+        Self {
+            db,
+            jetstream,
+            stream,
+            signal,
+            config,
+        }
     }
 
     pub async fn run(self, cancel: CancellationToken) {
@@ -219,7 +263,10 @@ impl OutboxRelay {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = format!("{err:#}"), "outbox relay: publishing failed; will retry");
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "outbox relay: publishing failed; will retry"
+                    );
                     if sleep_or_cancel(backoff.next(), &cancel).await {
                         return;
                     }
@@ -244,7 +291,11 @@ impl OutboxRelay {
                     .filter(Column::Id.eq(&row.id))
                     .exec(&self.db)
                     .await?;
-                return if published == 0 { Err(err) } else { Ok(published) };
+                return if published == 0 {
+                    Err(err)
+                } else {
+                    Ok(published)
+                };
             }
         }
         Ok(pending.len())
@@ -266,7 +317,10 @@ impl OutboxRelay {
         }
         entity::Entity::update_many()
             .col_expr(entity::Column::SentAt, Expr::value(Utc::now()))
-            .col_expr(entity::Column::StreamSequence, Expr::value(ack.sequence as i64))
+            .col_expr(
+                entity::Column::StreamSequence,
+                Expr::value(ack.sequence as i64),
+            )
             .filter(entity::Column::Id.eq(&row.id))
             .exec(&self.db)
             .await?;
@@ -278,7 +332,10 @@ impl OutboxRelay {
 /// How many events are still waiting for publication (for readiness and tests).
 pub async fn pending_count(db: &DatabaseConnection) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
-    entity::Entity::find().filter(entity::Column::SentAt.is_null()).count(db).await
+    entity::Entity::find()
+        .filter(entity::Column::SentAt.is_null())
+        .count(db)
+        .await
 }
 
 /// Exponential backoff from 100 ms to 5 s.

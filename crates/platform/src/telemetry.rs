@@ -37,7 +37,9 @@ impl Drop for TelemetryGuard {
 /// the first subscriber and still returns a guard.
 pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
     let mut builder = SdkTracerProvider::builder().with_resource(
-        opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_owned()).build(),
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(service_name.to_owned())
+            .build(),
     );
     if !config.otlp_endpoint.is_empty() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -51,8 +53,14 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
 
     let filter = EnvFilter::try_new(&config.log_level)?;
     let fmt = match config.log_format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(true).boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .boxed(),
     };
     let _ = tracing_subscriber::registry()
         .with(filter)
@@ -65,13 +73,18 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
 /// The `traceparent` of the current span, if it belongs to a trace.
 pub fn current_traceparent() -> Option<String> {
     let mut carrier = HashMap::new();
-    TraceContextPropagator::new().inject_context(&tracing::Span::current().context(), &mut MapCarrier(&mut carrier));
+    TraceContextPropagator::new().inject_context(
+        &tracing::Span::current().context(),
+        &mut MapCarrier(&mut carrier),
+    );
     carrier.remove(TRACEPARENT)
 }
 
 /// Makes `span` a child of the trace in `traceparent` (from a NATS header or gRPC metadata).
 pub fn set_parent(span: &tracing::Span, traceparent: Option<&str>) {
-    let Some(traceparent) = traceparent else { return };
+    let Some(traceparent) = traceparent else {
+        return;
+    };
     let mut carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
     let cx = TraceContextPropagator::new().extract(&MapCarrier(&mut carrier));
     let _ = span.set_parent(cx);

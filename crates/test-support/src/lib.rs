@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Once;
 
 pub use database::{Backend, TestDb};
-pub use nats::{stream_messages, wait_for_messages, NatsServer};
+pub use nats::{NatsServer, stream_messages, wait_for_messages};
 use rekisteri_platform::auth::hash_token;
 use rekisteri_platform::config::{ServiceConfig, Sources};
 use tonic::metadata::MetadataValue;
@@ -54,7 +54,10 @@ pub fn init_tracing() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     });
 }
 
@@ -62,8 +65,15 @@ pub fn init_tracing() {
 /// `catalogue` gives the reader token `catalogue.reader`, and so on.
 pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> ServiceConfig {
     let token = |name: &str, token: &str, roles: &[&str]| {
-        let roles = roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
-        format!("[[auth.static_tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [{roles}]\n", hash_token(token))
+        let roles = roles
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "[[auth.static_tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nroles = [{roles}]\n",
+            hash_token(token)
+        )
     };
     let mut defaults = format!(
         "[grpc]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\nmax_connections = 5\n\
@@ -71,11 +81,26 @@ pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> Serv
     );
     defaults += &token("admin", tokens::ADMIN, &["admin"]);
     defaults += &token("reader", tokens::READER, &[&format!("{service}.reader")]);
-    defaults += &token("editor", tokens::EDITOR, &[&format!("{service}.editor"), &format!("{service}.reader")]);
-    defaults += &token("publisher", tokens::PUBLISHER, &[&format!("{service}.publisher"), &format!("{service}.reader")]);
+    defaults += &token(
+        "editor",
+        tokens::EDITOR,
+        &[&format!("{service}.editor"), &format!("{service}.reader")],
+    );
+    defaults += &token(
+        "publisher",
+        tokens::PUBLISHER,
+        &[
+            &format!("{service}.publisher"),
+            &format!("{service}.reader"),
+        ],
+    );
     defaults += &token("nobody", tokens::NOBODY, &[]);
-    ServiceConfig::load(Sources { defaults: &defaults, file: None, env: HashMap::new() })
-        .expect("the test configuration is valid")
+    ServiceConfig::load(Sources {
+        defaults: &defaults,
+        file: None,
+        env: HashMap::new(),
+    })
+    .expect("the test configuration is valid")
 }
 
 /// A client interceptor that sends `authorization: Bearer <token>`.
@@ -84,7 +109,9 @@ pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
 
 impl Bearer {
     pub fn new(token: &str) -> Self {
-        Self(Some(format!("Bearer {token}").parse().expect("ASCII token")))
+        Self(Some(
+            format!("Bearer {token}").parse().expect("ASCII token"),
+        ))
     }
     /// Sends no authorization at all.
     pub fn none() -> Self {
@@ -93,9 +120,14 @@ impl Bearer {
 }
 
 impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
         }
         Ok(request)
     }

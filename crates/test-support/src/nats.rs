@@ -19,7 +19,11 @@ fn binary() -> PathBuf {
     if let Ok(path) = std::env::var("NATS_SERVER_BIN") {
         return path.into();
     }
-    for candidate in ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"] {
+    for candidate in [
+        "/usr/sbin/nats-server",
+        "/usr/local/bin/nats-server",
+        "/usr/bin/nats-server",
+    ] {
         if std::path::Path::new(candidate).exists() {
             return candidate.into();
         }
@@ -28,12 +32,19 @@ fn binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 impl NatsServer {
     pub async fn start() -> Self {
-        let mut server = NatsServer { port: free_port(), store: TempDir::new().expect("temp dir"), child: None };
+        let mut server = NatsServer {
+            port: free_port(),
+            store: TempDir::new().expect("temp dir"),
+            child: None,
+        };
         server.restart().await;
         server
     }
@@ -44,7 +55,9 @@ impl NatsServer {
 
     /// A client, for tests that read the streams.
     pub async fn client(&self) -> async_nats::Client {
-        async_nats::connect(self.url()).await.expect("NATS accepts connections")
+        async_nats::connect(self.url())
+            .await
+            .expect("NATS accepts connections")
     }
 
     /// Kills the server at once, as a crash would.
@@ -58,16 +71,31 @@ impl NatsServer {
     pub async fn restart(&mut self) {
         self.stop().await;
         let child = Command::new(binary())
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
             .arg(self.store.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e} (scripts/test installs nats-server)", binary().display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting {}: {e} (scripts/test installs nats-server)",
+                    binary().display()
+                )
+            });
         self.child = Some(child);
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -77,10 +105,17 @@ impl NatsServer {
 }
 
 /// Every message currently on `stream`, oldest first; empty when the stream does not exist yet.
-pub async fn stream_messages(client: &async_nats::Client, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
+pub async fn stream_messages(
+    client: &async_nats::Client,
+    stream: &str,
+) -> Vec<async_nats::jetstream::message::StreamMessage> {
     let js = async_nats::jetstream::new(client.clone());
-    let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
-    let Ok(info) = stream.info().await else { return Vec::new() };
+    let Ok(mut stream) = js.get_stream(stream).await else {
+        return Vec::new();
+    };
+    let Ok(info) = stream.info().await else {
+        return Vec::new();
+    };
     let (first, last) = (info.state.first_sequence, info.state.last_sequence);
     let mut messages = Vec::new();
     for seq in first.max(1)..=last {

@@ -4,11 +4,11 @@ use std::time::Duration;
 use prost::Message as _;
 use rekisteri_catalogue::events::{REGISTER_PUBLISHED_SUBJECT, REGISTER_RETIRED_SUBJECT, STREAM};
 use rekisteri_proto::catalogue::v1 as pb;
-use rekisteri_proto::events::v1::{event_envelope::Payload, EventEnvelope};
-use rekisteri_test_support::{db_tests, stream_messages, tokens, wait_for_messages, Backend};
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens, wait_for_messages};
 use sea_orm::{ConnectionTrait, Database};
 
-use crate::harness::{create, publish, sample, TestApp};
+use crate::harness::{TestApp, create, publish, sample};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -32,10 +32,17 @@ async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut editor = app.client(tokens::EDITOR).await;
     let mut publisher = app.client(tokens::PUBLISHER).await;
-    let id = create(&mut editor, sample()).await.register.unwrap().register_id;
+    let id = create(&mut editor, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     publish(&mut publisher, &id).await;
     publisher
-        .retire_register(pb::RetireRegisterRequest { register_id: id.clone(), reason: "Palvelu lopetettu".into() })
+        .retire_register(pb::RetireRegisterRequest {
+            register_id: id.clone(),
+            reason: "Palvelu lopetettu".into(),
+        })
         .await
         .unwrap();
 
@@ -47,14 +54,30 @@ async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
     let published = &messages[0];
     assert_eq!(published.subject.as_str(), REGISTER_PUBLISHED_SUBJECT);
     let event = envelope(published);
-    assert_eq!(published.headers.get("Nats-Msg-Id").map(|v| v.to_string()), Some(event.event_id.clone()));
-    assert_eq!(uuid::Uuid::parse_str(&event.event_id).unwrap().get_version_num(), 7);
-    assert_eq!(event.event_type, "rekisteri.catalogue.register_published.v1");
+    assert_eq!(
+        published.headers.get("Nats-Msg-Id").map(|v| v.to_string()),
+        Some(event.event_id.clone())
+    );
+    assert_eq!(
+        uuid::Uuid::parse_str(&event.event_id)
+            .unwrap()
+            .get_version_num(),
+        7
+    );
+    assert_eq!(
+        event.event_type,
+        "rekisteri.catalogue.register_published.v1"
+    );
     assert_eq!(event.source_service, "catalogue");
     assert_eq!(event.actor.unwrap().subject, "publisher");
     assert!(event.occurred_at.is_some());
-    let Some(Payload::RegisterPublished(p)) = event.payload else { panic!("a RegisterPublished payload") };
-    assert_eq!((p.register_id.as_str(), p.version, p.superseded_version), (id.as_str(), 1, 0));
+    let Some(Payload::RegisterPublished(p)) = event.payload else {
+        panic!("a RegisterPublished payload")
+    };
+    assert_eq!(
+        (p.register_id.as_str(), p.version, p.superseded_version),
+        (id.as_str(), 1, 0)
+    );
     assert_eq!(p.register_name, sample().name);
     assert_eq!(p.controller_business_id.unwrap().value, "2135102-9");
     assert!(p.includes_national_identity_code);
@@ -62,15 +85,28 @@ async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
 
     let retired = &messages[1];
     assert_eq!(retired.subject.as_str(), REGISTER_RETIRED_SUBJECT);
-    let Some(Payload::RegisterRetired(r)) = envelope(retired).payload else { panic!("a RegisterRetired payload") };
-    assert_eq!((r.register_id.as_str(), r.last_published_version, r.reason.as_str()), (id.as_str(), 1, "Palvelu lopetettu"));
+    let Some(Payload::RegisterRetired(r)) = envelope(retired).payload else {
+        panic!("a RegisterRetired payload")
+    };
+    assert_eq!(
+        (
+            r.register_id.as_str(),
+            r.last_published_version,
+            r.reason.as_str()
+        ),
+        (id.as_str(), 1, "Palvelu lopetettu")
+    );
 }
 
 async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
     let mut app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
     // One event goes out while NATS is up, so the stream exists before the outage.
-    let first = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let first = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     publish(&mut admin, &first).await;
     wait_for_messages(&app.nats_client().await, STREAM.name, 1, WAIT).await;
 
@@ -79,7 +115,11 @@ async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
     for i in 0..3 {
         let mut content = sample();
         content.name = format!("Outage register {i}");
-        let id = create(&mut admin, content).await.register.unwrap().register_id;
+        let id = create(&mut admin, content)
+            .await
+            .register
+            .unwrap()
+            .register_id;
         publish(&mut admin, &id).await;
         during.push(id);
     }
@@ -107,25 +147,41 @@ async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
 async fn a_republished_outbox_row_is_deduplicated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     publish(&mut admin, &id).await;
     let nats = app.nats_client().await;
     wait_for_messages(&nats, STREAM.name, 1, WAIT).await;
 
     // As if the relay had crashed after the PubAck but before marking the row sent.
     let db = Database::connect(app.db.url.as_str()).await.unwrap();
-    let marked = db.execute_unprepared("UPDATE outbox_events SET sent_at = NULL").await.unwrap();
+    let marked = db
+        .execute_unprepared("UPDATE outbox_events SET sent_at = NULL")
+        .await
+        .unwrap();
     assert_eq!(marked.rows_affected(), 1);
     // The relay publishes the row again on its next poll and marks it sent.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let pending = rekisteri_platform::outbox::pending_count(&db).await.unwrap();
+        let pending = rekisteri_platform::outbox::pending_count(&db)
+            .await
+            .unwrap();
         if pending == 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the relay never re-sent the row");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never re-sent the row"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     db.close().await.unwrap();
-    assert_eq!(settle_and_read(&app).await.len(), 1, "JetStream dropped the duplicate");
+    assert_eq!(
+        settle_and_read(&app).await.len(),
+        1,
+        "JetStream dropped the duplicate"
+    );
 }

@@ -27,14 +27,23 @@ impl TestApp {
         let nats = NatsServer::start().await;
         let db = TestDb::fresh(backend).await;
         let config = rekisteri_test_support::service_config("catalogue", &db.url, &nats.url());
-        let mut app = TestApp { nats, db, config, port: 0, cancel: CancellationToken::new(), handle: None };
+        let mut app = TestApp {
+            nats,
+            db,
+            config,
+            port: 0,
+            cancel: CancellationToken::new(),
+            handle: None,
+        };
         app.start().await;
         app
     }
 
     /// Starts the service (again) on the same database and NATS server.
     pub async fn start(&mut self) {
-        let app = Application::build(&self.config).await.expect("the catalogue starts");
+        let app = Application::build(&self.config)
+            .await
+            .expect("the catalogue starts");
         self.port = app.port();
         self.cancel = CancellationToken::new();
         self.handle = Some(tokio::spawn(app.run_until_stopped(self.cancel.clone())));
@@ -44,12 +53,18 @@ impl TestApp {
     pub async fn stop(&mut self) {
         self.cancel.cancel();
         if let Some(handle) = self.handle.take() {
-            handle.await.expect("the service task").expect("the service stopped cleanly");
+            handle
+                .await
+                .expect("the service task")
+                .expect("the service stopped cleanly");
         }
     }
 
     pub async fn client(&self, token: &str) -> Client {
-        CatalogueServiceClient::with_interceptor(rekisteri_test_support::channel(self.port).await, Bearer::new(token))
+        CatalogueServiceClient::with_interceptor(
+            rekisteri_test_support::channel(self.port).await,
+            Bearer::new(token),
+        )
     }
 
     pub async fn admin(&self) -> Client {
@@ -74,9 +89,14 @@ pub fn sample() -> pb::RegisterContent {
     pb::RegisterContent::from(&content)
 }
 
-pub async fn create(client: &mut Client, content: pb::RegisterContent) -> pb::CreateRegisterResponse {
+pub async fn create(
+    client: &mut Client,
+    content: pb::RegisterContent,
+) -> pb::CreateRegisterResponse {
     client
-        .create_register(pb::CreateRegisterRequest { content: Some(content) })
+        .create_register(pb::CreateRegisterRequest {
+            content: Some(content),
+        })
         .await
         .expect("create succeeds")
         .into_inner()
@@ -84,7 +104,10 @@ pub async fn create(client: &mut Client, content: pb::RegisterContent) -> pb::Cr
 
 pub async fn publish(client: &mut Client, register_id: &str) -> pb::PublishRegisterResponse {
     client
-        .publish_register(pb::PublishRegisterRequest { register_id: register_id.into(), expected_version: 0 })
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: register_id.into(),
+            expected_version: 0,
+        })
         .await
         .expect("publish succeeds")
         .into_inner()
@@ -97,12 +120,19 @@ pub async fn get(
     version: u32,
 ) -> Result<pb::GetRegisterResponse, tonic::Status> {
     client
-        .get_register(pb::GetRegisterRequest { register_id: register_id.into(), selector: selector as i32, version })
+        .get_register(pb::GetRegisterRequest {
+            register_id: register_id.into(),
+            selector: selector as i32,
+            version,
+        })
         .await
         .map(|r| r.into_inner())
 }
 
 /// The field paths of a status's `BadRequest` violations.
 pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
-    rekisteri_platform::error::field_violations(status).into_iter().map(|(f, _)| f).collect()
+    rekisteri_platform::error::field_violations(status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
 }

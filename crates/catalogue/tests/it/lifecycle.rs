@@ -1,9 +1,9 @@
 use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::common::v1::{BusinessId, PageRequest};
-use rekisteri_test_support::{db_tests, tokens, Backend};
+use rekisteri_test_support::{Backend, db_tests, tokens};
 use tonic::Code;
 
-use crate::harness::{create, get, publish, sample, TestApp};
+use crate::harness::{TestApp, create, get, publish, sample};
 
 db_tests!(
     draft_publish_edit_republish_retire,
@@ -23,19 +23,35 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     let register = created.register.unwrap();
     let id = register.register_id.clone();
     assert_eq!(register.status(), pb::RegisterStatus::Draft);
-    assert_eq!((register.latest_version, register.published_version), (1, 0));
+    assert_eq!(
+        (register.latest_version, register.published_version),
+        (1, 0)
+    );
     let v1 = created.version.unwrap();
     assert_eq!(v1.state(), pb::VersionState::Draft);
     assert_eq!(v1.created_by.unwrap().subject, "editor");
     assert_eq!(v1.content.unwrap(), sample());
 
     // Nothing is published yet; the draft is readable.
-    let err = get(&mut editor, &id, pb::VersionSelector::LatestPublished, 0).await.unwrap_err();
+    let err = get(&mut editor, &id, pb::VersionSelector::LatestPublished, 0)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    assert_eq!(get(&mut editor, &id, pb::VersionSelector::Draft, 0).await.unwrap().version.unwrap().version, 1);
+    assert_eq!(
+        get(&mut editor, &id, pb::VersionSelector::Draft, 0)
+            .await
+            .unwrap()
+            .version
+            .unwrap()
+            .version,
+        1
+    );
 
     let published = publish(&mut publisher, &id).await;
-    assert_eq!(published.register.as_ref().unwrap().status(), pb::RegisterStatus::Published);
+    assert_eq!(
+        published.register.as_ref().unwrap().status(),
+        pb::RegisterStatus::Published
+    );
     let v1 = published.version.unwrap();
     assert_eq!(v1.state(), pb::VersionState::Published);
     assert_eq!(v1.published_by.unwrap().subject, "publisher");
@@ -54,7 +70,10 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(updated.version.as_ref().unwrap().version, 2);
-    assert_eq!(updated.register.as_ref().unwrap().status(), pb::RegisterStatus::Published);
+    assert_eq!(
+        updated.register.as_ref().unwrap().status(),
+        pb::RegisterStatus::Published
+    );
     edited.name = "Asiakasrekisteri 2027".into();
     let updated = editor
         .update_register_draft(pb::UpdateRegisterDraftRequest {
@@ -67,10 +86,15 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         .into_inner();
     assert_eq!(updated.version.as_ref().unwrap().version, 2);
     assert_eq!(updated.register.as_ref().unwrap().latest_version, 2);
-    assert_eq!(updated.register.as_ref().unwrap().name, "Asiakasrekisteri 2027");
+    assert_eq!(
+        updated.register.as_ref().unwrap().name,
+        "Asiakasrekisteri 2027"
+    );
 
     // The default read is still the published version 1.
-    let current = get(&mut editor, &id, pb::VersionSelector::Unspecified, 0).await.unwrap();
+    let current = get(&mut editor, &id, pb::VersionSelector::Unspecified, 0)
+        .await
+        .unwrap();
     assert_eq!(current.version.unwrap().content.unwrap(), sample());
 
     let republished = publish(&mut publisher, &id).await;
@@ -78,17 +102,29 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     assert_eq!(republished.register.as_ref().unwrap().published_version, 2);
 
     let versions = editor
-        .list_register_versions(pb::ListRegisterVersionsRequest { register_id: id.clone(), page: None })
+        .list_register_versions(pb::ListRegisterVersionsRequest {
+            register_id: id.clone(),
+            page: None,
+        })
         .await
         .unwrap()
         .into_inner()
         .versions;
     let states: Vec<_> = versions.iter().map(|v| (v.version, v.state())).collect();
-    assert_eq!(states, [(1, pb::VersionState::Superseded), (2, pb::VersionState::Published)]);
+    assert_eq!(
+        states,
+        [
+            (1, pb::VersionState::Superseded),
+            (2, pb::VersionState::Published)
+        ]
+    );
     assert_eq!(versions[1].content.as_ref().unwrap(), &edited);
 
     let retired = publisher
-        .retire_register(pb::RetireRegisterRequest { register_id: id.clone(), reason: "Palvelu lopetettu".into() })
+        .retire_register(pb::RetireRegisterRequest {
+            register_id: id.clone(),
+            reason: "Palvelu lopetettu".into(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -98,7 +134,11 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     assert_eq!(retired.retire_reason, "Palvelu lopetettu");
 
     // A retired register stays readable and can no longer change.
-    let last = get(&mut editor, &id, pb::VersionSelector::Number, 2).await.unwrap().version.unwrap();
+    let last = get(&mut editor, &id, pb::VersionSelector::Number, 2)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
     assert_eq!(last.state(), pb::VersionState::Retired);
     let err = editor
         .update_register_draft(pb::UpdateRegisterDraftRequest {
@@ -110,7 +150,10 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     let err = publisher
-        .retire_register(pb::RetireRegisterRequest { register_id: id.clone(), reason: "again".into() })
+        .retire_register(pb::RetireRegisterRequest {
+            register_id: id.clone(),
+            reason: "again".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -119,7 +162,11 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
 async fn published_versions_are_immutable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     let v1 = publish(&mut admin, &id).await.version.unwrap();
 
     for name in ["Muutettu nimi", "Toinen muutos"] {
@@ -134,22 +181,42 @@ async fn published_versions_are_immutable(backend: Backend) {
             .await
             .unwrap();
     }
-    let read = get(&mut admin, &id, pb::VersionSelector::Number, 1).await.unwrap().version.unwrap();
+    let read = get(&mut admin, &id, pb::VersionSelector::Number, 1)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
     assert_eq!(read.content, v1.content);
     assert_eq!(read.state(), pb::VersionState::Published);
-    let latest = get(&mut admin, &id, pb::VersionSelector::Latest, 0).await.unwrap().version.unwrap();
-    assert_eq!((latest.version, latest.content.unwrap().name.as_str()), (2, "Toinen muutos"));
-    let err = get(&mut admin, &id, pb::VersionSelector::Number, 3).await.unwrap_err();
+    let latest = get(&mut admin, &id, pb::VersionSelector::Latest, 0)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    assert_eq!(
+        (latest.version, latest.content.unwrap().name.as_str()),
+        (2, "Toinen muutos")
+    );
+    let err = get(&mut admin, &id, pb::VersionSelector::Number, 3)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
 }
 
 async fn publishing_twice_without_a_draft_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     publish(&mut admin, &id).await;
     let err = admin
-        .publish_register(pb::PublishRegisterRequest { register_id: id.clone(), expected_version: 0 })
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            expected_version: 0,
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -159,7 +226,11 @@ async fn publishing_twice_without_a_draft_is_refused(backend: Backend) {
 async fn stale_expected_versions_are_aborted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     let err = admin
         .update_register_draft(pb::UpdateRegisterDraftRequest {
             register_id: id.clone(),
@@ -170,12 +241,17 @@ async fn stale_expected_versions_are_aborted(backend: Backend) {
         .unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
     let err = admin
-        .publish_register(pb::PublishRegisterRequest { register_id: id.clone(), expected_version: 2 })
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            expected_version: 2,
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
     // Neither call changed anything.
-    let draft = get(&mut admin, &id, pb::VersionSelector::Draft, 0).await.unwrap();
+    let draft = get(&mut admin, &id, pb::VersionSelector::Draft, 0)
+        .await
+        .unwrap();
     assert_eq!(draft.register.unwrap().latest_version, 1);
 }
 
@@ -188,26 +264,43 @@ async fn list_filters_and_pages(backend: Backend) {
         content.name = format!("Rekisteri {i}");
         if i % 2 == 1 {
             // Nokia Oyj as controller of every other register.
-            content.controller.as_mut().unwrap().business_id = Some(BusinessId { value: "0112038-9".into() });
+            content.controller.as_mut().unwrap().business_id = Some(BusinessId {
+                value: "0112038-9".into(),
+            });
         }
-        let id = create(&mut admin, content).await.register.unwrap().register_id;
+        let id = create(&mut admin, content)
+            .await
+            .register
+            .unwrap()
+            .register_id;
         if i < 3 {
             publish(&mut admin, &id).await;
         }
         ids.push(id);
     }
 
-    let list = |status: pb::RegisterStatus, controller: &str, size: i32, token: String| pb::ListRegistersRequest {
-        page: Some(PageRequest { page_size: size, page_token: token }),
-        status: status as i32,
-        controller_business_id: (!controller.is_empty()).then(|| BusinessId { value: controller.into() }),
+    let list = |status: pb::RegisterStatus, controller: &str, size: i32, token: String| {
+        pb::ListRegistersRequest {
+            page: Some(PageRequest {
+                page_size: size,
+                page_token: token,
+            }),
+            status: status as i32,
+            controller_business_id: (!controller.is_empty()).then(|| BusinessId {
+                value: controller.into(),
+            }),
+        }
     };
 
     // Newest first, three pages of two.
     let mut seen = Vec::new();
     let mut token = String::new();
     loop {
-        let page = admin.list_registers(list(pb::RegisterStatus::Unspecified, "", 2, token)).await.unwrap().into_inner();
+        let page = admin
+            .list_registers(list(pb::RegisterStatus::Unspecified, "", 2, token))
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(page.page.as_ref().unwrap().total_size, 5);
         seen.extend(page.registers.iter().map(|r| r.register_id.clone()));
         token = page.page.unwrap().next_page_token;
@@ -218,27 +311,67 @@ async fn list_filters_and_pages(backend: Backend) {
     let newest_first: Vec<_> = ids.iter().rev().cloned().collect();
     assert_eq!(seen, newest_first);
 
-    let published = admin.list_registers(list(pb::RegisterStatus::Published, "", 0, String::new())).await.unwrap();
-    let names: Vec<_> = published.into_inner().registers.into_iter().map(|r| r.name).collect();
+    let published = admin
+        .list_registers(list(pb::RegisterStatus::Published, "", 0, String::new()))
+        .await
+        .unwrap();
+    let names: Vec<_> = published
+        .into_inner()
+        .registers
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     assert_eq!(names, ["Rekisteri 2", "Rekisteri 1", "Rekisteri 0"]);
 
-    let nokia = admin.list_registers(list(pb::RegisterStatus::Unspecified, "0112038-9", 0, String::new())).await.unwrap();
-    let names: Vec<_> = nokia.into_inner().registers.into_iter().map(|r| r.name).collect();
+    let nokia = admin
+        .list_registers(list(
+            pb::RegisterStatus::Unspecified,
+            "0112038-9",
+            0,
+            String::new(),
+        ))
+        .await
+        .unwrap();
+    let names: Vec<_> = nokia
+        .into_inner()
+        .registers
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     assert_eq!(names, ["Rekisteri 3", "Rekisteri 1"]);
 
-    let drafts = admin.list_registers(list(pb::RegisterStatus::Draft, "2135102-9", 0, String::new())).await.unwrap();
-    let names: Vec<_> = drafts.into_inner().registers.into_iter().map(|r| r.name).collect();
+    let drafts = admin
+        .list_registers(list(
+            pb::RegisterStatus::Draft,
+            "2135102-9",
+            0,
+            String::new(),
+        ))
+        .await
+        .unwrap();
+    let names: Vec<_> = drafts
+        .into_inner()
+        .registers
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     assert_eq!(names, ["Rekisteri 4"]);
 }
 
 async fn data_survives_a_restart(backend: Backend) {
     let mut app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample()).await.register.unwrap().register_id;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
     publish(&mut admin, &id).await;
     app.stop().await;
     app.start().await;
     let mut admin = app.admin().await;
-    let read = get(&mut admin, &id, pb::VersionSelector::LatestPublished, 0).await.unwrap();
+    let read = get(&mut admin, &id, pb::VersionSelector::LatestPublished, 0)
+        .await
+        .unwrap();
     assert_eq!(read.version.unwrap().content.unwrap(), sample());
 }

@@ -14,7 +14,10 @@ use rekisteri_test_support::{Backend, NatsServer, TestDb, db_tests};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement};
 use sea_orm_migration::prelude::*;
 
-const STREAM: StreamSpec = StreamSpec { name: "REKISTERI_TEST", subjects: &["rekisteri.test.>"] };
+const STREAM: StreamSpec = StreamSpec {
+    name: "REKISTERI_TEST",
+    subjects: &["rekisteri.test.>"],
+};
 
 struct Migrator;
 
@@ -33,7 +36,11 @@ struct Recorder {
 }
 
 impl EventHandler for Recorder {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &EventEnvelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError> {
         let Some(Payload::RegisterRetired(r)) = &event.payload else {
             return Err(HandlerError::Reject(anyhow::anyhow!("unexpected payload")));
         };
@@ -46,10 +53,10 @@ impl EventHandler for Recorder {
         if r.reason == "reject" {
             return Err(HandlerError::Reject(anyhow::anyhow!("never")));
         }
-        if let Some(n) = r.reason.strip_prefix("retry:") {
-            if calls <= n.parse().unwrap() {
-                return Err(HandlerError::Retry(anyhow::anyhow!("not yet")));
-            }
+        if let Some(n) = r.reason.strip_prefix("retry:")
+            && calls <= n.parse().unwrap()
+        {
+            return Err(HandlerError::Retry(anyhow::anyhow!("not yet")));
         }
         let backend = txn.get_database_backend();
         txn.execute_raw(Statement::from_sql_and_values(
@@ -79,9 +86,13 @@ async fn setup(backend: Backend) -> Setup {
     let nats = NatsServer::start().await;
     let db = TestDb::fresh(backend).await;
     let config = rekisteri_test_support::service_config("test", &db.url, &nats.url());
-    let conn = rekisteri_platform::db::connect(&config.database).await.unwrap();
+    let conn = rekisteri_platform::db::connect(&config.database)
+        .await
+        .unwrap();
     Migrator::up(&conn, None).await.unwrap();
-    conn.execute_unprepared("CREATE TABLE applied (event_id VARCHAR(36) PRIMARY KEY)").await.unwrap();
+    conn.execute_unprepared("CREATE TABLE applied (event_id VARCHAR(36) PRIMARY KEY)")
+        .await
+        .unwrap();
     let js = async_nats::jetstream::new(nats.client().await);
     STREAM.ensure(&js).await.unwrap();
     let handler = Arc::new(Recorder::default());
@@ -93,8 +104,21 @@ async fn setup(backend: Backend) -> Setup {
         max_deliver: 4,
         ack_wait: Duration::from_secs(5),
     };
-    tokio::spawn(run_consumer(js.clone(), conn.clone(), spec, handler.clone(), cancel.clone()));
-    Setup { nats, _db: db, conn, js, handler, cancel }
+    tokio::spawn(run_consumer(
+        js.clone(),
+        conn.clone(),
+        spec,
+        handler.clone(),
+        cancel.clone(),
+    ));
+    Setup {
+        nats,
+        _db: db,
+        conn,
+        js,
+        handler,
+        cancel,
+    }
 }
 
 fn event(register_id: &str, reason: &str) -> EventEnvelope {
@@ -111,16 +135,23 @@ fn event(register_id: &str, reason: &str) -> EventEnvelope {
 async fn send(js: &async_nats::jetstream::Context, event: &EventEnvelope) {
     let mut headers = HeaderMap::new();
     headers.insert("Nats-Msg-Id", uuid::Uuid::now_v7().to_string().as_str());
-    js.publish_with_headers("rekisteri.test.retired", headers, event.encode_to_vec().into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    js.publish_with_headers(
+        "rekisteri.test.retired",
+        headers,
+        event.encode_to_vec().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
 }
 
 async fn applied(conn: &DatabaseConnection) -> i64 {
     let row = conn
-        .query_one_raw(Statement::from_string(conn.get_database_backend(), "SELECT COUNT(*) AS n FROM applied"))
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM applied",
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -130,12 +161,18 @@ async fn applied(conn: &DatabaseConnection) -> i64 {
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-db_tests!(redeliveries_change_nothing, failures_are_retried_and_poison_is_terminated);
+db_tests!(
+    redeliveries_change_nothing,
+    failures_are_retried_and_poison_is_terminated
+);
 
 async fn redeliveries_change_nothing(backend: Backend) {
     let s = setup(backend).await;
@@ -146,11 +183,18 @@ async fn redeliveries_change_nothing(backend: Backend) {
     // The same event again, twice: a consumer must treat it as already done.
     send(&s.js, &events[1]).await;
     send(&s.js, &events[1]).await;
-    wait_until("three events are applied", async || applied(&s.conn).await == 3).await;
+    wait_until("three events are applied", async || {
+        applied(&s.conn).await == 3
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(applied(&s.conn).await, 3);
     let calls = s.handler.calls.lock().unwrap().clone();
-    assert_eq!(calls.values().sum::<u32>(), 3, "the handler ran once per event: {calls:?}");
+    assert_eq!(
+        calls.values().sum::<u32>(),
+        3,
+        "the handler ran once per event: {calls:?}"
+    );
     s.cancel.cancel();
 }
 
@@ -160,7 +204,10 @@ async fn failures_are_retried_and_poison_is_terminated(backend: Backend) {
     send(&s.js, &event("poison", "reject")).await;
     send(&s.js, &event("hopeless", "retry:99")).await;
     send(&s.js, &event("fine", "ok")).await;
-    wait_until("the flaky and fine events are applied", async || applied(&s.conn).await == 2).await;
+    wait_until("the flaky and fine events are applied", async || {
+        applied(&s.conn).await == 2
+    })
+    .await;
     wait_until("the hopeless event used its deliveries", async || {
         s.handler.calls.lock().unwrap().get("hopeless").copied() == Some(4)
     })
@@ -174,8 +221,15 @@ async fn failures_are_retried_and_poison_is_terminated(backend: Backend) {
     s.nats.restart().await;
     let js = async_nats::jetstream::new(s.nats.client().await);
     send(&js, &event("after-restart", "ok")).await;
-    wait_until("the event after the restart is applied", async || applied(&s.conn).await == 3).await;
+    wait_until("the event after the restart is applied", async || {
+        applied(&s.conn).await == 3
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(s.handler.calls.lock().unwrap()["hopeless"], 4, "max_deliver bounds the attempts");
+    assert_eq!(
+        s.handler.calls.lock().unwrap()["hopeless"],
+        4,
+        "max_deliver bounds the attempts"
+    );
     s.cancel.cancel();
 }

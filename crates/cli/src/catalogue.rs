@@ -1,0 +1,314 @@
+//! `rekisteri catalogue ...`: the catalogue's command-line client.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use rekisteri_catalogue::domain::RegisterContent;
+use rekisteri_proto::catalogue::v1 as pb;
+use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
+use rekisteri_proto::common::v1::{BusinessId, PageRequest};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct CatalogueArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: CatalogueCommand,
+}
+
+/// How to reach the catalogue.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// The catalogue's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "REKISTERI_CATALOGUE_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    endpoint: String,
+    /// Bearer token; without one, the admin token `rekisteri up` left in --data-dir is used.
+    #[arg(long, global = true, env = "REKISTERI_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Where `rekisteri up` keeps its admin token.
+    #[arg(long, global = true, default_value = crate::DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Print machine-readable JSON instead of text for people.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogueCommand {
+    /// Create a register from a YAML or JSON file; its first version is a draft.
+    Create {
+        #[arg(long, short)]
+        file: PathBuf,
+    },
+    /// Replace the register's draft with a file's content (starting a new draft version when the
+    /// latest version is published).
+    Update {
+        register_id: String,
+        #[arg(long, short)]
+        file: PathBuf,
+        /// Fail unless the register's latest version is this one.
+        #[arg(long, default_value_t = 0)]
+        expected_version: u32,
+    },
+    /// Publish the register's draft after checking it is complete.
+    Publish {
+        register_id: String,
+        /// Fail unless the draft is this version.
+        #[arg(long, default_value_t = 0)]
+        expected_version: u32,
+    },
+    /// Retire a register; it stays readable.
+    Retire {
+        register_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a register: the published version unless told otherwise.
+    Get {
+        register_id: String,
+        /// The latest version, draft or not.
+        #[arg(long, conflicts_with_all = ["draft", "version"])]
+        latest: bool,
+        /// The draft being edited.
+        #[arg(long, conflicts_with = "version")]
+        draft: bool,
+        /// A version by number.
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// List registers, newest first.
+    List {
+        #[arg(long, value_enum)]
+        status: Option<StatusFilter>,
+        /// Only registers of the controller with this business ID (Y-tunnus).
+        #[arg(long)]
+        controller: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        page_size: i32,
+        /// Continue from a previous page's next-page token.
+        #[arg(long, default_value = "")]
+        page_token: String,
+        /// Fetch every page.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List every version of a register, oldest first.
+    Versions { register_id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StatusFilter {
+    Draft,
+    Published,
+    Retired,
+}
+
+/// Sends `authorization: Bearer <token>` on every call.
+#[derive(Debug, Clone)]
+struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        rekisteri_platform::telemetry::inject_metadata(request.metadata_mut());
+        Ok(request)
+    }
+}
+
+type Client = CatalogueServiceClient<InterceptedService<Channel, Bearer>>;
+
+impl Connection {
+    async fn client(&self) -> anyhow::Result<Client> {
+        let token = match &self.token {
+            Some(token) => token.clone(),
+            None => {
+                let path = self.data_dir.join("admin-token");
+                std::fs::read_to_string(&path)
+                    .map(|t| t.trim().to_owned())
+                    .with_context(|| {
+                        format!(
+                            "no --token or REKISTERI_TOKEN given, and no {} from `rekisteri up`",
+                            path.display()
+                        )
+                    })?
+            }
+        };
+        let bearer = Bearer(
+            format!("Bearer {token}")
+                .parse()
+                .context("the token must be printable ASCII")?,
+        );
+        let channel = tonic::transport::Endpoint::from_shared(self.endpoint.clone())
+            .with_context(|| format!("--endpoint {} is not a URL", self.endpoint))?
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach the catalogue at {}", self.endpoint))?;
+        Ok(CatalogueServiceClient::with_interceptor(channel, bearer))
+    }
+}
+
+/// Reads a register file: YAML, or JSON (which YAML includes).
+pub fn read_register_file(path: &Path) -> anyhow::Result<pb::RegisterContent> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let content: RegisterContent = serde_yaml::from_str(&text)
+        .with_context(|| format!("{} is not a register file", path.display()))?;
+    Ok(pb::RegisterContent::from(&content))
+}
+
+pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
+    let json = args.connection.json;
+    let mut client = args.connection.client().await?;
+    match args.command {
+        CatalogueCommand::Create { file } => {
+            let content = read_register_file(&file)?;
+            let r = client
+                .create_register(pb::CreateRegisterRequest {
+                    content: Some(content),
+                })
+                .await?
+                .into_inner();
+            output::versioned(json, "Created", r.register.as_ref(), r.version.as_ref());
+        }
+        CatalogueCommand::Update {
+            register_id,
+            file,
+            expected_version,
+        } => {
+            let content = read_register_file(&file)?;
+            let r = client
+                .update_register_draft(pb::UpdateRegisterDraftRequest {
+                    register_id,
+                    content: Some(content),
+                    expected_latest_version: expected_version,
+                })
+                .await?
+                .into_inner();
+            output::versioned(json, "Updated", r.register.as_ref(), r.version.as_ref());
+        }
+        CatalogueCommand::Publish {
+            register_id,
+            expected_version,
+        } => {
+            let r = client
+                .publish_register(pb::PublishRegisterRequest {
+                    register_id,
+                    expected_version,
+                })
+                .await?
+                .into_inner();
+            output::versioned(json, "Published", r.register.as_ref(), r.version.as_ref());
+        }
+        CatalogueCommand::Retire {
+            register_id,
+            reason,
+        } => {
+            let r = client
+                .retire_register(pb::RetireRegisterRequest {
+                    register_id,
+                    reason,
+                })
+                .await?
+                .into_inner();
+            output::versioned(json, "Retired", r.register.as_ref(), None);
+        }
+        CatalogueCommand::Get {
+            register_id,
+            latest,
+            draft,
+            version,
+        } => {
+            let (selector, number) = match (latest, draft, version) {
+                (true, _, _) => (pb::VersionSelector::Latest, 0),
+                (_, true, _) => (pb::VersionSelector::Draft, 0),
+                (_, _, Some(n)) => (pb::VersionSelector::Number, n),
+                _ => (pb::VersionSelector::LatestPublished, 0),
+            };
+            let r = client
+                .get_register(pb::GetRegisterRequest {
+                    register_id,
+                    selector: selector as i32,
+                    version: number,
+                })
+                .await?
+                .into_inner();
+            output::full(json, r.register.as_ref(), r.version.as_ref());
+        }
+        CatalogueCommand::List {
+            status,
+            controller,
+            page_size,
+            mut page_token,
+            all,
+        } => {
+            let status = status.map_or(pb::RegisterStatus::Unspecified, |s| match s {
+                StatusFilter::Draft => pb::RegisterStatus::Draft,
+                StatusFilter::Published => pb::RegisterStatus::Published,
+                StatusFilter::Retired => pb::RegisterStatus::Retired,
+            });
+            let mut registers = Vec::new();
+            let total = loop {
+                let r = client
+                    .list_registers(pb::ListRegistersRequest {
+                        page: Some(PageRequest {
+                            page_size,
+                            page_token: page_token.clone(),
+                        }),
+                        status: status as i32,
+                        controller_business_id: controller
+                            .clone()
+                            .map(|value| BusinessId { value }),
+                    })
+                    .await?
+                    .into_inner();
+                registers.extend(r.registers);
+                let page = r.page.unwrap_or_default();
+                page_token = page.next_page_token;
+                if !all || page_token.is_empty() {
+                    break page.total_size;
+                }
+            };
+            output::register_list(json, &registers, total, &page_token);
+        }
+        CatalogueCommand::Versions { register_id } => {
+            let mut versions = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = client
+                    .list_register_versions(pb::ListRegisterVersionsRequest {
+                        register_id: register_id.clone(),
+                        page: Some(PageRequest {
+                            page_size: 500,
+                            page_token,
+                        }),
+                    })
+                    .await?
+                    .into_inner();
+                versions.extend(r.versions);
+                page_token = r.page.unwrap_or_default().next_page_token;
+                if page_token.is_empty() {
+                    break;
+                }
+            }
+            output::version_list(json, &versions);
+        }
+    }
+    Ok(())
+}

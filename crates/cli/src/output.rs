@@ -1,0 +1,249 @@
+//! What the client prints: short text for people, or JSON with `--json`.
+
+use std::process::ExitCode;
+
+use rekisteri_catalogue::domain::RegisterContent;
+use rekisteri_proto::catalogue::v1 as pb;
+use serde_json::{Value, json};
+
+fn time(t: Option<&prost_types::Timestamp>) -> Value {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+        .map_or(Value::Null, |t| {
+            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        })
+}
+
+/// `REGISTER_STATUS_PUBLISHED` -> `published`.
+fn enum_name(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix)
+        .unwrap_or(full)
+        .to_ascii_lowercase()
+}
+
+fn register_json(r: &pb::Register) -> Value {
+    json!({
+        "register_id": r.register_id,
+        "status": enum_name(r.status().as_str_name(), "REGISTER_STATUS_"),
+        "name": r.name,
+        "controller_name": r.controller_name,
+        "controller_business_id": r.controller_business_id.as_ref().map(|b| b.value.clone()),
+        "latest_version": r.latest_version,
+        "published_version": (r.published_version > 0).then_some(r.published_version),
+        "create_time": time(r.create_time.as_ref()),
+        "update_time": time(r.update_time.as_ref()),
+        "retire_reason": (!r.retire_reason.is_empty()).then(|| r.retire_reason.clone()),
+    })
+}
+
+fn content(v: &pb::RegisterVersion) -> Option<RegisterContent> {
+    RegisterContent::from_proto("content", v.content.as_ref()).ok()
+}
+
+fn version_json(v: &pb::RegisterVersion, with_content: bool) -> Value {
+    let mut value = json!({
+        "register_id": v.register_id,
+        "version": v.version,
+        "state": enum_name(v.state().as_str_name(), "VERSION_STATE_"),
+        "created_by": v.created_by.as_ref().map(|a| a.subject.clone()),
+        "create_time": time(v.create_time.as_ref()),
+        "updated_by": v.updated_by.as_ref().map(|a| a.subject.clone()),
+        "update_time": time(v.update_time.as_ref()),
+        "published_by": v.published_by.as_ref().map(|a| a.subject.clone()),
+        "publish_time": time(v.publish_time.as_ref()),
+    });
+    if with_content {
+        value["content"] = serde_json::to_value(content(v)).unwrap_or(Value::Null);
+    }
+    value
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values serialise")
+    );
+}
+
+/// After a change: one line saying what happened.
+pub fn versioned(
+    json: bool,
+    verb: &str,
+    register: Option<&pb::Register>,
+    version: Option<&pb::RegisterVersion>,
+) {
+    let Some(register) = register else { return };
+    if json {
+        print_json(&json!({
+            "register": register_json(register),
+            "version": version.map(|v| version_json(v, false)),
+        }));
+        return;
+    }
+    let status = enum_name(register.status().as_str_name(), "REGISTER_STATUS_");
+    match version {
+        Some(v) => println!(
+            "{verb} register {} \"{}\": version {} is {} (register {status})",
+            register.register_id,
+            register.name,
+            v.version,
+            enum_name(v.state().as_str_name(), "VERSION_STATE_"),
+        ),
+        None => println!(
+            "{verb} register {} \"{}\" (register {status})",
+            register.register_id, register.name
+        ),
+    }
+}
+
+/// One version in full.
+pub fn full(json: bool, register: Option<&pb::Register>, version: Option<&pb::RegisterVersion>) {
+    let (Some(register), Some(version)) = (register, version) else {
+        return;
+    };
+    if json {
+        print_json(
+            &json!({ "register": register_json(register), "version": version_json(version, true) }),
+        );
+        return;
+    }
+    let published = match register.published_version {
+        0 => "never published".to_string(),
+        n => format!("published version {n}"),
+    };
+    println!("Register   {}", register.register_id);
+    println!(
+        "Status     {} ({published}, latest version {})",
+        enum_name(register.status().as_str_name(), "REGISTER_STATUS_"),
+        register.latest_version
+    );
+    if !register.retire_reason.is_empty() {
+        println!("Retired    {}", register.retire_reason);
+    }
+    let who = |a: &Option<rekisteri_proto::common::v1::Actor>| {
+        a.as_ref().map_or(String::new(), |a| a.subject.clone())
+    };
+    println!(
+        "Version    {} ({}), created by {} {}",
+        version.version,
+        enum_name(version.state().as_str_name(), "VERSION_STATE_"),
+        who(&version.created_by),
+        time(version.create_time.as_ref()).as_str().unwrap_or(""),
+    );
+    if version.published_by.is_some() {
+        println!(
+            "Published  by {} {}",
+            who(&version.published_by),
+            time(version.publish_time.as_ref()).as_str().unwrap_or("")
+        );
+    }
+    println!();
+    match content(version).and_then(|c| serde_json::to_value(c).ok()) {
+        Some(mut c) => {
+            prune(&mut c);
+            print!("{}", serde_yaml::to_string(&c).unwrap_or_default());
+        }
+        None => println!("{:#?}", version.content),
+    }
+}
+
+/// Drops empty strings, lists, objects, nulls and false flags, so people see what a register says.
+fn prune(value: &mut Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => {
+            items.retain_mut(prune);
+            !items.is_empty()
+        }
+        Value::Object(map) => {
+            map.retain(|_, v| prune(v));
+            !map.is_empty()
+        }
+        _ => true,
+    }
+}
+
+pub fn register_list(json: bool, registers: &[pb::Register], total: i64, next_page_token: &str) {
+    if json {
+        print_json(&json!({
+            "registers": registers.iter().map(register_json).collect::<Vec<_>>(),
+            "total_size": total,
+            "next_page_token": (!next_page_token.is_empty()).then_some(next_page_token),
+        }));
+        return;
+    }
+    if registers.is_empty() {
+        println!("No registers.");
+        return;
+    }
+    println!(
+        "{:<36}  {:<9}  {:>7}  {:<9}  NAME / CONTROLLER",
+        "REGISTER ID", "STATUS", "VERSION", "BUSINESS"
+    );
+    for r in registers {
+        let version = match r.published_version {
+            0 => format!("{}", r.latest_version),
+            p if p == r.latest_version => format!("{p}"),
+            p => format!("{p}+{}", r.latest_version - p),
+        };
+        println!(
+            "{:<36}  {:<9}  {:>7}  {:<9}  {} / {}",
+            r.register_id,
+            enum_name(r.status().as_str_name(), "REGISTER_STATUS_"),
+            version,
+            r.controller_business_id
+                .as_ref()
+                .map_or("", |b| b.value.as_str()),
+            r.name,
+            r.controller_name,
+        );
+    }
+    println!("{} of {total} registers", registers.len());
+    if !next_page_token.is_empty() {
+        println!("more: --page-token {next_page_token} (or --all)");
+    }
+}
+
+pub fn version_list(json: bool, versions: &[pb::RegisterVersion]) {
+    if json {
+        print_json(&Value::Array(
+            versions.iter().map(|v| version_json(v, true)).collect(),
+        ));
+        return;
+    }
+    println!(
+        "{:>7}  {:<10}  {:<20}  {:<20}  PUBLISHED",
+        "VERSION", "STATE", "UPDATED", "BY"
+    );
+    for v in versions {
+        println!(
+            "{:>7}  {:<10}  {:<20}  {:<20}  {}",
+            v.version,
+            enum_name(v.state().as_str_name(), "VERSION_STATE_"),
+            time(v.update_time.as_ref()).as_str().unwrap_or(""),
+            v.updated_by.as_ref().map_or("", |a| a.subject.as_str()),
+            match (&v.published_by, time(v.publish_time.as_ref())) {
+                (Some(a), Value::String(t)) => format!("{t} by {}", a.subject),
+                _ => String::new(),
+            }
+        );
+    }
+}
+
+/// Prints an error for people, with every field violation, and picks the exit code.
+pub fn report_error(err: &anyhow::Error) -> ExitCode {
+    if let Some(status) = err.downcast_ref::<tonic::Status>() {
+        eprintln!("error: {:?}: {}", status.code(), status.message());
+        for (field, description) in rekisteri_platform::error::field_violations(status) {
+            eprintln!("  - {field}: {description}");
+        }
+        return ExitCode::from(match status.code() {
+            tonic::Code::InvalidArgument => 3,
+            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => 4,
+            tonic::Code::NotFound => 5,
+            _ => 1,
+        });
+    }
+    eprintln!("error: {err:#}");
+    ExitCode::FAILURE
+}

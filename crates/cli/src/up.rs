@@ -1,0 +1,240 @@
+//! `rekisteri up`: the whole system on one machine, for trying it out and for development.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use rekisteri_platform::CancellationToken;
+use rekisteri_platform::auth::hash_token;
+use rekisteri_platform::config::{ServiceConfig, Sources};
+use tokio::process::{Child, Command};
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Where the SQLite databases, the NATS store and the admin token live.
+    #[arg(long, default_value = crate::DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// NATS to use; when nothing answers there (and it is on this machine), `up` starts
+    /// `nats-server -js` on that port itself.
+    #[arg(
+        long,
+        env = "REKISTERI_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats_url: String,
+    /// The address the services listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The catalogue's gRPC port.
+    #[arg(long, default_value_t = 50051)]
+    catalogue_port: u16,
+    /// Log filter, e.g. `info` or `debug,h2=info`.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+    let token = admin_token(&data_dir)?;
+    let nats = LocalNats::ensure(&args.nats_url, &data_dir).await?;
+
+    let catalogue_listen = format!("{}:{}", args.host, args.catalogue_port);
+    let defaults = format!(
+        r#"
+[grpc]
+listen = "{catalogue_listen}"
+[database]
+url = "sqlite://{db}?mode=rwc"
+[nats]
+url = "{nats_url}"
+[telemetry]
+log_level = "{log_level}"
+[[auth.static_tokens]]
+name = "local-admin"
+sha256 = "{hash}"
+roles = ["admin"]
+"#,
+        db = data_dir.join("catalogue.db").display(),
+        nats_url = args.nats_url,
+        log_level = args.log_level,
+        hash = hash_token(&token),
+    );
+    // `up` is configured by its flags alone: REKISTERI_* variables are for `serve`.
+    let config = ServiceConfig::load(Sources {
+        defaults: &defaults,
+        file: None,
+        env: Default::default(),
+    })?;
+    let _telemetry = rekisteri_platform::telemetry::init("rekisteri", &config.telemetry)?;
+
+    let catalogue = rekisteri_catalogue::Application::build(&config)
+        .await
+        .context("starting the catalogue")?;
+    let cancel = CancellationToken::new();
+    let catalogue_port = catalogue.port();
+    let catalogue = tokio::spawn(catalogue.run_until_stopped(cancel.clone()));
+
+    println!();
+    println!("Rekisteri is up.");
+    println!(
+        "  catalogue    http://{}:{catalogue_port}   {}",
+        args.host,
+        rekisteri_catalogue::app::SERVICE_NAME
+    );
+    println!("  NATS         {}   {}", args.nats_url, nats.describe());
+    println!("  data         {}", data_dir.display());
+    println!(
+        "  admin token  {token}   (also in {})",
+        data_dir.join("admin-token").display()
+    );
+    println!();
+    println!("Try, from another terminal in this directory:");
+    println!("  rekisteri catalogue create --file examples/registers/mainostakomo.yaml");
+    println!("  rekisteri catalogue list");
+    println!(
+        "  grpcurl -plaintext -H 'authorization: Bearer {token}' {}:{catalogue_port} list",
+        args.host
+    );
+    println!("Ctrl-C stops everything.");
+    println!();
+
+    tokio::select! {
+        _ = rekisteri_platform::grpc::shutdown_signal() => {}
+        _ = cancel.cancelled() => {}
+    }
+    println!("Stopping...");
+    cancel.cancel();
+    let result = catalogue.await.context("the catalogue task")?;
+    nats.stop().await;
+    result
+}
+
+/// The token `up` prints, kept in the data directory so that it survives restarts and client
+/// commands run in the same directory find it.
+fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("admin-token");
+    if let Ok(token) = std::fs::read_to_string(&path)
+        && !token.trim().is_empty()
+    {
+        return Ok(token.trim().to_owned());
+    }
+    let token = crate::new_token();
+    std::fs::write(&path, format!("{token}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(token)
+}
+
+/// A NATS server: someone else's, or one `up` started and stops.
+struct LocalNats {
+    child: Option<Child>,
+    store: PathBuf,
+}
+
+impl LocalNats {
+    async fn ensure(url: &str, data_dir: &Path) -> anyhow::Result<Self> {
+        let address = url
+            .strip_prefix("nats://")
+            .with_context(|| format!("--nats-url must be nats://HOST:PORT, not {url}"))?
+            .trim_end_matches('/');
+        let (host, port) = address.rsplit_once(':').unwrap_or((address, "4222"));
+        let port: u16 = port.parse().with_context(|| format!("the port in {url}"))?;
+        let store = data_dir.join("nats");
+        if reachable(host, port).await {
+            return Ok(Self { child: None, store });
+        }
+        if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
+            anyhow::bail!(
+                "no NATS server answers at {url}, and `up` only starts one on this machine"
+            );
+        }
+        let binary = nats_server_binary()
+            .context("no NATS server answers and nats-server is not installed: run scripts/setup (or apt-get install nats-server)")?;
+        std::fs::create_dir_all(&store)?;
+        let child = Command::new(&binary)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(&store)
+            .arg("-l")
+            .arg(store.join("nats-server.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let nats = Self {
+            child: Some(child),
+            store,
+        };
+        for _ in 0..100 {
+            if reachable(host, port).await {
+                return Ok(nats);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!(
+            "nats-server did not start on port {port}; see {}",
+            nats.store.join("nats-server.log").display()
+        )
+    }
+
+    fn describe(&self) -> String {
+        match self.child {
+            Some(_) => format!("(started here; JetStream data in {})", self.store.display()),
+            None => "(already running)".into(),
+        }
+    }
+
+    /// Stops a server we started with SIGTERM, so that it flushes its JetStream store.
+    async fn stop(mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Some(pid) = child.id() {
+            terminate(pid);
+            if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        let _ = child.kill().await;
+    }
+}
+
+#[allow(unsafe_code)] // kill(2) is the one way to send SIGTERM; the pid is our own child's.
+fn terminate(pid: u32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+async fn reachable(host: &str, port: u16) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            tokio::net::TcpStream::connect((host, port))
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+fn nats_server_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/usr/local/bin".into()])
+        .map(|dir| dir.join("nats-server"))
+        .find(|candidate| candidate.is_file())
+}

@@ -1,0 +1,298 @@
+//! The `rekisteri` binary as people use it: `up` in one process, client commands in others.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use prost::Message as _;
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rekisteri");
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registers/mainostakomo.yaml")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Kills the child if the test fails before stopping it.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn client(data_dir: &Path, port: u16, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("catalogue")
+        .args([
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(args)
+        .env_remove("REKISTERI_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[test]
+fn up_runs_the_system_and_the_client_drives_it() {
+    let data = tempfile::tempdir().unwrap();
+    let (nats_port, catalogue_port) = (free_port(), free_port());
+    let up = Command::new(BIN)
+        .arg("up")
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
+        .args(["--catalogue-port", &catalogue_port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = Guard(up);
+    wait_for("the catalogue to listen", Duration::from_secs(60), || {
+        listening(catalogue_port)
+    });
+    assert!(listening(nats_port), "up started its own NATS server");
+
+    // Create and publish from other processes, with the admin token `up` left in the data dir.
+    let created = json_of(&client(
+        data.path(),
+        catalogue_port,
+        &["--json", "create", "--file", example().to_str().unwrap()],
+    ));
+    let id = created["register"]["register_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(created["version"]["state"], "draft");
+    let published = json_of(&client(
+        data.path(),
+        catalogue_port,
+        &["--json", "publish", &id],
+    ));
+    assert_eq!(published["register"]["status"], "published");
+    let read = json_of(&client(
+        data.path(),
+        catalogue_port,
+        &["--json", "get", &id],
+    ));
+    assert_eq!(
+        read["version"]["content"]["controller"]["business_id"],
+        "2135102-9"
+    );
+    assert_eq!(
+        read["version"]["content"]["purposes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(read["version"]["published_by"], "local-admin");
+
+    // Text output for people.
+    let listed = client(data.path(), catalogue_port, &["list"]);
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        text.contains(&id) && text.contains("published") && text.contains("1 of 1 registers"),
+        "{text}"
+    );
+
+    // Bad input: every violation on stderr, a distinct exit code, nothing created.
+    let bad = data.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: X\ncontroller:\n  email: not-an-email\ntransfers_outside_eea: some\n",
+    )
+    .unwrap();
+    let refused = client(
+        data.path(),
+        catalogue_port,
+        &["create", "--file", bad.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.contains("content.controller.contact.email") && stderr.contains("content.transfers"),
+        "{stderr}"
+    );
+    let listed = json_of(&client(data.path(), catalogue_port, &["--json", "list"]));
+    assert_eq!(listed["total_size"], 1);
+
+    // A wrong token is refused.
+    let denied = Command::new(BIN)
+        .args([
+            "catalogue",
+            "--endpoint",
+            &format!("http://127.0.0.1:{catalogue_port}"),
+            "--token",
+            "wrong",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(4));
+
+    // The publication is on the stream, once.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let messages = runtime.block_on(async {
+        let nats = async_nats::connect(format!("nats://127.0.0.1:{nats_port}"))
+            .await
+            .unwrap();
+        let found = rekisteri_test_support::wait_for_messages(
+            &nats,
+            "REKISTERI_CATALOGUE",
+            1,
+            Duration::from_secs(20),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(found.len(), 1);
+        rekisteri_test_support::stream_messages(&nats, "REKISTERI_CATALOGUE").await
+    });
+    assert_eq!(messages.len(), 1);
+    let event = EventEnvelope::decode(messages[0].payload.clone()).unwrap();
+    assert!(matches!(event.payload, Some(Payload::RegisterPublished(p)) if p.register_id == id));
+
+    // Ctrl-C stops everything, including the NATS server `up` started.
+    interrupt(&up.0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = up.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "up did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut banner = String::new();
+    std::io::Read::read_to_string(up.0.stdout.as_mut().unwrap(), &mut banner).unwrap();
+    assert!(
+        banner.contains("Rekisteri is up.") && banner.contains("admin token"),
+        "{banner}"
+    );
+    wait_for("NATS to stop", Duration::from_secs(10), || {
+        !listening(nats_port)
+    });
+}
+
+#[test]
+fn serve_reads_configuration_and_names_the_bad_key() {
+    let out = Command::new(BIN)
+        .args(["serve", "catalogue"])
+        .env("REKISTERI_GRPC__LISTEN", "nowhere")
+        .env("REKISTERI_AUTH__JWT__HS256_SECRET", "s")
+        .env("REKISTERI_AUTH__JWT__ISSUER", "i")
+        .env("REKISTERI_AUTH__JWT__AUDIENCE", "a")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("grpc.listen"), "{stderr}");
+}
+
+#[test]
+fn serve_runs_one_service_from_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let nats_port = free_port();
+    let token = "serve-test-token";
+    let config = dir.path().join("catalogue.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[grpc]\nlisten = \"127.0.0.1:{port}\"\n[database]\nurl = \"sqlite://{}?mode=rwc\"\n\
+             [[auth.static_tokens]]\nname = \"crm\"\nsha256 = \"{}\"\nroles = [\"catalogue.reader\"]\n",
+            dir.path().join("c.db").display(),
+            rekisteri_platform::auth::hash_token(token),
+        ),
+    )
+    .unwrap();
+    // NATS is not running at all: the service still starts and serves reads.
+    let serve = Command::new(BIN)
+        .args(["serve", "catalogue", "--config"])
+        .arg(&config)
+        .env(
+            "REKISTERI_NATS__URL",
+            format!("nats://127.0.0.1:{nats_port}"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let serve = Guard(serve);
+    wait_for("the catalogue to listen", Duration::from_secs(60), || {
+        listening(port)
+    });
+    let out = Command::new(BIN)
+        .args([
+            "catalogue",
+            "--json",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "--token",
+            token,
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["total_size"], 0);
+    let out = Command::new(BIN)
+        .args([
+            "catalogue",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "--token",
+            token,
+        ])
+        .args(["create", "--file", example().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "a reader may not create");
+    interrupt(&serve.0);
+}
