@@ -92,9 +92,10 @@ roles = ["admin"]
         data_dir.join("admin-token").display()
     );
     println!();
+    let me = std::env::current_exe().map_or("rekisteri".into(), |p| p.display().to_string());
     println!("Try, from another terminal in this directory:");
-    println!("  rekisteri catalogue create --file examples/registers/mainostakomo.yaml");
-    println!("  rekisteri catalogue list");
+    println!("  {me} catalogue create --file examples/registers/mainostakomo.yaml");
+    println!("  {me} catalogue list");
     println!(
         "  grpcurl -plaintext -H 'authorization: Bearer {token}' {}:{catalogue_port} list",
         args.host
