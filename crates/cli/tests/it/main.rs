@@ -299,19 +299,24 @@ fn serve_runs_one_service_from_a_config_file() {
 
 #[test]
 fn the_kubernetes_configuration_loads_with_its_secrets_from_the_environment() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes/base/catalogue.toml");
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes/base/catalogue.toml");
     let env = [
-        ("REKISTERI_DATABASE__URL", "postgres://rekisteri:pw@postgres:5432/catalogue"),
+        (
+            "REKISTERI_DATABASE__URL",
+            "postgres://rekisteri:pw@postgres:5432/catalogue",
+        ),
         ("REKISTERI_AUTH__JWT__HS256_SECRET", "from-a-secret"),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .into();
-    let config = rekisteri_platform::config::ServiceConfig::load(rekisteri_platform::config::Sources {
-        defaults: rekisteri_catalogue::app::DEFAULTS,
-        file: Some(&file),
-        env,
-    })
-    .expect("the manifest's configuration is valid");
+    let config =
+        rekisteri_platform::config::ServiceConfig::load(rekisteri_platform::config::Sources {
+            defaults: rekisteri_catalogue::app::DEFAULTS,
+            file: Some(&file),
+            env,
+        })
+        .expect("the manifest's configuration is valid");
     assert_eq!(config.grpc.listen, "0.0.0.0:50051");
     assert_eq!(config.nats.url, "nats://nats:4222");
     assert!(config.database.url.expose().starts_with("postgres://"));
