@@ -149,7 +149,9 @@ impl ServiceConfig {
         let env: HashMap<String, String> = sources
             .env
             .into_iter()
-            .filter(|(k, _)| k.starts_with("REKISTERI_"))
+            // Only REKISTERI_<SECTION>__<KEY> is configuration; other REKISTERI_* variables (the
+            // client's REKISTERI_TOKEN, the tests' REKISTERI_TEST_POSTGRES_URL) are not.
+            .filter(|(k, _)| k.starts_with("REKISTERI_") && k.contains("__"))
             .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("REKISTERI")
@@ -268,6 +270,8 @@ mod tests {
             ),
             ("REKISTERI_TELEMETRY__LOG_FORMAT", "json"),
             ("UNRELATED", "x"),
+            ("REKISTERI_TOKEN", "not configuration"),
+            ("REKISTERI_TEST_POSTGRES_URL", "postgres://elsewhere"),
         ])
         .unwrap();
         assert_eq!(config.grpc.listen, "0.0.0.0:6000");
