@@ -4,7 +4,9 @@
 pub mod app;
 pub mod domain;
 pub mod entity;
+pub mod import;
 pub mod migration;
+pub mod notice;
 pub mod service;
 
 pub use app::Application;

@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateRegisters),
             Box::new(rekisteri_platform::outbox::migration::Migration),
+            Box::new(AddImportReports),
         ]
     }
 }
@@ -56,6 +57,31 @@ enum RegisterVersions {
     UpdatedAt,
     PublishedBy,
     PublishedAt,
+    ImportReport,
+}
+
+/// Versions created by an import keep the import's report.
+#[derive(Debug)]
+struct AddImportReports;
+
+impl MigrationName for AddImportReports {
+    fn name(&self) -> &str {
+        "m20261122_000002_add_import_reports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddImportReports {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(RegisterVersions::Table)
+                    .add_column(ColumnDef::new(RegisterVersions::ImportReport).text())
+                    .to_owned(),
+            )
+            .await
+    }
 }
 
 #[async_trait::async_trait]

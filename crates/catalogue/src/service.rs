@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use crate::domain::RegisterContent;
 use crate::entity::{register_versions, registers};
+use crate::import::{self, ImportReport};
+use crate::notice;
 use crate::{events, roles};
 
 mod status {
@@ -49,6 +51,16 @@ impl Catalogue {
         actor: &Principal,
         content: RegisterContent,
     ) -> Result<Versioned, ServiceError> {
+        self.create_with_report(actor, content, None).await
+    }
+
+    /// Creates a register whose first version came from an imported document.
+    pub async fn create_with_report(
+        &self,
+        actor: &Principal,
+        content: RegisterContent,
+        report: Option<&ImportReport>,
+    ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
         let txn = self.db.begin().await?;
@@ -74,11 +86,14 @@ impl Catalogue {
         }
         .insert(&txn)
         .await?;
-        let version = new_version(&id, 1, &content, actor, now)?
-            .insert(&txn)
-            .await?;
+        let mut version = new_version(&id, 1, &content, actor, now)?;
+        if let Some(report) = report {
+            let json = serde_json::to_string(report).map_err(anyhow::Error::from)?;
+            version.import_report = Set(Some(json));
+        }
+        let version = version.insert(&txn).await?;
         txn.commit().await?;
-        tracing::info!(register_id = %id, actor = %actor.subject, "register created");
+        tracing::info!(register_id = %id, actor = %actor.subject, imported = report.is_some(), "register created");
         Ok((register, version))
     }
 
@@ -361,6 +376,32 @@ impl Catalogue {
     }
 }
 
+impl Catalogue {
+    /// The version to render: the published one, or a given number that was published.
+    pub async fn published_version(
+        &self,
+        id: &str,
+        number: u32,
+    ) -> Result<(RegisterContent, register_versions::Model), ServiceError> {
+        let register = find_register(&self.db, id).await?;
+        let wanted = match number {
+            0 => register.published_version.ok_or_else(|| {
+                ServiceError::FailedPrecondition(format!(
+                    "register {id} has no published version to render"
+                ))
+            })?,
+            n => n as i32,
+        };
+        let version = find_version(&self.db, id, wanted).await?;
+        if version.published_at.is_none() {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "version {wanted} of register {id} was never published; only published versions have a public notice"
+            )));
+        }
+        Ok((parse_content(&version)?, version))
+    }
+}
+
 fn new_version(
     id: &str,
     number: i32,
@@ -379,6 +420,7 @@ fn new_version(
         updated_at: Set(now),
         published_by: Set(None),
         published_at: Set(None),
+        import_report: Set(None),
     })
 }
 
@@ -552,6 +594,11 @@ fn version_pb(v: &register_versions::Model) -> Result<pb::RegisterVersion, Servi
         update_time: Some(timestamp(v.updated_at)),
         published_by: v.published_by.as_deref().and_then(actor),
         publish_time: v.published_at.map(timestamp),
+        import_report: v
+            .import_report
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<ImportReport>(r).ok())
+            .map(|r| pb::ImportReport::from(&r)),
     })
 }
 
@@ -731,6 +778,95 @@ impl CatalogueRpc for Catalogue {
         Ok(Response::new(pb::ListRegisterVersionsResponse {
             versions,
             page: Some(page),
+        }))
+    }
+
+    async fn import_register(
+        &self,
+        request: Request<pb::ImportRegisterRequest>,
+    ) -> Result<Response<pb::ImportRegisterResponse>, Status> {
+        let principal = Principal::from_request(&request, roles::EDITOR)?;
+        let req = request.get_ref();
+        let imported = import::import(&req.document, req.source_name.trim()).map_err(|e| {
+            let mut v = FieldViolations::new();
+            v.add("document", e.to_string());
+            ServiceError::InvalidArgument(v)
+        })?;
+        // The import builds domain values directly; check them as any request's content is.
+        let content_pb = pb::RegisterContent::from(&imported.content);
+        let content = RegisterContent::from_proto("content", Some(&content_pb)).map_err(|v| {
+            ServiceError::Internal(anyhow::anyhow!("imported content failed validation: {v:?}"))
+        })?;
+        let report = pb::ImportReport::from(&imported.report);
+        if req.dry_run {
+            return Ok(Response::new(pb::ImportRegisterResponse {
+                register: None,
+                version: None,
+                content: Some(content_pb),
+                report: Some(report),
+            }));
+        }
+        let (register, version) = versioned_pb(
+            self.create_with_report(&principal, content, Some(&imported.report))
+                .await?,
+        )?;
+        Ok(Response::new(pb::ImportRegisterResponse {
+            register,
+            version,
+            content: Some(content_pb),
+            report: Some(report),
+        }))
+    }
+
+    async fn render_privacy_notice(
+        &self,
+        request: Request<pb::RenderPrivacyNoticeRequest>,
+    ) -> Result<Response<pb::RenderPrivacyNoticeResponse>, Status> {
+        Principal::from_request(&request, roles::READER)?;
+        let req = request.get_ref();
+        let mut violations = FieldViolations::new();
+        let id = register_id(&req.register_id, &mut violations);
+        let lang = match pb::NoticeLanguage::try_from(req.language) {
+            Ok(pb::NoticeLanguage::Unspecified | pb::NoticeLanguage::Fi) => notice::Lang::Fi,
+            Ok(pb::NoticeLanguage::Sv) => notice::Lang::Sv,
+            Ok(pb::NoticeLanguage::En) => notice::Lang::En,
+            Err(_) => {
+                violations.add("language", "FI, SV or EN");
+                notice::Lang::Fi
+            }
+        };
+        let format = match pb::NoticeFormat::try_from(req.format) {
+            Ok(pb::NoticeFormat::Unspecified | pb::NoticeFormat::Html) => notice::Format::Html,
+            Ok(pb::NoticeFormat::Markdown) => notice::Format::Markdown,
+            Ok(pb::NoticeFormat::Text) => notice::Format::Text,
+            Err(_) => {
+                violations.add("format", "HTML, MARKDOWN or TEXT");
+                notice::Format::Html
+            }
+        };
+        let layout = match pb::NoticeLayout::try_from(req.layout) {
+            Ok(pb::NoticeLayout::Unspecified | pb::NoticeLayout::Gdpr) => notice::Layout::Gdpr,
+            Ok(pb::NoticeLayout::Section10) => notice::Layout::Section10,
+            Err(_) => {
+                violations.add("layout", "GDPR or SECTION10");
+                notice::Layout::Gdpr
+            }
+        };
+        violations.into_result(())?;
+        let (content, version) = self.published_version(&id, req.version).await?;
+        let published = version.published_at.unwrap_or(version.created_at);
+        let rendered = notice::render(
+            &content,
+            version.version as u32,
+            published,
+            lang,
+            layout,
+            format,
+        );
+        Ok(Response::new(pb::RenderPrivacyNoticeResponse {
+            content: rendered,
+            media_type: format.media_type().to_owned(),
+            version: version.version as u32,
         }))
     }
 }

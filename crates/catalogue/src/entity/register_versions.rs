@@ -20,6 +20,9 @@ pub struct Model {
     pub updated_at: ChronoDateTimeUtc,
     pub published_by: Option<String>,
     pub published_at: Option<ChronoDateTimeUtc>,
+    /// For a version created by an import: the `ImportReport` as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub import_report: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
