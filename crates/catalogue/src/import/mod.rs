@@ -1461,7 +1461,13 @@ impl Builder {
                 text::sentences(&para.text)
             };
             for unit in units {
-                self.disclosure_unit(&unit, &para, para.bullet, &section, &basis_labels);
+                self.disclosure_unit(
+                    &unit,
+                    &para,
+                    s.kind == Kind::Transfers,
+                    &section,
+                    &basis_labels,
+                );
             }
         }
     }
@@ -1470,11 +1476,12 @@ impl Builder {
         &mut self,
         unit: &str,
         para: &Para,
-        bullet: bool,
+        in_transfers: bool,
         section: &str,
         basis_labels: &[(String, LegalBasis)],
     ) {
         let lower = unit.to_lowercase();
+        let bullet = para.bullet;
         let lines = &para.lines;
         let phrases_any = |f: fn(&crate::notice::Phrases) -> &'static str| {
             Lang::ALL
@@ -1545,7 +1552,12 @@ impl Builder {
             "kolmansiin maihin",
         ]
         .iter()
-        .any(|w| lower.contains(w));
+        .any(|w| lower.contains(w))
+            // Under a transfers heading, a sentence naming a country is about a transfer.
+            || (in_transfers
+                && vocab::COUNTRIES
+                    .iter()
+                    .any(|(_, names)| names.iter().any(|n| lower.contains(n))));
         let negative = vocab::NEGATIVE_DISCLOSURE.iter().any(|n| lower.contains(n));
         let exception = vocab::EXCEPTION.iter().any(|e| lower.contains(e));
         if outside {

@@ -4,5 +4,7 @@
 mod auth;
 mod events;
 mod harness;
+mod import;
 mod lifecycle;
+mod notice;
 mod validation;

@@ -1,0 +1,271 @@
+//! Rendering published registers as privacy notices, and importing them back.
+
+use rekisteri_proto::catalogue::v1 as pb;
+use rekisteri_test_support::{Backend, db_tests, tokens};
+use tonic::Code;
+
+use crate::harness::{Client, TestApp, create, get, publish, sample, violated_fields};
+
+async fn render(
+    client: &mut Client,
+    register_id: &str,
+    language: pb::NoticeLanguage,
+    format: pb::NoticeFormat,
+    layout: pb::NoticeLayout,
+) -> Result<pb::RenderPrivacyNoticeResponse, tonic::Status> {
+    client
+        .render_privacy_notice(pb::RenderPrivacyNoticeRequest {
+            register_id: register_id.into(),
+            version: 0,
+            language: language as i32,
+            format: format as i32,
+            layout: layout as i32,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+db_tests!(a_rendered_finnish_notice_imports_back_into_the_same_register);
+
+async fn a_rendered_finnish_notice_imports_back_into_the_same_register(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut admin = app.admin().await;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
+    publish(&mut admin, &id).await;
+    for format in [
+        pb::NoticeFormat::Text,
+        pb::NoticeFormat::Markdown,
+        pb::NoticeFormat::Html,
+    ] {
+        for layout in [pb::NoticeLayout::Gdpr, pb::NoticeLayout::Section10] {
+            let notice = render(&mut admin, &id, pb::NoticeLanguage::Fi, format, layout)
+                .await
+                .unwrap();
+            let imported = admin
+                .import_register(pb::ImportRegisterRequest {
+                    document: notice.content.into_bytes(),
+                    source_name: "notice".into(),
+                    dry_run: false,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let copy = imported.register.unwrap().register_id;
+            let mut back = get(&mut admin, &copy, pb::VersionSelector::Draft, 0)
+                .await
+                .unwrap()
+                .version
+                .unwrap()
+                .content
+                .unwrap();
+            // A notice shows no machine keys; everything else comes back as it was.
+            let original = sample();
+            for (category, key) in back
+                .data_categories
+                .iter_mut()
+                .zip(original.data_categories.iter().map(|c| &c.key))
+            {
+                assert!(!category.key.is_empty());
+                category.key = key.clone();
+            }
+            assert_eq!(back, original, "{format:?} {layout:?}");
+            assert!(
+                imported.report.unwrap().unmapped_lines.is_empty(),
+                "{format:?} {layout:?}: nothing of a rendered notice is unmapped"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn notices_in_three_languages_say_what_gdpr_requires() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.admin().await;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
+    publish(&mut admin, &id).await;
+    let mut reader = app.client(tokens::READER).await;
+    let cases = [
+        (
+            pb::NoticeLanguage::Fi,
+            "fi",
+            [
+                "Tietosuojaseloste",
+                "Rekisterinpitäjä",
+                "Käsittelyn oikeusperuste",
+                "tietosuojavaltuutettu",
+                "Tietojen säilytysaika",
+                "enintään 3 vuotta asiakassuhteen päättymisestä",
+            ],
+        ),
+        (
+            pb::NoticeLanguage::Sv,
+            "sv",
+            [
+                "Dataskyddsbeskrivning",
+                "Personuppgiftsansvarig",
+                "Rättslig grund för behandlingen",
+                "dataombudsmannen",
+                "Lagringstid",
+                "högst 3 år efter att kundförhållandet upphört",
+            ],
+        ),
+        (
+            pb::NoticeLanguage::En,
+            "en",
+            [
+                "Privacy notice",
+                "Controller",
+                "Legal basis for processing",
+                "Data Protection Ombudsman",
+                "Retention period",
+                "at most 3 years after the customer relationship ends",
+            ],
+        ),
+    ];
+    for (language, code, phrases) in cases {
+        let html = render(
+            &mut reader,
+            &id,
+            language,
+            pb::NoticeFormat::Html,
+            pb::NoticeLayout::Gdpr,
+        )
+        .await
+        .unwrap();
+        assert_eq!(html.media_type, "text/html; charset=utf-8");
+        assert_eq!(html.version, 1);
+        let page = html.content;
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains(&format!("<html lang=\"{code}\">")));
+        assert!(
+            page.contains("<h1>")
+                && page.contains("<h2 id=\"s1\">")
+                && page.contains("@media print")
+        );
+        for phrase in phrases {
+            assert!(page.contains(phrase), "{code}: {phrase:?} missing");
+        }
+        // The register's own content, whatever the language of the notice.
+        for own in [
+            "Kotisivutaivas Oy",
+            "2135102-9",
+            "Suoramarkkinointi",
+            "Suomen Asiakastieto Oy",
+            "Viranomaiset",
+        ] {
+            assert!(page.contains(own), "{code}: {own:?} missing");
+        }
+    }
+    let text = render(
+        &mut reader,
+        &id,
+        pb::NoticeLanguage::Fi,
+        pb::NoticeFormat::Text,
+        pb::NoticeLayout::Section10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(text.media_type, "text/plain; charset=utf-8");
+    let headings: Vec<&str> = text
+        .content
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(
+        &headings[..5],
+        [
+            "1. REKISTERINPITÄJÄ",
+            "2. YHTEYSHENKILÖ REKISTERIÄ KOSKEVISSA ASIOISSA",
+            "3. REKISTERIN NIMI",
+            "4. KÄSITTELYN OIKEUSPERUSTE",
+            "5. HENKILÖTIETOJEN KÄSITTELYN TARKOITUKSET"
+        ]
+    );
+    assert!(text.content.starts_with("REKISTERISELOSTE\n"));
+    let markdown = render(
+        &mut reader,
+        &id,
+        pb::NoticeLanguage::En,
+        pb::NoticeFormat::Markdown,
+        pb::NoticeLayout::Gdpr,
+    )
+    .await
+    .unwrap();
+    assert!(
+        markdown.content.starts_with("# Privacy notice\n")
+            && markdown.content.contains("\n## 1. Controller\n")
+    );
+}
+
+#[tokio::test]
+async fn only_published_versions_have_a_notice() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.admin().await;
+    let id = create(&mut admin, sample())
+        .await
+        .register
+        .unwrap()
+        .register_id;
+    let err = render(
+        &mut admin,
+        &id,
+        pb::NoticeLanguage::Fi,
+        pb::NoticeFormat::Html,
+        pb::NoticeLayout::Gdpr,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    publish(&mut admin, &id).await;
+    let mut changed = sample();
+    changed.name = "Uusi nimi".into();
+    admin
+        .update_register_draft(pb::UpdateRegisterDraftRequest {
+            register_id: id.clone(),
+            content: Some(changed),
+            expected_latest_version: 0,
+        })
+        .await
+        .unwrap();
+    let err = admin
+        .render_privacy_notice(pb::RenderPrivacyNoticeRequest {
+            register_id: id.clone(),
+            version: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    // The published version 1 is what the default renders.
+    let notice = render(
+        &mut admin,
+        &id,
+        pb::NoticeLanguage::Fi,
+        pb::NoticeFormat::Text,
+        pb::NoticeLayout::Gdpr,
+    )
+    .await
+    .unwrap();
+    assert_eq!(notice.version, 1);
+    assert!(!notice.content.contains("Uusi nimi"));
+
+    let err = admin
+        .render_privacy_notice(pb::RenderPrivacyNoticeRequest {
+            register_id: id,
+            version: 0,
+            language: 7,
+            format: 9,
+            layout: 4,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&err), ["language", "format", "layout"]);
+}
