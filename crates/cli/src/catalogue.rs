@@ -106,6 +106,52 @@ enum CatalogueCommand {
     },
     /// List every version of a register, oldest first.
     Versions { register_id: String },
+    /// Create a draft register from an existing register document: a rekisteriseloste or privacy
+    /// notice as plain text, Markdown or HTML. Prints what each field came from and every line
+    /// that could not be mapped.
+    Import {
+        file: PathBuf,
+        /// Only show what would be recognised; create nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Render a published register version as its public privacy notice.
+    Notice {
+        register_id: String,
+        #[arg(long, value_enum, default_value = "fi")]
+        lang: NoticeLang,
+        #[arg(long, value_enum, default_value = "html")]
+        format: NoticeFormat,
+        /// `gdpr` (Art. 13/14) or `section10` (the classic rekisteriseloste order).
+        #[arg(long, value_enum, default_value = "gdpr")]
+        layout: NoticeLayout,
+        /// A version that was published; the current published version by default.
+        #[arg(long)]
+        version: Option<u32>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NoticeLang {
+    Fi,
+    Sv,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NoticeFormat {
+    Html,
+    Markdown,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NoticeLayout {
+    Gdpr,
+    Section10,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -308,6 +354,75 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
                 }
             }
             output::version_list(json, &versions);
+        }
+        CatalogueCommand::Import { file, dry_run } => {
+            let document =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let max = rekisteri_catalogue::import::MAX_DOCUMENT_BYTES;
+            if document.len() > max {
+                anyhow::bail!(
+                    "{} is {:.1} MiB; register documents up to {} MiB can be imported",
+                    file.display(),
+                    document.len() as f64 / 1048576.0,
+                    max / 1048576
+                );
+            }
+            let source_name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let r = client
+                .import_register(pb::ImportRegisterRequest {
+                    document,
+                    source_name,
+                    dry_run,
+                })
+                .await?
+                .into_inner();
+            output::imported(json, &r);
+        }
+        CatalogueCommand::Notice {
+            register_id,
+            lang,
+            format,
+            layout,
+            version,
+            output: path,
+        } => {
+            let r = client
+                .render_privacy_notice(pb::RenderPrivacyNoticeRequest {
+                    register_id,
+                    version: version.unwrap_or(0),
+                    language: match lang {
+                        NoticeLang::Fi => pb::NoticeLanguage::Fi,
+                        NoticeLang::Sv => pb::NoticeLanguage::Sv,
+                        NoticeLang::En => pb::NoticeLanguage::En,
+                    } as i32,
+                    format: match format {
+                        NoticeFormat::Html => pb::NoticeFormat::Html,
+                        NoticeFormat::Markdown => pb::NoticeFormat::Markdown,
+                        NoticeFormat::Text => pb::NoticeFormat::Text,
+                    } as i32,
+                    layout: match layout {
+                        NoticeLayout::Gdpr => pb::NoticeLayout::Gdpr,
+                        NoticeLayout::Section10 => pb::NoticeLayout::Section10,
+                    } as i32,
+                })
+                .await?
+                .into_inner();
+            match path {
+                Some(path) => {
+                    std::fs::write(&path, &r.content)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "Wrote the notice of version {} to {} ({})",
+                        r.version,
+                        path.display(),
+                        r.media_type
+                    );
+                }
+                None => print!("{}", r.content),
+            }
         }
     }
     Ok(())

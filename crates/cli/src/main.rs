@@ -36,6 +36,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => up::run(args).await,
@@ -63,3 +64,13 @@ pub fn new_token() -> String {
 /// Where `up` keeps its data unless told otherwise, and where client commands look for the
 /// local admin token.
 pub const DEFAULT_DATA_DIR: &str = ".rekisteri";
+
+/// `rekisteri catalogue import FILE | head` should end quietly, as other Unix tools do, rather
+/// than panic on the closed pipe: Rust ignores SIGPIPE by default; restore the default action.
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

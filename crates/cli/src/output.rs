@@ -230,6 +230,70 @@ pub fn version_list(json: bool, versions: &[pb::RegisterVersion]) {
     }
 }
 
+/// After an import: what became of the document.
+pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
+    let report = r.report.clone().unwrap_or_default();
+    if json {
+        let content = RegisterContent::from_proto("content", r.content.as_ref()).ok();
+        print_json(&json!({
+            "register": r.register.as_ref().map(register_json),
+            "version": r.version.as_ref().map(|v| version_json(v, false)),
+            "content": content,
+            "report": rekisteri_catalogue::import::ImportReport::from(&report),
+        }));
+        return;
+    }
+    match &r.register {
+        Some(register) => println!(
+            "Imported {} ({}) as draft register {} \"{}\", version 1.",
+            report.source_name, report.language, register.register_id, register.name
+        ),
+        None => println!(
+            "Dry run: {} ({}) would import as follows; nothing was created.",
+            report.source_name, report.language
+        ),
+    }
+    let sections: Vec<String> = report
+        .sections
+        .iter()
+        .filter(|s| !s.heading.is_empty())
+        .map(|s| format!("{} ({})", s.heading, s.kind))
+        .collect();
+    println!("\nSections ({}): {}", sections.len(), sections.join("; "));
+    let fields: Vec<&pb::MappedField> = report
+        .mapped_fields
+        .iter()
+        .filter(|m| !m.field.starts_with('('))
+        .collect();
+    println!("\nFields ({}):", fields.len());
+    for m in fields {
+        let value: String = m.value.chars().take(70).collect();
+        let more = if m.value.chars().count() > 70 {
+            "…"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<32} {value}{more}\n  {:<32} from {}",
+            m.field, "", m.evidence
+        );
+    }
+    if report.unmapped_lines.is_empty() {
+        println!("\nEvery line was mapped.");
+    } else {
+        println!(
+            "\nNot mapped ({} lines); review these by hand:",
+            report.unmapped_lines.len()
+        );
+        for u in &report.unmapped_lines {
+            println!(
+                "  line {:>4} [{}] {}\n            {}",
+                u.line, u.section, u.text, u.reason
+            );
+        }
+    }
+}
+
 /// Prints an error for people, with every field violation, and picks the exit code.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if let Some(status) = err.downcast_ref::<tonic::Status>() {

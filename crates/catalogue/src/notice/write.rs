@@ -28,7 +28,8 @@ header { border-bottom: 2px solid #1b1b1b; margin-bottom: 1.5rem; padding-bottom
 h1 { font-size: 2rem; margin: 0 0 .25rem; }
 .register { font-size: 1.25rem; font-weight: 600; margin: .25rem 0; }
 .subtitle, .version { color: #444; margin: .25rem 0; }
-nav ol { padding-left: 1.25rem; columns: 2; column-gap: 2rem; }
+nav ul { list-style: none; padding-left: 0; columns: 2; column-gap: 2rem; }
+nav li { break-inside: avoid; }
 nav a { color: #0b4f8a; }
 h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; break-after: avoid; page-break-after: avoid; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
@@ -67,7 +68,7 @@ pub fn to_html(notice: &Notice) -> String {
         super::Lang::Sv => "Innehåll",
         super::Lang::En => "Contents",
     };
-    let _ = write!(html, "<nav aria-label=\"{contents}\">\n<ol>\n");
+    let _ = write!(html, "<nav aria-label=\"{contents}\">\n<ul>\n");
     for (i, section) in notice.sections.iter().enumerate() {
         let _ = writeln!(
             html,
@@ -76,7 +77,7 @@ pub fn to_html(notice: &Notice) -> String {
             escape_html(&section.heading)
         );
     }
-    html.push_str("</ol>\n</nav>\n");
+    html.push_str("</ul>\n</nav>\n");
     for (i, section) in notice.sections.iter().enumerate() {
         let id = format!("s{}", i + 1);
         let _ = write!(

@@ -159,7 +159,10 @@ fn up_runs_the_system_and_the_client_drives_it() {
         "{stderr}"
     );
     let listed = json_of(&client(data.path(), catalogue_port, &["--json", "list"]));
-    assert_eq!(listed["total_size"], 1);
+    assert_eq!(
+        listed["total_size"], 1,
+        "the refused create changed nothing"
+    );
 
     // A wrong token is refused.
     let denied = Command::new(BIN)
@@ -174,6 +177,68 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .output()
         .unwrap();
     assert_eq!(denied.status.code(), Some(4));
+
+    // An existing rekisteriseloste becomes a draft; the published register renders as a notice.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/rekisteriseloste/mdo-group.txt");
+    let imported = json_of(&client(
+        data.path(),
+        catalogue_port,
+        &["--json", "import", fixture.to_str().unwrap()],
+    ));
+    assert_eq!(imported["register"]["status"], "draft");
+    assert_eq!(
+        imported["content"]["controller"]["business_id"],
+        "2477525-7"
+    );
+    assert_eq!(imported["report"]["language"], "fi");
+    let text = client(
+        data.path(),
+        catalogue_port,
+        &["import", "--dry-run", fixture.to_str().unwrap()],
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Dry run")
+            && text.contains("controller.business_id")
+            && text.contains("Not mapped"),
+        "{text}"
+    );
+    let notice = client(
+        data.path(),
+        catalogue_port,
+        &["notice", &id, "--lang", "sv", "--format", "text"],
+    );
+    let notice = String::from_utf8(notice.stdout).unwrap();
+    assert!(
+        notice.starts_with("DATASKYDDSBESKRIVNING\n")
+            && notice.contains("1. PERSONUPPGIFTSANSVARIG"),
+        "{notice}"
+    );
+    let html_file = data.path().join("notice.html");
+    let wrote = client(
+        data.path(),
+        catalogue_port,
+        &["notice", &id, "-o", html_file.to_str().unwrap()],
+    );
+    assert!(wrote.status.success());
+    assert!(
+        std::fs::read_to_string(&html_file)
+            .unwrap()
+            .contains("<html lang=\"fi\">")
+    );
+    let huge = data.path().join("huge.txt");
+    std::fs::write(&huge, vec![b'x'; 10 * 1024 * 1024]).unwrap();
+    let refused = client(
+        data.path(),
+        catalogue_port,
+        &["import", huge.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("10.0 MiB"),
+        "{refused:?}"
+    );
 
     // The publication is on the stream, once.
     let runtime = tokio::runtime::Builder::new_current_thread()
