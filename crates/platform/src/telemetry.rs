@@ -63,11 +63,26 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
             .boxed(),
     };
     let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt.with_filter(filter))
+        .with(trace_layer(tracer))
         .try_init();
     Ok(TelemetryGuard { provider })
+}
+
+/// The OpenTelemetry layer, filtered on its own: the log level must not decide whether request
+/// spans exist, or `traceparent` would stop travelling whenever logs are quiet.
+pub fn trace_layer<S>(
+    tracer: opentelemetry_sdk::trace::SdkTracer,
+) -> impl Layer<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber
+        + for<'span> tracing_subscriber::registry::LookupSpan<'span>
+        + Send
+        + Sync,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
 }
 
 /// The `traceparent` of the current span, if it belongs to a trace.

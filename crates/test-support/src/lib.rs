@@ -49,14 +49,29 @@ pub mod tokens {
     pub const NOBODY: &str = "test-nobody-token";
 }
 
-/// Logs to the test's captured output; `RUST_LOG` selects what (default: warnings).
+/// Logs to the test's captured output (`RUST_LOG` selects what; default: warnings), and traces
+/// spans as the services do, so that `traceparent` propagation is exercised in tests too.
 pub fn init_tracing() {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_test_writer()
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let tracer = provider.tracer("rekisteri-tests");
+        // The provider lives as long as the test process.
+        std::mem::forget(provider);
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(filter),
+            )
+            .with(rekisteri_platform::telemetry::trace_layer(tracer))
             .try_init();
     });
 }

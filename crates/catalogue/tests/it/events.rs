@@ -4,6 +4,7 @@ use std::time::Duration;
 use prost::Message as _;
 use rekisteri_catalogue::events::{REGISTER_PUBLISHED_SUBJECT, REGISTER_RETIRED_SUBJECT, STREAM};
 use rekisteri_proto::catalogue::v1 as pb;
+use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
 use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens, wait_for_messages};
 use sea_orm::{ConnectionTrait, Database};
@@ -184,4 +185,46 @@ async fn a_republished_outbox_row_is_deduplicated(backend: Backend) {
         1,
         "JetStream dropped the duplicate"
     );
+}
+
+#[tokio::test]
+async fn the_callers_trace_continues_into_the_event() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    let channel = rekisteri_test_support::channel(app.port).await;
+    let mut client =
+        CatalogueServiceClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
+            let metadata = request.metadata_mut();
+            metadata.insert(
+                "authorization",
+                format!("Bearer {}", tokens::ADMIN).parse().unwrap(),
+            );
+            metadata.insert("traceparent", traceparent.parse().unwrap());
+            Ok(request)
+        });
+    let id = client
+        .create_register(pb::CreateRegisterRequest {
+            content: Some(sample()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .register
+        .unwrap()
+        .register_id;
+    client
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id,
+            expected_version: 0,
+        })
+        .await
+        .unwrap();
+    let messages = wait_for_messages(&app.nats_client().await, STREAM.name, 1, WAIT).await;
+    let header = messages[0]
+        .headers
+        .get("traceparent")
+        .map(|v| v.to_string())
+        .expect("a traceparent header");
+    assert!(header.starts_with(&format!("00-{trace_id}-")), "{header}");
 }
