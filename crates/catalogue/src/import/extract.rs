@@ -1,0 +1,1523 @@
+//! Turning each recognised section into fields of the draft, recording the evidence for every
+//! field and the reason for every line left unmapped.
+
+use std::collections::BTreeSet;
+
+use rekisteri_identifiers::BusinessId;
+
+use super::parse::*;
+use super::report::{ImportReport, MappedField, SectionReport, UnmappedLine};
+use super::text::{self, Line};
+use super::vocab::{self, Kind, Label};
+use super::{Imported, Para, Section, is_standard, paragraphs};
+use crate::domain::{
+    ContactPerson, Controller, DataCategory, DataSource, DataSourceKind, Disclosure, LegalBasis,
+    PostalAddress, RegisterContent, RetentionRule, RetentionTrigger, ThirdCountryTransfer,
+    TransferSafeguard, TransfersOutsideEea,
+};
+use crate::notice::Lang;
+
+pub(super) struct Builder {
+    content: RegisterContent,
+    report: ImportReport,
+    used: BTreeSet<u32>,
+    lang: Lang,
+}
+
+/// Where a labelled or free-text field of the rights and security sections goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Access,
+    Rectification,
+    Marketing,
+    Manual,
+    Electronic,
+}
+
+impl Builder {
+    pub(super) fn new(lang: Lang, source_name: &str) -> Self {
+        Builder {
+            content: RegisterContent::default(),
+            report: ImportReport {
+                source_name: source_name.to_owned(),
+                language: lang.code().to_owned(),
+                ..Default::default()
+            },
+            used: BTreeSet::new(),
+            lang,
+        }
+    }
+
+    fn map(
+        &mut self,
+        field: impl Into<String>,
+        value: impl Into<String>,
+        evidence: impl Into<String>,
+        lines: &[u32],
+    ) {
+        self.used.extend(lines.iter().copied());
+        self.report.mapped.push(MappedField {
+            field: field.into(),
+            value: value.into(),
+            evidence: evidence.into(),
+            lines: lines.to_vec(),
+        });
+    }
+
+    fn unmap(&mut self, lines: &[u32], text: &str, section: &str, reason: &str) {
+        self.report.unmapped.push(UnmappedLine {
+            line: lines.first().copied().unwrap_or(0),
+            text: text.to_owned(),
+            section: section.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    pub(super) fn section(&mut self, s: &Section<'_>) {
+        let original: Vec<&str> = s
+            .heading
+            .iter()
+            .chain(s.lines.iter())
+            .map(|l| l.raw.as_str())
+            .collect();
+        if s.heading.is_some() || !s.lines.is_empty() {
+            self.report.sections.push(SectionReport {
+                heading: s.heading.map(|h| h.raw.clone()).unwrap_or_default(),
+                kind: s.kind.key().to_owned(),
+                line: s.heading.or(s.lines.first().copied()).map_or(0, |l| l.no),
+                original_text: original.join("\n"),
+            });
+        }
+        if let Some(h) = s.heading {
+            self.used.insert(h.no);
+        }
+        match s.kind {
+            Kind::Preamble => self.preamble(s),
+            Kind::Controller => self.party(s, false),
+            Kind::Contact => self.party(s, true),
+            Kind::Name => self.name(s),
+            Kind::Basis => self.basis(s),
+            Kind::Purposes => self.purposes(s),
+            Kind::Subjects => self.subjects(s),
+            Kind::Content => self.data_content(s),
+            Kind::Sources => self.sources(s),
+            Kind::Disclosures | Kind::Transfers => self.disclosures(s),
+            Kind::Retention => self.retention(s),
+            Kind::Security => self.texts(s, Target::Electronic),
+            Kind::Access | Kind::Rights => self.texts(s, Target::Access),
+            Kind::Rectification => self.texts(s, Target::Rectification),
+            Kind::Marketing => self.texts(s, Target::Marketing),
+            Kind::Complaint => {
+                for line in &s.lines {
+                    if is_standard(&line.text) {
+                        self.map(
+                            "(standard text)",
+                            &line.text,
+                            "the right to complain, as a rendered notice states it",
+                            &[line.no],
+                        );
+                    } else {
+                        self.unmap(
+                            &[line.no],
+                            &line.text,
+                            &s.name(),
+                            "the notice states the right to complain itself",
+                        );
+                    }
+                }
+            }
+            Kind::Unknown => {
+                for line in &s.lines {
+                    self.unmap(
+                        &[line.no],
+                        &line.text,
+                        &s.name(),
+                        "this section is not part of a register description",
+                    );
+                }
+            }
+        }
+    }
+
+    fn preamble(&mut self, s: &Section<'_>) {
+        for line in &s.lines {
+            if is_standard(&line.text) {
+                self.map(
+                    "(standard text)",
+                    &line.text,
+                    "fixed text of a rendered notice",
+                    &[line.no],
+                );
+            } else if vocab::is_title(&line.text) {
+                self.map(
+                    "(document title)",
+                    &line.text,
+                    "names the kind of document",
+                    &[line.no],
+                );
+            } else {
+                self.unmap(
+                    &[line.no],
+                    &line.text,
+                    &s.name(),
+                    "text before the first heading",
+                );
+            }
+        }
+    }
+
+    fn party(&mut self, s: &Section<'_>, contact: bool) {
+        let section = s.name();
+        let prefix = if contact {
+            "contact_person"
+        } else {
+            "controller"
+        };
+        let mut name = String::new();
+        let mut address = PostalAddress::default();
+        let (mut phone, mut email, mut role) = (String::new(), String::new(), String::new());
+        let mut business_id = None;
+        let mut contact_name = String::new();
+        for line in &s.lines {
+            let no = [line.no];
+            let evidence =
+                |what: &str| format!("{what} in section \"{section}\" (line {})", line.no);
+            match vocab::label(&line.text) {
+                Some((Label::Name, v)) if name.is_empty() && !v.is_empty() => {
+                    name = trim_item(&v);
+                    self.map(format!("{prefix}.name"), &name, evidence("label"), &no);
+                }
+                Some((Label::BusinessId, v)) => match business_id_in(&v).map(BusinessId::parse) {
+                    Some(Ok(id)) if !contact => {
+                        self.map(
+                            format!("{prefix}.business_id"),
+                            id.as_str(),
+                            evidence("label"),
+                            &no,
+                        );
+                        business_id = Some(id);
+                    }
+                    Some(Err(e)) => self.unmap(
+                        &no,
+                        &line.text,
+                        &section,
+                        &format!("not a valid business ID: {e}"),
+                    ),
+                    _ => self.unmap(
+                        &no,
+                        &line.text,
+                        &section,
+                        "no business ID found after the label",
+                    ),
+                },
+                Some((Label::Address, v)) => {
+                    self.address(&v, &mut address);
+                    self.map(format!("{prefix}.address"), &v, evidence("label"), &no);
+                }
+                Some((Label::Phone, v)) => match phone_in(&v) {
+                    Some(p) if phone.is_empty() => {
+                        self.map(format!("{prefix}.phone"), &p, evidence("label"), &no);
+                        phone = p;
+                    }
+                    _ => self.unmap(
+                        &no,
+                        &line.text,
+                        &section,
+                        "not a phone number, or a second one",
+                    ),
+                },
+                Some((Label::Email, v)) => match email_in(&v) {
+                    Some(e) if email.is_empty() => {
+                        self.map(format!("{prefix}.email"), &e, evidence("label"), &no);
+                        email = e;
+                    }
+                    _ => self.unmap(
+                        &no,
+                        &line.text,
+                        &section,
+                        "not an email address, or a second one",
+                    ),
+                },
+                Some((Label::Role, v)) if contact => {
+                    role = trim_item(&v);
+                    self.map("contact_person.role", &role, evidence("label"), &no);
+                }
+                Some((Label::ContactPerson, v)) if !contact && !v.is_empty() => {
+                    // "Rekisteriasioista vastaava henkilö: Vesa Heinonen" inside the controller section.
+                    let person = v.split([',', ';']).next().unwrap_or(&v).trim().to_owned();
+                    self.map("contact_person.name", &person, evidence("label"), &no);
+                    contact_name = person;
+                    if let Some(e) = email_in(&v) {
+                        self.map(
+                            "contact_person.email",
+                            &e,
+                            evidence("email after the contact person's name"),
+                            &no,
+                        );
+                        self.content.contact_person.email = e;
+                    }
+                }
+                Some(_) => self.unmap(
+                    &no,
+                    &line.text,
+                    &section,
+                    "a label this section does not use",
+                ),
+                None => {
+                    let text = line.text.as_str();
+                    if let Some(e) = email_in(text).filter(|_| email.is_empty()) {
+                        self.map(
+                            format!("{prefix}.email"),
+                            &e,
+                            evidence("an email address"),
+                            &no,
+                        );
+                        email = e;
+                    } else if let Some((code, office)) =
+                        text.rsplit(", ").next().and_then(postal_line)
+                    {
+                        for part in text.split(", ").filter(|p| postal_line(p).is_none()) {
+                            address.lines.push(part.trim().to_owned());
+                        }
+                        address.postal_code = code;
+                        address.post_office = office;
+                        self.map(
+                            format!("{prefix}.address"),
+                            text,
+                            evidence("a postal code and post office"),
+                            &no,
+                        );
+                    } else if let Some(id) = business_id_in(text)
+                        .and_then(|id| BusinessId::parse(id).ok())
+                        .filter(|_| !contact && business_id.is_none())
+                    {
+                        self.map(
+                            format!("{prefix}.business_id"),
+                            id.as_str(),
+                            evidence("a business ID"),
+                            &no,
+                        );
+                        business_id = Some(id);
+                    } else if let Some(p) =
+                        phone_in(text).filter(|p| phone.is_empty() && p.len() * 2 >= text.len())
+                    {
+                        self.map(
+                            format!("{prefix}.phone"),
+                            &p,
+                            evidence("a phone number"),
+                            &no,
+                        );
+                        phone = p;
+                    } else if name.is_empty() && text.split_whitespace().count() <= 8 {
+                        name = trim_item(text);
+                        self.map(
+                            format!("{prefix}.name"),
+                            &name,
+                            evidence("the first line"),
+                            &no,
+                        );
+                    } else if address.postal_code.is_empty()
+                        && text.chars().any(|c| c.is_ascii_digit())
+                        && text.split_whitespace().count() <= 6
+                    {
+                        address.lines.push(text.to_owned());
+                        self.map(
+                            format!("{prefix}.address"),
+                            text,
+                            evidence("a street address before the postal code"),
+                            &no,
+                        );
+                    } else {
+                        self.unmap(
+                            &no,
+                            text,
+                            &section,
+                            "not recognised as part of the contact details",
+                        );
+                    }
+                }
+            }
+        }
+        if contact {
+            let cp = &mut self.content.contact_person;
+            cp.name = name;
+            cp.role = role;
+            cp.address = address;
+            cp.phone = phone;
+            if !email.is_empty() {
+                cp.email = email;
+            }
+        } else {
+            self.content.controller = Controller {
+                name,
+                business_id,
+                address,
+                phone,
+                email,
+            };
+            if !contact_name.is_empty() {
+                self.content.contact_person.name = contact_name;
+            }
+        }
+    }
+
+    fn address(&self, value: &str, address: &mut PostalAddress) {
+        for part in value.split(", ") {
+            match postal_line(part) {
+                Some((code, office)) => {
+                    address.postal_code = code;
+                    address.post_office = office;
+                }
+                None if part.trim().eq_ignore_ascii_case("finland")
+                    || part.trim().eq_ignore_ascii_case("suomi") => {}
+                None if part.trim().len() == 2
+                    && part.trim().chars().all(|c| c.is_ascii_uppercase()) =>
+                {
+                    address.country_code = part.trim().to_owned();
+                }
+                None => address.lines.push(part.trim().to_owned()),
+            }
+        }
+    }
+
+    fn name(&mut self, s: &Section<'_>) {
+        for line in &s.lines {
+            if self.content.name.is_empty() {
+                self.content.name = trim_item(&line.text);
+                let name = self.content.name.clone();
+                self.map(
+                    "name",
+                    &name,
+                    format!("the text under \"{}\"", s.name()),
+                    &[line.no],
+                );
+            } else {
+                self.unmap(
+                    &[line.no],
+                    &line.text,
+                    &s.name(),
+                    "a register has one name; this is a second line",
+                );
+            }
+        }
+    }
+
+    fn basis(&mut self, s: &Section<'_>) {
+        let rendered: Vec<(String, LegalBasis)> = Lang::ALL
+            .iter()
+            .flat_map(|l| {
+                let p = l.phrases();
+                vocab::BASES.iter().map(move |(b, _)| {
+                    (
+                        format!("{} ({})", p.legal_basis(*b), p.legal_basis_article(*b))
+                            .to_lowercase(),
+                        *b,
+                    )
+                })
+            })
+            .collect();
+        let mut explicit = Vec::new();
+        let mut described = Vec::new();
+        let mut description: Vec<(String, Vec<u32>)> = Vec::new();
+        for para in paragraphs(&s.lines) {
+            let lower = para.text.to_lowercase();
+            if let Some((_, basis)) = rendered.iter().find(|(r, _)| *r == lower) {
+                explicit.push((*basis, para.lines.clone(), para.text.clone()));
+            } else {
+                for basis in vocab::bases_in(&para.text) {
+                    described.push((basis, para.lines.clone(), para.text.clone()));
+                }
+                description.push((para.text.clone(), para.lines.clone()));
+            }
+        }
+        let bases = if explicit.is_empty() {
+            described
+        } else {
+            explicit
+        };
+        for (basis, lines, text) in bases {
+            if !self.content.legal_bases.contains(&basis) {
+                self.content.legal_bases.push(basis);
+                let i = self.content.legal_bases.len() - 1;
+                self.map(
+                    format!("legal_bases[{i}]"),
+                    format!("{basis:?}"),
+                    format!("\"{text}\" under \"{}\"", s.name()),
+                    &lines,
+                );
+            }
+        }
+        if !description.is_empty() {
+            let text = description
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let lines: Vec<u32> = description
+                .iter()
+                .flat_map(|(_, l)| l.iter().copied())
+                .collect();
+            self.map(
+                "legal_basis_description",
+                &text,
+                format!("the text under \"{}\"", s.name()),
+                &lines,
+            );
+            self.content.legal_basis_description = text;
+        }
+    }
+
+    fn add_purpose(&mut self, purpose: String, evidence: String, lines: &[u32]) {
+        let i = self.content.purposes.len();
+        self.map(format!("purposes[{i}]"), &purpose, evidence, lines);
+        self.content.purposes.push(purpose);
+    }
+
+    fn purposes(&mut self, s: &Section<'_>) {
+        let section = s.name();
+        for para in paragraphs(&s.lines) {
+            if para.bullet {
+                self.add_purpose(
+                    capitalise(&trim_item(&para.text)),
+                    format!("list item under \"{section}\""),
+                    &para.lines,
+                );
+                continue;
+            }
+            for sentence in text::sentences(&para.text) {
+                if is_intro(&sentence) {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "introduces the list that follows",
+                    );
+                } else if sentence.trim_end().ends_with(':') {
+                    self.add_purpose(
+                        strip_connector(&sentence),
+                        format!("line introducing a list under \"{section}\""),
+                        &para.lines,
+                    );
+                } else if vocab::DATA_SUBJECT_SOURCE
+                    .iter()
+                    .any(|p| sentence.to_lowercase().contains(p))
+                    && enumeration(&sentence).is_none()
+                {
+                    // "Rekisteröimme vain tiedot, jotka käyttäjä itse ilmoittaa" describes a source.
+                    self.add_source(
+                        DataSource {
+                            kind: DataSourceKind::DataSubject,
+                            organisation_name: String::new(),
+                            organisation_business_id: None,
+                            supplies: trim_item(&sentence),
+                        },
+                        format!("describes data given by the data subject, under \"{section}\""),
+                        &para.lines,
+                    );
+                } else if let Some(items) = enumeration(&sentence) {
+                    for item in items {
+                        self.add_purpose(
+                            item,
+                            format!("one of the purposes listed in \"{sentence}\""),
+                            &para.lines,
+                        );
+                    }
+                } else {
+                    self.add_purpose(
+                        trim_item(&sentence),
+                        format!("sentence under \"{section}\""),
+                        &para.lines,
+                    );
+                }
+            }
+        }
+    }
+
+    fn subjects(&mut self, s: &Section<'_>) {
+        for para in paragraphs(&s.lines) {
+            if is_intro(&para.text) || para.text.ends_with(':') {
+                self.unmap(
+                    &para.lines,
+                    &para.text,
+                    &s.name(),
+                    "introduces the list that follows",
+                );
+                continue;
+            }
+            let group = capitalise(&trim_item(&para.text));
+            let i = self.content.data_subject_groups.len();
+            self.map(
+                format!("data_subject_groups[{i}]"),
+                &group,
+                format!("item under \"{}\"", s.name()),
+                &para.lines,
+            );
+            self.content.data_subject_groups.push(group);
+        }
+    }
+
+    fn data_content(&mut self, s: &Section<'_>) {
+        let section = s.name();
+        let markers: Vec<(&str, usize)> = Lang::ALL
+            .iter()
+            .flat_map(|l| {
+                let p = l.phrases();
+                [
+                    (p.marker_identity_code, 0),
+                    (p.marker_special_category, 1),
+                    (p.marker_company_data, 2),
+                ]
+            })
+            .collect();
+        let marked = s
+            .lines
+            .iter()
+            .any(|l| markers.iter().any(|(m, _)| l.text.contains(m)));
+        let paras = paragraphs(&s.lines);
+        let mut group: Option<String> = None;
+        for (i, para) in paras.iter().enumerate() {
+            let text = para.text.as_str();
+            let lower = text.to_lowercase();
+            let words = text.split_whitespace().count();
+            if !para.bullet && (text.ends_with(':') || is_intro(text)) {
+                self.unmap(
+                    &para.lines,
+                    text,
+                    &section,
+                    "introduces the list that follows",
+                );
+                continue;
+            }
+            let finite = [
+                "sisällä",
+                "sisältää",
+                " on ",
+                " ovat ",
+                "voidaan",
+                "käsitellään",
+                "kerätään",
+                "tallennetaan",
+                " ei ",
+                "innehåller",
+                " is ",
+                " are ",
+                " may ",
+            ];
+            if !para.bullet
+                && text.ends_with('.')
+                && words >= 6
+                && finite.iter().any(|v| format!(" {lower} ").contains(v))
+            {
+                self.unmap(
+                    &para.lines,
+                    text,
+                    &section,
+                    "a remark about the data, not a category of it",
+                );
+                continue;
+            }
+            let possessive = [
+                "asiakkaan",
+                "käyttäjän",
+                "yhteyshenkilön",
+                "henkilön",
+                "rekisteröidyn",
+                "kunden",
+                "customer",
+            ];
+            let is_group = !para.bullet
+                && words <= 2
+                && lower.ends_with("tiedot")
+                && !possessive.iter().any(|p| lower.starts_with(p))
+                && i + 1 < paras.len();
+            if is_group {
+                group = Some(trim_item(text));
+                self.map(
+                    "(data category group)",
+                    text,
+                    format!("a group label under \"{section}\"; it prefixes the items after it"),
+                    &para.lines,
+                );
+                continue;
+            }
+            let mut description = capitalise(&trim_item(text));
+            let mut flags = [false; 3];
+            for (marker, flag) in &markers {
+                if let Some(stripped) = description.strip_suffix(marker) {
+                    description = stripped.trim_end().to_owned();
+                    flags[*flag] = true;
+                }
+            }
+            // Markers may come in any order: strip until none is left.
+            while let Some((marker, flag)) = markers.iter().find(|(m, _)| description.ends_with(m))
+            {
+                description = description
+                    .strip_suffix(marker)
+                    .unwrap_or(&description)
+                    .trim_end()
+                    .to_owned();
+                flags[*flag] = true;
+            }
+            if !marked {
+                let l = description.to_lowercase();
+                flags[0] = [
+                    "henkilötunnus",
+                    "hetu",
+                    "personbeteckning",
+                    "personal identity code",
+                    "social security number",
+                ]
+                .iter()
+                .any(|w| l.contains(w));
+                flags[1] = [
+                    "terveys",
+                    "terveyd",
+                    "hälsa",
+                    "health",
+                    "uskonno",
+                    "religi",
+                    "etninen",
+                    "etnisk",
+                    "ethnic",
+                    "ammattiliit",
+                    "fackförening",
+                    "trade union",
+                    "biometri",
+                    "geneet",
+                    "genetic",
+                    "seksuaal",
+                    "sexual",
+                    "poliittinen",
+                    "political",
+                ]
+                .iter()
+                .any(|w| l.contains(w));
+                flags[2] = !flags[0]
+                    && [
+                        "y-tunnus",
+                        "business id",
+                        "fo-nummer",
+                        "organisationsnummer",
+                        "yritystiedot",
+                        "yrityksen osalta",
+                        "liikevaihto",
+                        "toimiala",
+                        "company data",
+                        "företagsuppgift",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w));
+            }
+            if let Some(g) = &group {
+                description = format!("{g}: {description}");
+            }
+            let mut key = slug(&description);
+            let base = key.clone();
+            let mut n = 2;
+            while self.content.data_categories.iter().any(|c| c.key == key) {
+                key = format!("{base}_{n}");
+                n += 1;
+            }
+            let i = self.content.data_categories.len();
+            self.map(
+                format!("data_categories[{i}]"),
+                &description,
+                format!("item under \"{section}\""),
+                &para.lines,
+            );
+            self.content.data_categories.push(DataCategory {
+                key,
+                description,
+                national_identity_code: flags[0],
+                special_category: flags[1],
+                company_data: flags[2],
+            });
+        }
+    }
+
+    fn add_source(&mut self, source: DataSource, evidence: String, lines: &[u32]) {
+        if source.kind == DataSourceKind::DataSubject
+            && let Some(existing) = self
+                .content
+                .sources
+                .iter_mut()
+                .find(|s| s.kind == DataSourceKind::DataSubject)
+        {
+            if !source.supplies.is_empty() {
+                if !existing.supplies.is_empty() {
+                    existing.supplies.push_str("; ");
+                }
+                existing.supplies.push_str(&source.supplies);
+            }
+            let value = existing.supplies.clone();
+            let i = self
+                .content
+                .sources
+                .iter()
+                .position(|s| s.kind == DataSourceKind::DataSubject)
+                .unwrap_or(0);
+            self.map(format!("sources[{i}]"), value, evidence, lines);
+            return;
+        }
+        if source.kind == DataSourceKind::External
+            && self
+                .content
+                .sources
+                .iter()
+                .any(|s| s.organisation_name == source.organisation_name)
+        {
+            self.map(
+                "(source mentioned again)",
+                &source.organisation_name,
+                evidence,
+                lines,
+            );
+            return;
+        }
+        let i = self.content.sources.len();
+        let value = match source.kind {
+            DataSourceKind::DataSubject => format!("data subject: {}", source.supplies),
+            DataSourceKind::External => {
+                format!("{}: {}", source.organisation_name, source.supplies)
+            }
+        };
+        self.map(format!("sources[{i}]"), value, evidence, lines);
+        self.content.sources.push(source);
+    }
+
+    fn sources(&mut self, s: &Section<'_>) {
+        let section = s.name();
+        let itself: Vec<String> = Lang::ALL
+            .iter()
+            .map(|l| l.phrases().data_subject_itself.to_lowercase())
+            .collect();
+        let id_labels: Vec<String> = Lang::ALL
+            .iter()
+            .map(|l| format!(" ({} ", l.phrases().label_business_id))
+            .collect();
+        for para in paragraphs(&s.lines) {
+            let lower = para.text.to_lowercase();
+            // "Rekisteröity itse: ..." as a rendered notice writes it.
+            if let Some(prefix) = itself.iter().find(|p| lower.starts_with(p.as_str())) {
+                let supplies = trim_item(para.text[prefix.len()..].trim_start_matches(':'));
+                self.add_source(
+                    DataSource {
+                        kind: DataSourceKind::DataSubject,
+                        organisation_name: String::new(),
+                        organisation_business_id: None,
+                        supplies,
+                    },
+                    format!("\"{}\" under \"{section}\"", &para.text[..prefix.len()]),
+                    &para.lines,
+                );
+                continue;
+            }
+            // "Organisation (Y-tunnus 1234567-8): what it supplies" or "Fonecta Oy: päättäjätiedot".
+            let (head, supplies) = match para.text.split_once(": ") {
+                Some((head, rest)) if head.split_whitespace().count() <= 12 => {
+                    (head.to_owned(), trim_item(rest))
+                }
+                _ => (para.text.trim_end_matches(':').to_owned(), String::new()),
+            };
+            let (organisation, business_id) = match id_labels
+                .iter()
+                .find_map(|l| head.find(l.as_str()).map(|p| (p, l.len())))
+            {
+                Some((pos, len)) => {
+                    let id = head[pos + len..].trim_end_matches(')').trim();
+                    (head[..pos].trim().to_owned(), BusinessId::parse(id).ok())
+                }
+                None => (head.clone(), None),
+            };
+            let structured = para.text.contains(": ") || para.bullet;
+            let known = vocab::known_sources_in(&organisation);
+            let looks_like_org = business_id.is_some()
+                || !known.is_empty()
+                || vocab::is_organisation_name(&organisation);
+            if structured
+                && looks_like_org
+                && organisation.split_whitespace().count() <= 12
+                && !vocab::DATA_SUBJECT_SOURCE.iter().any(|p| lower.contains(p))
+            {
+                let evidence = match known.first() {
+                    Some(k) => format!("a known source ({}) under \"{section}\"", k.name),
+                    None => format!("an organisation named under \"{section}\""),
+                };
+                self.add_source(
+                    DataSource {
+                        kind: DataSourceKind::External,
+                        organisation_name: trim_item(&organisation),
+                        organisation_business_id: business_id,
+                        supplies,
+                    },
+                    evidence,
+                    &para.lines,
+                );
+                continue;
+            }
+            for sentence in text::sentences(&para.text) {
+                let l = sentence.to_lowercase();
+                let known = vocab::known_sources_in(&sentence);
+                if [
+                    "ei hanki",
+                    "ei kerää",
+                    "ei kerätä",
+                    "does not obtain",
+                    "does not collect",
+                    "inhämtar inte",
+                ]
+                .iter()
+                .any(|n| l.contains(n))
+                {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "says where data does not come from",
+                    );
+                } else if vocab::NEGATIVE_DISCLOSURE.iter().any(|n| l.contains(n)) {
+                    self.map(
+                        "disclosures",
+                        "(no regular disclosures)",
+                        format!("\"{sentence}\" under \"{section}\""),
+                        &para.lines,
+                    );
+                } else if vocab::DATA_SUBJECT_SOURCE.iter().any(|p| l.contains(p)) {
+                    self.add_source(
+                        DataSource {
+                            kind: DataSourceKind::DataSubject,
+                            organisation_name: String::new(),
+                            organisation_business_id: None,
+                            supplies: trim_item(&sentence),
+                        },
+                        format!("describes data given by the data subject, under \"{section}\""),
+                        &para.lines,
+                    );
+                } else if is_intro(&sentence) || sentence.ends_with(':') {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "introduces the list that follows",
+                    );
+                } else if !known.is_empty() {
+                    for k in known {
+                        self.add_source(
+                            DataSource {
+                                kind: DataSourceKind::External,
+                                organisation_name: k.name.to_owned(),
+                                organisation_business_id: k
+                                    .business_id
+                                    .and_then(|id| BusinessId::parse(id).ok()),
+                                supplies: trim_item(&sentence),
+                            },
+                            format!("names a known source ({}) under \"{section}\"", k.name),
+                            &para.lines,
+                        );
+                    }
+                } else {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "names neither the data subject nor an external organisation as a source",
+                    );
+                }
+            }
+        }
+    }
+
+    fn disclosures(&mut self, s: &Section<'_>) {
+        let section = s.name();
+        let basis_labels: Vec<(String, LegalBasis)> = Lang::ALL
+            .iter()
+            .flat_map(|l| {
+                let p = l.phrases();
+                vocab::BASES.iter().map(move |(b, _)| {
+                    (
+                        format!(" ({}: {})", p.disclosure_basis, p.legal_basis(*b)),
+                        *b,
+                    )
+                })
+            })
+            .collect();
+        for para in paragraphs(&s.lines) {
+            let units = if para.bullet {
+                vec![para.text.clone()]
+            } else {
+                text::sentences(&para.text)
+            };
+            for unit in units {
+                self.disclosure_unit(
+                    &unit,
+                    &para,
+                    s.kind == Kind::Transfers,
+                    &section,
+                    &basis_labels,
+                );
+            }
+        }
+    }
+
+    fn disclosure_unit(
+        &mut self,
+        unit: &str,
+        para: &Para,
+        in_transfers: bool,
+        section: &str,
+        basis_labels: &[(String, LegalBasis)],
+    ) {
+        let lower = unit.to_lowercase();
+        let bullet = para.bullet;
+        let lines = &para.lines;
+        let phrases_any = |f: fn(&crate::notice::Phrases) -> &'static str| {
+            Lang::ALL
+                .iter()
+                .any(|l| f(l.phrases()).eq_ignore_ascii_case(unit))
+        };
+        if phrases_any(|p| p.transfers_some) {
+            self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
+            self.map(
+                "transfers_outside_eea",
+                "SOME",
+                "the statement that data is transferred outside the EU/EEA",
+                lines,
+            );
+            return;
+        }
+        // "US: <safeguard>. <description>" as a rendered notice lists transfers.
+        if let Some((cc, rest)) = unit
+            .split_once(": ")
+            .filter(|(cc, _)| cc.len() == 2 && cc.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            let safeguard = Lang::ALL.iter().flat_map(|l| {
+                let p = l.phrases();
+                [
+                    TransferSafeguard::AdequacyDecision,
+                    TransferSafeguard::StandardContractualClauses,
+                    TransferSafeguard::ExplicitConsent,
+                    TransferSafeguard::None,
+                ]
+                .into_iter()
+                .map(move |s| (p.safeguard(s), s))
+            });
+            if let Some((phrase, safeguard)) = safeguard
+                .filter(|(p, _)| rest.starts_with(p))
+                .max_by_key(|(p, _)| p.len())
+            {
+                let description = rest[phrase.len()..]
+                    .trim_start_matches('.')
+                    .trim()
+                    .to_owned();
+                self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
+                let i = self.content.transfers.len();
+                self.map(
+                    format!("transfers[{i}]"),
+                    unit,
+                    format!("a listed transfer under \"{section}\""),
+                    lines,
+                );
+                self.content.transfers.push(ThirdCountryTransfer {
+                    country_code: cc.to_owned(),
+                    safeguard,
+                    description,
+                });
+                return;
+            }
+        }
+        let outside = [
+            "eu:n",
+            "eta:n",
+            "euroopan unionin",
+            "euroopan talousalueen",
+            "ulkopuolel",
+            "utanför eu",
+            "utanför ees",
+            "outside the eu",
+            "outside the eea",
+            "third countr",
+            "kolmansiin maihin",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+            // Under a transfers heading, a sentence naming a country is about a transfer.
+            || (in_transfers
+                && vocab::COUNTRIES
+                    .iter()
+                    .any(|(_, names)| names.iter().any(|n| lower.contains(n))));
+        let negative = vocab::NEGATIVE_DISCLOSURE.iter().any(|n| lower.contains(n));
+        let exception = vocab::EXCEPTION.iter().any(|e| lower.contains(e));
+        if outside {
+            if negative && !exception {
+                if self.content.transfers_outside_eea.is_none() {
+                    self.content.transfers_outside_eea = Some(TransfersOutsideEea::None);
+                }
+                self.map(
+                    "transfers_outside_eea",
+                    "NONE",
+                    format!("\"{unit}\""),
+                    lines,
+                );
+                return;
+            }
+            let countries: Vec<&str> = vocab::COUNTRIES
+                .iter()
+                .filter(|(_, names)| names.iter().any(|n| lower.contains(n)))
+                .map(|(cc, _)| *cc)
+                .collect();
+            if !negative && !countries.is_empty() {
+                let safeguard = vocab::safeguard_in(unit).unwrap_or(TransferSafeguard::None);
+                self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
+                for cc in countries {
+                    let i = self.content.transfers.len();
+                    self.map(
+                        format!("transfers[{i}]"),
+                        format!("{cc}: {safeguard:?}"),
+                        format!("\"{unit}\""),
+                        lines,
+                    );
+                    self.content.transfers.push(ThirdCountryTransfer {
+                        country_code: cc.to_owned(),
+                        safeguard,
+                        description: trim_item(unit),
+                    });
+                }
+                return;
+            }
+            self.unmap(
+                lines,
+                unit,
+                section,
+                "says data may go outside the EU/EEA but names no country and safeguard to record",
+            );
+            return;
+        }
+        if negative {
+            self.map(
+                "disclosures",
+                "(no regular disclosures)",
+                format!("\"{unit}\""),
+                lines,
+            );
+            return;
+        }
+        // "Viranomaiset: purpose (oikeusperuste: lakisääteinen velvoite)".
+        let structured = unit.split_once(": ").filter(|(recipient, rest)| {
+            !rest.is_empty() && recipient.split_whitespace().count() <= if bullet { 10 } else { 4 }
+        });
+        if let Some((recipient, rest)) = structured {
+            let mut purpose = trim_item(rest);
+            let mut legal_basis = None;
+            if let Some((label, basis)) = basis_labels.iter().find(|(l, _)| {
+                purpose.ends_with(&format!("{})", &l[..l.len() - 1]).replace("))", ")"))
+            }) {
+                purpose = purpose[..purpose.len() - label.len()].trim().to_owned();
+                legal_basis = Some(*basis);
+            }
+            let i = self.content.disclosures.len();
+            self.map(
+                format!("disclosures[{i}]"),
+                unit,
+                format!("a recipient named under \"{section}\""),
+                lines,
+            );
+            self.content.disclosures.push(Disclosure {
+                recipient: trim_item(recipient),
+                purpose,
+                legal_basis,
+            });
+            return;
+        }
+        if bullet {
+            let i = self.content.disclosures.len();
+            self.map(
+                format!("disclosures[{i}]"),
+                unit,
+                format!("a list item under \"{section}\""),
+                lines,
+            );
+            self.content.disclosures.push(Disclosure {
+                recipient: trim_item(unit),
+                purpose: String::new(),
+                legal_basis: None,
+            });
+            return;
+        }
+        if vocab::AUTHORITIES.iter().any(|a| lower.contains(a)) {
+            let recipient = match (
+                self.lang,
+                lower.contains("viranomai")
+                    || lower.contains("myndighet")
+                    || lower.contains("authorit"),
+            ) {
+                (Lang::Fi, true) => "Viranomaiset",
+                (Lang::Fi, false) => "Lainsäädännön perusteella oikeutetut tahot",
+                (Lang::Sv, true) => "Myndigheter",
+                (Lang::Sv, false) => "Mottagare som har rätt till uppgifterna enligt lag",
+                (Lang::En, true) => "Authorities",
+                (Lang::En, false) => "Recipients entitled to the data by law",
+            };
+            if self
+                .content
+                .disclosures
+                .iter()
+                .any(|d| d.recipient == recipient)
+            {
+                self.map(
+                    "(disclosure mentioned again)",
+                    unit,
+                    format!("\"{unit}\""),
+                    lines,
+                );
+                return;
+            }
+            let i = self.content.disclosures.len();
+            self.map(
+                format!("disclosures[{i}]"),
+                unit,
+                format!("disclosure within the limits of the law, \"{unit}\""),
+                lines,
+            );
+            self.content.disclosures.push(Disclosure {
+                recipient: recipient.to_owned(),
+                purpose: trim_item(unit),
+                legal_basis: Some(LegalBasis::LegalObligation),
+            });
+            return;
+        }
+        self.unmap(lines, unit, section, "names no recipient to record");
+    }
+
+    /// Free texts: security principles and the rights. Labelled lines of a rendered notice pick
+    /// their field; an unlabelled line continues the previous label's field or goes to `default`.
+    fn texts(&mut self, s: &Section<'_>, default: Target) {
+        let section = s.name();
+        let labels: Vec<(String, Target)> = Lang::ALL
+            .iter()
+            .flat_map(|l| {
+                let p = l.phrases();
+                [
+                    (p.label_access, Target::Access),
+                    (p.label_rectification, Target::Rectification),
+                    (p.label_marketing, Target::Marketing),
+                    (p.label_manual, Target::Manual),
+                    (p.label_electronic, Target::Electronic),
+                ]
+                .map(|(l, t)| (format!("{l}: "), t))
+            })
+            .collect();
+        let mut current: Option<Target> = None;
+        for para in paragraphs(&s.lines) {
+            let text = para.text.as_str();
+            let lower = text.to_lowercase();
+            if is_standard(text) {
+                self.map(
+                    "(standard text)",
+                    text,
+                    "fixed text of a rendered notice",
+                    &para.lines,
+                );
+                current = None;
+                continue;
+            }
+            if [
+                "oikeus muutoksiin",
+                "muutoksiin pidätetään",
+                "rätt till ändringar",
+                "we may update this",
+            ]
+            .iter()
+            .any(|r| lower.contains(r))
+            {
+                self.unmap(
+                    &para.lines,
+                    text,
+                    &section,
+                    "a remark about the document itself",
+                );
+                continue;
+            }
+            let (target, body) = match labels.iter().find(|(l, _)| text.starts_with(l.as_str())) {
+                Some((label, target)) => {
+                    current = Some(*target);
+                    (*target, &text[label.len()..])
+                }
+                None => {
+                    let target = current.unwrap_or_else(|| match default {
+                        Target::Electronic if vocab::MANUAL.iter().any(|m| lower.contains(m)) => {
+                            Target::Manual
+                        }
+                        Target::Access
+                            if ["korja", "oikais", "rättel", "rectif", "correct"]
+                                .iter()
+                                .any(|w| lower.contains(w)) =>
+                        {
+                            Target::Rectification
+                        }
+                        Target::Access
+                            if ["markkinoin", "marknadsför", "marketing"]
+                                .iter()
+                                .any(|w| lower.contains(w)) =>
+                        {
+                            Target::Marketing
+                        }
+                        other => other,
+                    });
+                    (target, text)
+                }
+            };
+            let (field, slot) = match target {
+                Target::Access => ("rights.access", &mut self.content.rights.access),
+                Target::Rectification => (
+                    "rights.rectification",
+                    &mut self.content.rights.rectification,
+                ),
+                Target::Marketing => (
+                    "rights.marketing_prohibition",
+                    &mut self.content.rights.marketing_prohibition,
+                ),
+                Target::Manual => (
+                    "security.manual_material",
+                    &mut self.content.security.manual_material,
+                ),
+                Target::Electronic => (
+                    "security.electronic_systems",
+                    &mut self.content.security.electronic_systems,
+                ),
+            };
+            if !slot.is_empty() {
+                slot.push('\n');
+            }
+            slot.push_str(body.trim());
+            self.map(
+                field,
+                body.trim(),
+                format!("text under \"{section}\""),
+                &para.lines,
+            );
+        }
+    }
+
+    /// A retention rule from one sentence (or a whole rendered paragraph).
+    pub(super) fn parse_retention(text: &str) -> Option<RetentionRule> {
+        let period = vocab::period_in(text);
+        let law = vocab::law_in(text);
+        let lower = text.to_lowercase();
+        let (trigger, law) = match (law, vocab::retention_trigger_in(text)) {
+            (Some(law), _) => (RetentionTrigger::Law, law),
+            (None, Some(trigger)) => (trigger, String::new()),
+            (None, None)
+                if period.is_some()
+                    && [
+                        "asiakassuh",
+                        "asiakkuu",
+                        "kundförhåll",
+                        "customer relationship",
+                    ]
+                    .iter()
+                    .any(|w| lower.contains(w)) =>
+            {
+                (RetentionTrigger::RelationshipEnd, String::new())
+            }
+            _ => return None,
+        };
+        let needs_period = matches!(
+            trigger,
+            RetentionTrigger::Collection
+                | RetentionTrigger::RelationshipEnd
+                | RetentionTrigger::ConsentWithdrawal
+        );
+        if needs_period && period.is_none() {
+            return None;
+        }
+        let (period, unit) = match (trigger, period) {
+            (RetentionTrigger::RelationshipDuration, _) | (_, None) => (0, None),
+            (_, Some((n, unit))) => (n, Some(unit)),
+        };
+        Some(RetentionRule {
+            trigger,
+            period,
+            unit,
+            law,
+            description: String::new(),
+        })
+    }
+
+    fn is_canonical_retention(rule: &RetentionRule, text: &str) -> bool {
+        Lang::ALL
+            .iter()
+            .any(|l| l.phrases().retention(rule) == text)
+    }
+
+    fn retention(&mut self, s: &Section<'_>) {
+        let section = s.name();
+        let mut rule: Option<RetentionRule> = None;
+        let mut description: Vec<String> = Vec::new();
+        let mut pending: Vec<(String, Vec<u32>)> = Vec::new();
+        for para in paragraphs(&s.lines) {
+            // A rendered rule is one paragraph, possibly two sentences.
+            if rule.is_none()
+                && let Some(r) = Self::parse_retention(&para.text)
+                    .filter(|r| Self::is_canonical_retention(r, &para.text))
+            {
+                self.map(
+                    "retention",
+                    &para.text,
+                    format!("the retention rule under \"{section}\""),
+                    &para.lines,
+                );
+                rule = Some(r);
+                continue;
+            }
+            let mut kept = Vec::new();
+            for sentence in text::sentences(&para.text) {
+                if rule.is_none()
+                    && let Some(r) = Self::parse_retention(&sentence)
+                {
+                    self.map(
+                        "retention",
+                        &sentence,
+                        format!("a retention period and its starting point in \"{sentence}\""),
+                        &para.lines,
+                    );
+                    rule = Some(r);
+                }
+                kept.push(sentence);
+            }
+            description.push(kept.join(" "));
+            pending.push((para.text.clone(), para.lines.clone()));
+        }
+        match rule {
+            Some(mut rule) => {
+                rule.description = description.join("\n");
+                if !rule.description.is_empty() {
+                    let lines: Vec<u32> = pending
+                        .iter()
+                        .flat_map(|(_, l)| l.iter().copied())
+                        .collect();
+                    self.map(
+                        "retention.description",
+                        &rule.description,
+                        format!("the text under \"{section}\""),
+                        &lines,
+                    );
+                }
+                self.content.retention = Some(rule);
+            }
+            None => {
+                for (text, lines) in pending {
+                    self.unmap(
+                        &lines,
+                        &text,
+                        &section,
+                        "no retention period and starting point could be read from it",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Retention is often stated outside a section of its own ("Tiedot poistetaan kolmen vuoden
+    /// kuluttua asiakassuhteen päättymisestä" under the purposes).
+    pub(super) fn retention_elsewhere(&mut self, sections: &[Section<'_>]) {
+        if self.content.retention.is_some() {
+            return;
+        }
+        for section in sections.iter().filter(|s| s.kind != Kind::Retention) {
+            for para in paragraphs(&section.lines) {
+                for sentence in text::sentences(&para.text) {
+                    let lower = sentence.to_lowercase();
+                    if !vocab::RETENTION_VERBS.iter().any(|v| lower.contains(v)) {
+                        continue;
+                    }
+                    if let Some(mut rule) = Self::parse_retention(&sentence) {
+                        rule.description = trim_item(&sentence) + ".";
+                        self.map(
+                            "retention",
+                            &sentence,
+                            format!("a retention period stated under \"{}\"", section.name()),
+                            &para.lines,
+                        );
+                        self.content.retention = Some(rule);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn finish(mut self, lines: &[Line], sections: &[Section<'_>]) -> Imported {
+        // The register name repeated in a rendered notice's title block.
+        let name = self.content.name.clone();
+        if !name.is_empty() {
+            let repeats: Vec<u32> = self
+                .report
+                .unmapped
+                .iter()
+                .filter(|u| u.section == "(before the first heading)" && trim_item(&u.text) == name)
+                .map(|u| u.line)
+                .collect();
+            self.report.unmapped.retain(|u| !repeats.contains(&u.line));
+            for line in repeats {
+                self.map(
+                    "(register name repeated)",
+                    &name,
+                    "the register name in the title",
+                    &[line],
+                );
+            }
+        }
+        // Nothing is silently dropped: a line neither used nor reported is reported now.
+        let reported: BTreeSet<u32> = self.report.unmapped.iter().map(|u| u.line).collect();
+        let section_of = |no: u32| {
+            sections
+                .iter()
+                .rev()
+                .find(|s| s.heading.is_none_or(|h| h.no <= no))
+                .map(Section::name)
+                .unwrap_or_default()
+        };
+        let missing: Vec<&Line> = lines
+            .iter()
+            .filter(|l| !self.used.contains(&l.no) && !reported.contains(&l.no))
+            .collect();
+        for line in missing {
+            let section = section_of(line.no);
+            self.unmap(&[line.no], &line.text, &section, "not recognised");
+        }
+        self.report.unmapped.sort_by_key(|u| u.line);
+        self.sanitise();
+        Imported {
+            content: self.content,
+            report: self.report,
+        }
+    }
+
+    /// Keeps the draft within what the catalogue accepts (lengths, list sizes), reporting cuts.
+    fn sanitise(&mut self) {
+        let c = &mut self.content;
+        if c.name.chars().count() > 300 {
+            c.name = c.name.chars().take(300).collect();
+        }
+        if c.controller.name.chars().count() > 300 {
+            c.controller.name = c.controller.name.chars().take(300).collect();
+        }
+        for list in [&mut c.purposes, &mut c.data_subject_groups] {
+            list.truncate(500);
+            for item in list.iter_mut() {
+                if item.chars().count() > 10_000 {
+                    *item = item.chars().take(10_000).collect();
+                }
+            }
+        }
+        c.data_categories.truncate(500);
+        c.sources.truncate(500);
+        c.disclosures.truncate(500);
+        if c.transfers_outside_eea == Some(TransfersOutsideEea::Some) && c.transfers.is_empty() {
+            c.transfers_outside_eea = None;
+        }
+        if c.contact_person == ContactPerson::default() {
+            c.contact_person = ContactPerson::default();
+        }
+    }
+}
