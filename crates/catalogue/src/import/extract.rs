@@ -97,6 +97,26 @@ impl Builder {
             Kind::Contact => self.party(s, true),
             Kind::Name => self.name(s),
             Kind::Basis => self.basis(s),
+            Kind::PurposesAndBasis => {
+                // "Käsittelyn tarkoitus ja oikeusperuste": what names a basis is the basis.
+                let (basis, purposes): (Vec<&Line>, Vec<&Line>) = s.lines.iter().partition(|l| {
+                    let lower = l.text.to_lowercase();
+                    ["peruste", "basis", "grund"]
+                        .iter()
+                        .any(|w| lower.contains(w))
+                        && !vocab::bases_in(&l.text).is_empty()
+                });
+                self.basis(&Section {
+                    heading: s.heading,
+                    kind: Kind::Basis,
+                    lines: basis,
+                });
+                self.purposes(&Section {
+                    heading: s.heading,
+                    kind: Kind::Purposes,
+                    lines: purposes,
+                });
+            }
             Kind::Purposes => self.purposes(s),
             Kind::Subjects => self.subjects(s),
             Kind::Content => self.data_content(s),
@@ -146,6 +166,13 @@ impl Builder {
                     "(standard text)",
                     &line.text,
                     "fixed text of a rendered notice",
+                    &[line.no],
+                );
+            } else if vocab::is_document_date(&line.text) {
+                self.map(
+                    "(document date)",
+                    &line.text,
+                    "when the document was written or updated",
                     &[line.no],
                 );
             } else if vocab::is_title(&line.text) {
@@ -265,7 +292,20 @@ impl Builder {
                 ),
                 None => {
                     let text = line.text.as_str();
-                    if let Some(e) = email_in(text).filter(|_| email.is_empty()) {
+                    let role_like = [
+                        "tietosuojavastaava",
+                        "data protection officer",
+                        "dataskyddsombud",
+                        "dpo",
+                        "asiakaspalvelu",
+                        "customer service",
+                        "kundtjänst",
+                    ]
+                    .contains(&text.to_lowercase().trim_end_matches('.'));
+                    if contact && role_like && role.is_empty() {
+                        role = trim_item(text);
+                        self.map("contact_person.role", &role, evidence("a role"), &no);
+                    } else if let Some(e) = email_in(text).filter(|_| email.is_empty()) {
                         self.map(
                             format!("{prefix}.email"),
                             &e,
@@ -297,6 +337,29 @@ impl Builder {
                             evidence("a business ID"),
                             &no,
                         );
+                        // "Esimerkki Oy (Y-tunnus 0112038-9)": the name before the ID.
+                        let before = text[..text
+                            .find(|c: char| c == '(' || c.is_ascii_digit())
+                            .unwrap_or(0)]
+                            .trim()
+                            .trim_end_matches([',', '-'])
+                            .trim();
+                        let before = before
+                            .strip_suffix("Y-tunnus")
+                            .or_else(|| before.strip_suffix("y-tunnus"))
+                            .unwrap_or(before)
+                            .trim()
+                            .trim_end_matches(',')
+                            .trim();
+                        if name.is_empty() && !before.is_empty() {
+                            name = before.to_owned();
+                            self.map(
+                                format!("{prefix}.name"),
+                                &name,
+                                evidence("the name before the business ID"),
+                                &no,
+                            );
+                        }
                         business_id = Some(id);
                     } else if let Some(p) =
                         phone_in(text).filter(|p| phone.is_empty() && p.len() * 2 >= text.len())
@@ -1025,6 +1088,28 @@ impl Builder {
                 return;
             }
         }
+        // "The transfer is based on ... adequacy decision." after the sentence naming the country.
+        let names_country = vocab::COUNTRIES
+            .iter()
+            .any(|(_, names)| names.iter().any(|n| lower.contains(n)));
+        if let (Some(safeguard), false) = (vocab::safeguard_in(unit), names_country)
+            && let Some(last) = self
+                .content
+                .transfers
+                .last_mut()
+                .filter(|t| t.safeguard == TransferSafeguard::None)
+        {
+            last.safeguard = safeguard;
+            last.description = format!("{}. {}", last.description, trim_item(unit));
+            let i = self.content.transfers.len() - 1;
+            self.map(
+                format!("transfers[{i}].safeguard"),
+                format!("{safeguard:?}"),
+                format!("\"{unit}\""),
+                lines,
+            );
+            return;
+        }
         let outside = [
             "eu:n",
             "eta:n",
@@ -1235,6 +1320,25 @@ impl Builder {
                     &section,
                     "a remark about the document itself",
                 );
+                continue;
+            }
+            if [
+                "valitus",
+                "valittaa",
+                "klagomål",
+                "complaint",
+                "supervisory authority",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+            {
+                self.unmap(
+                    &para.lines,
+                    text,
+                    &section,
+                    "the right to complain: the notice states it itself",
+                );
+                current = None;
                 continue;
             }
             let (target, body) = match labels.iter().find(|(l, _)| text.starts_with(l.as_str())) {

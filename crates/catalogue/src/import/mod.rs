@@ -113,13 +113,17 @@ fn is_standard(text: &str) -> bool {
 }
 
 /// Whether a line is a section heading, and of which section.
-fn heading(line: &Line) -> Option<Kind> {
+fn heading(line: &Line, marked_only: bool) -> Option<Kind> {
     let text = strip_numbering(&line.text);
     if is_standard(&line.text) || vocab::is_title(text) {
         return None;
     }
     if line.marked_heading {
         return Some(vocab::heading_kind(text).unwrap_or(Kind::Unknown));
+    }
+    if marked_only {
+        // A document that marks its headings (Markdown, HTML) marks all of them.
+        return None;
     }
     let words = text.split_whitespace().count();
     let labelled = text
@@ -159,8 +163,9 @@ fn segment(lines: &[Line]) -> Vec<Section<'_>> {
         kind: Kind::Preamble,
         lines: vec![],
     }];
+    let marked_only = lines.iter().any(|l| l.marked_heading);
     for line in lines {
-        match heading(line) {
+        match heading(line, marked_only) {
             Some(kind) => sections.push(Section {
                 heading: Some(line),
                 kind,

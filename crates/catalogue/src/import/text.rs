@@ -223,6 +223,14 @@ fn strip_bullet(text: &str) -> (String, bool) {
 /// Removes Markdown emphasis and escapes.
 fn strip_markdown(text: &str) -> String {
     let text = text.replace("**", "").replace("__", "");
+    // "_Last updated: 2 February 2025_"
+    let text = match text
+        .strip_prefix(['_', '*'])
+        .and_then(|t| t.strip_suffix(['_', '*']))
+    {
+        Some(inner) if !inner.is_empty() => inner.to_owned(),
+        _ => text,
+    };
     let text = text.strip_prefix('\\').unwrap_or(&text).to_owned();
     text.replace("\\*", "*").replace("\\_", "_")
 }
@@ -299,6 +307,8 @@ pub fn sentences(text: &str) -> Vec<String> {
                 .to_lowercase();
             let is_abbreviation = c == '.'
                 && (ABBREVIATIONS.contains(&word.as_str())
+                    // "U.S.", "t.ex.", "EU-U.S.": short parts between dots; not "www.example.fi".
+                    || (word.contains('.') && word.split(['.', '-']).all(|part| part.chars().count() <= 3))
                     || word.chars().all(|ch| ch.is_ascii_digit()));
             if (next.is_uppercase() || next == '"' || next == '(') && !is_abbreviation {
                 out.push(

@@ -8,6 +8,7 @@ use crate::domain::{LegalBasis, PeriodUnit, RetentionTrigger, TransferSafeguard}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Preamble,
+    PurposesAndBasis,
     Controller,
     Contact,
     Name,
@@ -32,6 +33,7 @@ impl Kind {
     pub fn key(self) -> &'static str {
         match self {
             Kind::Preamble => "preamble",
+            Kind::PurposesAndBasis => "purposes_and_legal_basis",
             Kind::Controller => "controller",
             Kind::Contact => "contact_person",
             Kind::Name => "register_name",
@@ -146,6 +148,11 @@ const HEADINGS: &[(Kind, &[&str])] = &[
     (
         Kind::Sources,
         &[
+            "where do we get",
+            "where we get",
+            "mistä saamme",
+            "mistä tiedot",
+            "varifrån",
             "tietolähte",
             "lähteet",
             "tietojen lähde",
@@ -167,10 +174,28 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "grounds for",
         ],
     ),
-    (Kind::Purposes, &["tarkoitu", "ändamål", "purpose"]),
+    (
+        Kind::Purposes,
+        &[
+            "tarkoitu",
+            "ändamål",
+            "purpose",
+            "why do we process",
+            "why we process",
+            "miksi käsittelemme",
+            "varför behandlar",
+        ],
+    ),
     (
         Kind::Content,
         &[
+            "what personal data",
+            "what data do we",
+            "which personal data",
+            "mitä tietoja",
+            "mitä henkilötietoja",
+            "vilka uppgifter",
+            "vilka personuppgifter",
             "tietosisältö",
             "sisältämät tiedot",
             "rekisterin sisältö",
@@ -295,10 +320,39 @@ pub fn heading_kind(heading: &str) -> Option<Kind> {
     if h == "yhteyshenkilö" || h.starts_with("yhteyshenkilö ") || h == "yhteystiedot" {
         return Some(Kind::Contact);
     }
-    HEADINGS
+    let matches = |kind: Kind| {
+        HEADINGS
+            .iter()
+            .any(|(k, words)| *k == kind && words.iter().any(|w| h.contains(w)))
+    };
+    let kind = HEADINGS
         .iter()
         .find(|(_, words)| words.iter().any(|w| h.contains(w)))
-        .map(|(kind, _)| *kind)
+        .map(|(kind, _)| *kind)?;
+    // "Käsittelyn tarkoitus ja oikeusperuste" heads both.
+    if kind == Kind::Basis && matches(Kind::Purposes) {
+        return Some(Kind::PurposesAndBasis);
+    }
+    Some(kind)
+}
+
+/// "Laadittu 1.3.2024", "Last updated: 2 February 2025".
+pub fn is_document_date(line: &str) -> bool {
+    let l = line.to_lowercase();
+    [
+        "laadittu",
+        "päivitetty",
+        "päiväys",
+        "last updated",
+        "updated",
+        "uppdaterad",
+        "upprättad",
+        "date:",
+    ]
+    .iter()
+    .any(|w| l.starts_with(w))
+        && line.chars().any(|c| c.is_ascii_digit())
+        && line.split_whitespace().count() <= 8
 }
 
 /// Document titles ("Rekisteriseloste", "Tietosuojaseloste", ...).
@@ -316,6 +370,9 @@ pub fn is_title(line: &str) -> bool {
         "registerbeskrivning",
         "dataskyddsmeddelande",
         "description of a personal data file",
+        "tietosuoja-asetu",
+        "dataskyddsförordning",
+        "general data protection regulation",
     ];
     line.split_whitespace().count() <= 16 && TITLES.iter().any(|t| l.contains(t))
 }

@@ -429,3 +429,166 @@ async fn malformed_documents_get_a_clear_error_or_an_all_unmapped_report() {
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 }
+
+fn document(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/documents/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_modern_finnish_tietosuojaseloste() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut editor = app.client(tokens::EDITOR).await;
+    let bytes = document("esimerkki-tietosuojaseloste.txt");
+    let response = import(&mut editor, bytes.clone(), true).await.unwrap();
+    let report = response.report.unwrap();
+    assert_nothing_lost(&bytes, &report);
+    let kinds: Vec<&str> = report.sections.iter().map(|s| s.kind.as_str()).collect();
+    assert!(kinds.contains(&"purposes_and_legal_basis"), "{kinds:?}");
+    let c = response.content.unwrap();
+    let controller = c.controller.clone().unwrap();
+    assert_eq!(
+        (
+            controller.name.as_str(),
+            controller.business_id.unwrap().value.as_str()
+        ),
+        ("Esimerkki Oy", "0112038-9")
+    );
+    assert_eq!(controller.contact.unwrap().phone, "09 1234 5678");
+    let contact = c.contact_person.clone().unwrap();
+    assert_eq!(
+        (
+            contact.name.as_str(),
+            contact.contact.unwrap().email.as_str()
+        ),
+        ("Matti Meikäläinen", "tietosuoja@esimerkki.fi")
+    );
+    assert_eq!(
+        c.purposes,
+        [
+            "Asiakassuhteen hoitamiseksi",
+            "Tilausten toimittamiseksi",
+            "Markkinointiin"
+        ]
+    );
+    assert_eq!(
+        c.legal_bases,
+        [
+            pb::LegalBasis::Contract as i32,
+            pb::LegalBasis::LegitimateInterests as i32
+        ]
+    );
+    let descriptions: Vec<&str> = c
+        .data_categories
+        .iter()
+        .map(|d| d.description.as_str())
+        .collect();
+    assert_eq!(
+        descriptions,
+        [
+            "Nimi",
+            "Sähköpostiosoite",
+            "Puhelinnumero",
+            "Osoite",
+            "Tilaushistoria"
+        ]
+    );
+    assert_eq!(c.sources.len(), 2);
+    assert_eq!(c.sources[1].organisation_name, "Posti Oy:n osoitepalvelu");
+    assert!(c.disclosures.is_empty());
+    assert_eq!(c.transfers_outside_eea(), pb::TransfersOutsideEea::None);
+    let retention = c.retention.clone().unwrap();
+    assert_eq!(
+        (retention.trigger(), retention.period, retention.unit()),
+        (
+            pb::RetentionTrigger::RelationshipEnd,
+            2,
+            pb::PeriodUnit::Years
+        )
+    );
+    let security = c.security.clone().unwrap();
+    assert!(security.manual_material.starts_with("Paperiset asiakirjat"));
+    assert!(security.electronic_systems.starts_with("Sähköiset tiedot"));
+    let rights = c.rights.clone().unwrap();
+    assert!(rights.access.contains("tietosuoja@esimerkki.fi"));
+    assert!(rights.marketing_prohibition.contains("suoramarkkinointiin"));
+    let complaint = report
+        .unmapped_lines
+        .iter()
+        .find(|u| u.text.contains("valitus"))
+        .unwrap();
+    assert!(complaint.reason.contains("complain"));
+}
+
+#[tokio::test]
+async fn an_english_markdown_privacy_policy_with_question_headings() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut editor = app.client(tokens::EDITOR).await;
+    let bytes = document("example-privacy-policy.md");
+    let response = import(&mut editor, bytes.clone(), false).await.unwrap();
+    let report = response.report.unwrap();
+    assert_eq!(report.language, "en");
+    assert_nothing_lost(&bytes, &report);
+    assert_eq!(
+        report.unmapped_lines.len(),
+        1,
+        "{:?}",
+        report.unmapped_lines
+    );
+    let c = response.content.unwrap();
+    let controller = c.controller.clone().unwrap();
+    assert_eq!(controller.name, "Example Analytics Ltd");
+    assert_eq!(
+        controller.contact.unwrap().email,
+        "privacy@example-analytics.com"
+    );
+    assert_eq!(
+        c.contact_person.clone().unwrap().role,
+        "Data Protection Officer"
+    );
+    assert_eq!(c.purposes.len(), 3);
+    assert_eq!(
+        c.legal_bases,
+        [
+            pb::LegalBasis::Consent as i32,
+            pb::LegalBasis::Contract as i32
+        ]
+    );
+    assert!(
+        c.data_categories
+            .iter()
+            .any(|d| d.description == "Company name and business ID" && d.company_data)
+    );
+    assert!(c.sources.iter().any(|s| {
+        s.organisation_business_id
+            .as_ref()
+            .is_some_and(|b| b.value == "0244683-1")
+    }));
+    let transfer = &c.transfers[0];
+    assert_eq!(
+        (transfer.country_code.as_str(), transfer.safeguard()),
+        ("US", pb::TransferSafeguard::AdequacyDecision)
+    );
+    let retention = c.retention.clone().unwrap();
+    assert_eq!(
+        (retention.period, retention.unit()),
+        (24, pb::PeriodUnit::Months)
+    );
+    // Imported drafts can be completed and published like any other.
+    let id = response.register.unwrap().register_id;
+    let err = editor
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id,
+            expected_version: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "an editor may import but not publish"
+    );
+}
