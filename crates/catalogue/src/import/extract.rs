@@ -862,7 +862,8 @@ impl Builder {
             let lower = para.text.to_lowercase();
             // "Rekisteröity itse: ..." as a rendered notice writes it.
             if let Some(prefix) = itself.iter().find(|p| lower.starts_with(p.as_str())) {
-                let supplies = trim_item(para.text[prefix.len()..].trim_start_matches(':'));
+                let rest = para.text.get(prefix.len()..).unwrap_or_default();
+                let supplies = trim_item(rest.trim_start_matches(':'));
                 self.add_source(
                     DataSource {
                         kind: DataSourceKind::DataSubject,
@@ -870,7 +871,7 @@ impl Builder {
                         organisation_business_id: None,
                         supplies,
                     },
-                    format!("\"{}\" under \"{section}\"", &para.text[..prefix.len()]),
+                    format!("\"{prefix}\" under \"{section}\""),
                     &para.lines,
                 );
                 continue;
@@ -1193,11 +1194,13 @@ impl Builder {
         if let Some((recipient, rest)) = structured {
             let mut purpose = trim_item(rest);
             let mut legal_basis = None;
-            if let Some((label, basis)) = basis_labels.iter().find(|(l, _)| {
-                purpose.ends_with(&format!("{})", &l[..l.len() - 1]).replace("))", ")"))
+            if let Some((stripped, basis)) = basis_labels.iter().find_map(|(label, basis)| {
+                purpose
+                    .strip_suffix(label.as_str())
+                    .map(|p| (p.trim().to_owned(), *basis))
             }) {
-                purpose = purpose[..purpose.len() - label.len()].trim().to_owned();
-                legal_basis = Some(*basis);
+                purpose = stripped;
+                legal_basis = Some(basis);
             }
             let i = self.content.disclosures.len();
             self.map(
@@ -1597,31 +1600,97 @@ impl Builder {
         }
     }
 
-    /// Keeps the draft within what the catalogue accepts (lengths, list sizes), reporting cuts.
+    /// Keeps the draft within what the catalogue accepts: every value the catalogue's own
+    /// validation refuses is taken out of the draft and reported with the reason, rather than
+    /// failing the whole import.
     fn sanitise(&mut self) {
-        let c = &mut self.content;
-        if c.name.chars().count() > 300 {
-            c.name = c.name.chars().take(300).collect();
-        }
-        if c.controller.name.chars().count() > 300 {
-            c.controller.name = c.controller.name.chars().take(300).collect();
-        }
-        for list in [&mut c.purposes, &mut c.data_subject_groups] {
-            list.truncate(500);
-            for item in list.iter_mut() {
-                if item.chars().count() > 10_000 {
-                    *item = item.chars().take(10_000).collect();
-                }
+        for _ in 0..8 {
+            let proto = rekisteri_proto::catalogue::v1::RegisterContent::from(&self.content);
+            let Err(violations) = RegisterContent::from_proto("content", Some(&proto)) else {
+                return;
+            };
+            let mut value = serde_json::to_value(&self.content).expect("content serialises");
+            // Later list items first, so that removing one does not shift the others.
+            let mut paths: Vec<(String, String)> = violations
+                .iter()
+                .map(|(f, d)| (domain_path(f), d.to_owned()))
+                .collect();
+            paths.sort_by(|a, b| b.0.cmp(&a.0));
+            paths.dedup_by(|a, b| a.0 == b.0);
+            for (path, reason) in paths {
+                let lines: Vec<u32> = self
+                    .report
+                    .mapped
+                    .iter()
+                    .filter(|m| path.starts_with(m.field.split('[').next().unwrap_or(&m.field)))
+                    .flat_map(|m| m.lines.iter().copied())
+                    .collect();
+                let removed = clear_path(&mut value, &path);
+                let text = removed.map(|v| v.to_string()).unwrap_or_default();
+                self.unmap(
+                    &lines,
+                    &text,
+                    "(validation)",
+                    &format!("{path}: {reason}; left out of the draft"),
+                );
+            }
+            match serde_json::from_value(value) {
+                Ok(content) => self.content = content,
+                Err(_) => self.content = RegisterContent::default(),
             }
         }
-        c.data_categories.truncate(500);
-        c.sources.truncate(500);
-        c.disclosures.truncate(500);
-        if c.transfers_outside_eea == Some(TransfersOutsideEea::Some) && c.transfers.is_empty() {
-            c.transfers_outside_eea = None;
+        // Unreachable in practice: every round removes at least one refused value.
+        self.content = RegisterContent::default();
+    }
+}
+
+/// "content.controller.contact.email" (the request's path) to "controller.email" (the draft's).
+fn domain_path(field: &str) -> String {
+    let path = field.strip_prefix("content.").unwrap_or(field);
+    let path = path.replace(".contact.", ".");
+    // A rule's parts only make sense together; transfers must agree with transfers_outside_eea.
+    if path.starts_with("retention") {
+        "retention".into()
+    } else if path.starts_with("transfers") {
+        "transfers".into()
+    } else {
+        path
+    }
+}
+
+/// Removes the value at `path` ("a.b[2].c"): list items are removed whole, other values reset.
+fn clear_path(value: &mut serde_json::Value, path: &str) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    if path == "transfers" {
+        value["transfers_outside_eea"] = Value::Null;
+    }
+    let mut parts: Vec<(&str, Option<usize>)> = path
+        .split('.')
+        .map(|p| match p.split_once('[') {
+            Some((name, index)) => (name, index.trim_end_matches(']').parse().ok()),
+            None => (p, None),
+        })
+        .collect();
+    let (last_name, last_index) = parts.pop()?;
+    let mut node = value;
+    for (name, index) in parts {
+        node = node.get_mut(name)?;
+        if let Some(i) = index {
+            // A bad field inside a list item: the item goes.
+            let list = node.as_array_mut()?;
+            return (i < list.len()).then(|| list.remove(i));
         }
-        if c.contact_person == ContactPerson::default() {
-            c.contact_person = ContactPerson::default();
+    }
+    let target = node.get_mut(last_name)?;
+    match (last_index, target) {
+        (Some(i), Value::Array(list)) => (i < list.len()).then(|| list.remove(i)),
+        (_, target) => {
+            let empty = match target {
+                Value::String(_) => Value::String(String::new()),
+                Value::Array(_) => Value::Array(vec![]),
+                _ => Value::Null,
+            };
+            Some(std::mem::replace(target, empty))
         }
     }
 }

@@ -44,7 +44,8 @@ pub fn looks_like_html(text: &str) -> bool {
 /// the table of contents and scripts are dropped.
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let lower = html.to_lowercase();
+    // ASCII lower-casing keeps byte offsets equal to the original's.
+    let lower = html.to_ascii_lowercase();
     let mut i = 0;
     let bytes = html.as_bytes();
     while i < bytes.len() {

@@ -504,8 +504,10 @@ pub fn label(line: &str) -> Option<(Label, String)> {
             let Some(rest) = lower.strip_prefix(word) else {
                 continue;
             };
-            let offset = line.len() - rest.len();
-            let value = &line[offset..];
+            // Lower-casing can change byte lengths; take the value only at a character boundary.
+            let Some(value) = line.get(line.len().saturating_sub(rest.len())..) else {
+                continue;
+            };
             let ok = rest.starts_with(':')
                 || (*space_ok
                     && (rest.starts_with(". ")
@@ -1001,8 +1003,9 @@ pub fn retention_trigger_in(text: &str) -> Option<RetentionTrigger> {
 /// The law a retention sentence names: "... lain mukaan: Kirjanpitolaki 2:10." or "kirjanpitolain mukaisesti".
 pub fn law_in(text: &str) -> Option<String> {
     for marker in ["lain mukaan:", "bestäms av lag:", "set by law:"] {
-        if let Some(pos) = text.to_lowercase().find(marker) {
-            let rest = &text[pos + marker.len()..];
+        if let Some(pos) = text.to_lowercase().find(marker)
+            && let Some(rest) = text.get(pos + marker.len()..)
+        {
             let law = rest
                 .split(". ")
                 .next()
