@@ -11,9 +11,9 @@ use super::text::{self, Line};
 use super::vocab::{self, Kind, Label};
 use super::{Imported, Para, Section, is_standard, paragraphs};
 use crate::domain::{
-    ContactPerson, Controller, DataCategory, DataSource, DataSourceKind, Disclosure, LegalBasis,
-    PostalAddress, RegisterContent, RetentionRule, RetentionTrigger, ThirdCountryTransfer,
-    TransferSafeguard, TransfersOutsideEea,
+    Controller, DataCategory, DataSource, DataSourceKind, Disclosure, LegalBasis, PostalAddress,
+    RegisterContent, RetentionRule, RetentionTrigger, ThirdCountryTransfer, TransferSafeguard,
+    TransfersOutsideEea,
 };
 use crate::notice::Lang;
 

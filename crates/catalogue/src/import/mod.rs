@@ -519,11 +519,15 @@ mod robustness {
             for _ in 0..(rng.next() % 40) {
                 for _ in 0..(1 + rng.next() % 4) {
                     doc.push_str(rng.pick(PIECES));
-                    if rng.next() % 3 == 0 {
+                    if rng.next().is_multiple_of(3) {
                         doc.push(' ');
                     }
                 }
-                doc.push(if rng.next() % 9 == 0 { '\r' } else { '\n' });
+                doc.push(if rng.next().is_multiple_of(9) {
+                    '\r'
+                } else {
+                    '\n'
+                });
             }
             let imported = match import(doc.as_bytes(), "random") {
                 Ok(imported) => imported,
