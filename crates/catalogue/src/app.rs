@@ -76,10 +76,6 @@ impl Application {
         self.server.local_addr().port()
     }
 
-    pub fn database(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Serves until `cancel` fires, then drains in-flight calls and stops the relay. Events not
     /// yet published stay in the outbox and go out on the next start.
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {

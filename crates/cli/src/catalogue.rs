@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use rekisteri_catalogue::domain::RegisterContent;
+use rekisteri_platform::auth::BearerToken;
 use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
 use rekisteri_proto::common::v1::{BusinessId, PageRequest};
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -161,24 +160,7 @@ enum StatusFilter {
     Retired,
 }
 
-/// Sends `authorization: Bearer <token>` on every call.
-#[derive(Debug, Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        rekisteri_platform::telemetry::inject_metadata(request.metadata_mut());
-        Ok(request)
-    }
-}
-
-type Client = CatalogueServiceClient<InterceptedService<Channel, Bearer>>;
+type Client = CatalogueServiceClient<InterceptedService<Channel, BearerToken>>;
 
 impl Connection {
     async fn client(&self) -> anyhow::Result<Client> {
@@ -196,11 +178,7 @@ impl Connection {
                     })?
             }
         };
-        let bearer = Bearer(
-            format!("Bearer {token}")
-                .parse()
-                .context("the token must be printable ASCII")?,
-        );
+        let bearer = BearerToken::new(&token).context("the token must be printable ASCII")?;
         let channel = tonic::transport::Endpoint::from_shared(self.endpoint.clone())
             .with_context(|| format!("--endpoint {} is not a URL", self.endpoint))?
             .connect()

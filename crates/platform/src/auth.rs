@@ -322,6 +322,35 @@ impl tonic::service::Interceptor for Authenticator {
     }
 }
 
+/// The client side: sends `authorization: Bearer <token>` (and the current `traceparent`) on
+/// every call. Used by the `rekisteri` client commands, the tests, and services calling services.
+#[derive(Debug, Clone)]
+pub struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl BearerToken {
+    /// Fails when the token is not printable ASCII.
+    pub fn new(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        Ok(Self(Some(format!("Bearer {token}").parse()?)))
+    }
+
+    /// Sends no authorization at all (for health checks, and for testing refusals).
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        crate::telemetry::inject_metadata(request.metadata_mut());
+        Ok(request)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,8 +16,6 @@ pub use database::{Backend, TestDb};
 pub use nats::{NatsServer, stream_messages, wait_for_messages};
 use rekisteri_platform::auth::hash_token;
 use rekisteri_platform::config::{ServiceConfig, Sources};
-use tonic::metadata::MetadataValue;
-use tonic::service::Interceptor;
 
 /// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with two tests:
 /// `NAME::sqlite` and `NAME::postgres`.
@@ -118,35 +116,8 @@ pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> Serv
     .expect("the test configuration is valid")
 }
 
-/// A client interceptor that sends `authorization: Bearer <token>`.
-#[derive(Debug, Clone)]
-pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
-
-impl Bearer {
-    pub fn new(token: &str) -> Self {
-        Self(Some(
-            format!("Bearer {token}").parse().expect("ASCII token"),
-        ))
-    }
-    /// Sends no authorization at all.
-    pub fn none() -> Self {
-        Self(None)
-    }
-}
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
+/// The client interceptor the services' own clients use.
+pub use rekisteri_platform::auth::BearerToken as Bearer;
 
 /// A channel to a service on 127.0.0.1:`port`.
 pub async fn channel(port: u16) -> tonic::transport::Channel {

@@ -15,8 +15,8 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     let channel = rekisteri_test_support::channel(app.port).await;
     for bearer in [
         Bearer::none(),
-        Bearer::new("not-a-token"),
-        Bearer::new("a.b.c"),
+        Bearer::new("not-a-token").unwrap(),
+        Bearer::new("a.b.c").unwrap(),
     ] {
         let mut client = CatalogueServiceClient::with_interceptor(channel.clone(), bearer);
         let err = client

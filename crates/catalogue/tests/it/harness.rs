@@ -63,7 +63,7 @@ impl TestApp {
     pub async fn client(&self, token: &str) -> Client {
         CatalogueServiceClient::with_interceptor(
             rekisteri_test_support::channel(self.port).await,
-            Bearer::new(token),
+            Bearer::new(token).unwrap(),
         )
     }
 
