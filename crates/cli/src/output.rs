@@ -53,6 +53,10 @@ fn version_json(v: &pb::RegisterVersion, with_content: bool) -> Value {
     });
     if with_content {
         value["content"] = serde_json::to_value(content(v)).unwrap_or(Value::Null);
+        if let Some(report) = &v.import_report {
+            let report = rekisteri_catalogue::import::ImportReport::from(report);
+            value["import_report"] = serde_json::to_value(report).unwrap_or(Value::Null);
+        }
     }
     value
 }
@@ -129,6 +133,18 @@ pub fn full(json: bool, register: Option<&pb::Register>, version: Option<&pb::Re
         who(&version.created_by),
         time(version.create_time.as_ref()).as_str().unwrap_or(""),
     );
+    if let Some(report) = &version.import_report {
+        println!(
+            "Imported   from {} ({} fields, {} lines not mapped; --json shows the report)",
+            report.source_name,
+            report
+                .mapped_fields
+                .iter()
+                .filter(|m| !m.field.starts_with('('))
+                .count(),
+            report.unmapped_lines.len()
+        );
+    }
     if version.published_by.is_some() {
         println!(
             "Published  by {} {}",

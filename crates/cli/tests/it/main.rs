@@ -192,6 +192,25 @@ fn up_runs_the_system_and_the_client_drives_it() {
         "2477525-7"
     );
     assert_eq!(imported["report"]["language"], "fi");
+    let draft_id = imported["register"]["register_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft = json_of(&client(
+        data.path(),
+        catalogue_port,
+        &["--json", "get", &draft_id, "--draft"],
+    ));
+    let sections = draft["version"]["import_report"]["sections"]
+        .as_array()
+        .unwrap();
+    assert!(
+        sections.iter().any(|s| s["original_text"]
+            .as_str()
+            .unwrap()
+            .contains("Sepänkatu 14 C 16")),
+        "the original text is kept"
+    );
     let text = client(
         data.path(),
         catalogue_port,
