@@ -572,6 +572,8 @@ fn register_pb(r: &registers::Model) -> pb::Register {
         create_time: Some(timestamp(r.created_at)),
         update_time: Some(timestamp(r.updated_at)),
         retire_reason: r.retire_reason.clone().unwrap_or_default(),
+        retired_by: r.retired_by.as_deref().and_then(actor),
+        retire_time: r.retired_at.map(timestamp),
     }
 }
 

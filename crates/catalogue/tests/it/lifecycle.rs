@@ -132,6 +132,8 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         .unwrap();
     assert_eq!(retired.status(), pb::RegisterStatus::Retired);
     assert_eq!(retired.retire_reason, "Palvelu lopetettu");
+    assert_eq!(retired.retired_by.unwrap().subject, "publisher");
+    assert!(retired.retire_time.is_some());
 
     // A retired register stays readable and can no longer change.
     let last = get(&mut editor, &id, pb::VersionSelector::Number, 2)
