@@ -313,51 +313,24 @@ async fn list_filters_and_pages(backend: Backend) {
     let newest_first: Vec<_> = ids.iter().rev().cloned().collect();
     assert_eq!(seen, newest_first);
 
-    let published = admin
-        .list_registers(list(pb::RegisterStatus::Published, "", 0, String::new()))
-        .await
-        .unwrap();
-    let names: Vec<_> = published
-        .into_inner()
-        .registers
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    assert_eq!(names, ["Rekisteri 2", "Rekisteri 1", "Rekisteri 0"]);
-
-    let nokia = admin
-        .list_registers(list(
-            pb::RegisterStatus::Unspecified,
-            "0112038-9",
-            0,
-            String::new(),
-        ))
-        .await
-        .unwrap();
-    let names: Vec<_> = nokia
-        .into_inner()
-        .registers
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    assert_eq!(names, ["Rekisteri 3", "Rekisteri 1"]);
-
-    let drafts = admin
-        .list_registers(list(
-            pb::RegisterStatus::Draft,
-            "2135102-9",
-            0,
-            String::new(),
-        ))
-        .await
-        .unwrap();
-    let names: Vec<_> = drafts
-        .into_inner()
-        .registers
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    assert_eq!(names, ["Rekisteri 4"]);
+    let mut names = async |status: pb::RegisterStatus, controller: &str| -> Vec<String> {
+        let request = list(status, controller, 0, String::new());
+        let page = admin.list_registers(request).await.unwrap().into_inner();
+        page.registers.into_iter().map(|r| r.name).collect()
+    };
+    assert_eq!(
+        names(pb::RegisterStatus::Published, "").await,
+        ["Rekisteri 2", "Rekisteri 1", "Rekisteri 0"]
+    );
+    assert_eq!(
+        names(pb::RegisterStatus::Unspecified, "0112038-9").await,
+        ["Rekisteri 3", "Rekisteri 1"],
+        "Nokia's registers"
+    );
+    assert_eq!(
+        names(pb::RegisterStatus::Draft, "2135102-9").await,
+        ["Rekisteri 4"]
+    );
 }
 
 async fn data_survives_a_restart(backend: Backend) {
