@@ -7,7 +7,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::harness::{TestApp, create, sample};
+use crate::harness::{TestApp, create_id, sample};
 
 #[tokio::test]
 async fn calls_without_a_valid_token_are_unauthenticated() {
@@ -75,11 +75,7 @@ async fn each_call_needs_its_role() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let id = create(&mut editor, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut editor, sample()).await;
 
     let publish = |id: &str| pb::PublishRegisterRequest {
         register_id: id.into(),

@@ -9,7 +9,7 @@ use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens, wait_for_messages};
 use sea_orm::{ConnectionTrait, Database};
 
-use crate::harness::{TestApp, create, publish, sample};
+use crate::harness::{TestApp, create_id, publish, sample};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -33,11 +33,7 @@ async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut editor = app.client(tokens::EDITOR).await;
     let mut publisher = app.client(tokens::PUBLISHER).await;
-    let id = create(&mut editor, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut editor, sample()).await;
     publish(&mut publisher, &id).await;
     publisher
         .retire_register(pb::RetireRegisterRequest {
@@ -103,11 +99,7 @@ async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
     let mut app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
     // One event goes out while NATS is up, so the stream exists before the outage.
-    let first = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let first = create_id(&mut admin, sample()).await;
     publish(&mut admin, &first).await;
     wait_for_messages(&app.nats_client().await, STREAM.name, 1, WAIT).await;
 
@@ -116,11 +108,7 @@ async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
     for i in 0..3 {
         let mut content = sample();
         content.name = format!("Outage register {i}");
-        let id = create(&mut admin, content)
-            .await
-            .register
-            .unwrap()
-            .register_id;
+        let id = create_id(&mut admin, content).await;
         publish(&mut admin, &id).await;
         during.push(id);
     }
@@ -148,11 +136,7 @@ async fn events_wait_out_a_nats_outage_and_arrive_once(backend: Backend) {
 async fn a_republished_outbox_row_is_deduplicated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     publish(&mut admin, &id).await;
     let nats = app.nats_client().await;
     wait_for_messages(&nats, STREAM.name, 1, WAIT).await;

@@ -102,6 +102,31 @@ pub async fn create(
         .into_inner()
 }
 
+/// Creates a register and returns its id.
+pub async fn create_id(client: &mut Client, content: pb::RegisterContent) -> String {
+    create(client, content)
+        .await
+        .register
+        .expect("a register")
+        .register_id
+}
+
+pub async fn update(
+    client: &mut Client,
+    register_id: &str,
+    content: pb::RegisterContent,
+    expected_latest_version: u32,
+) -> Result<pb::UpdateRegisterDraftResponse, tonic::Status> {
+    client
+        .update_register_draft(pb::UpdateRegisterDraftRequest {
+            register_id: register_id.into(),
+            content: Some(content),
+            expected_latest_version,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
 pub async fn publish(client: &mut Client, register_id: &str) -> pb::PublishRegisterResponse {
     client
         .publish_register(pb::PublishRegisterRequest {

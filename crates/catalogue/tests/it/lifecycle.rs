@@ -3,7 +3,7 @@ use rekisteri_proto::common::v1::{BusinessId, PageRequest};
 use rekisteri_test_support::{Backend, db_tests, tokens};
 use tonic::Code;
 
-use crate::harness::{TestApp, create, get, publish, sample};
+use crate::harness::{TestApp, create, create_id, get, publish, sample, update};
 
 db_tests!(
     draft_publish_edit_republish_retire,
@@ -60,30 +60,14 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     // Editing a published register starts version 2; editing again changes version 2 in place.
     let mut edited = sample();
     edited.purposes.push("Asiakastyytyväisyyskyselyt".into());
-    let updated = editor
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(edited.clone()),
-            expected_latest_version: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let updated = update(&mut editor, &id, edited.clone(), 1).await.unwrap();
     assert_eq!(updated.version.as_ref().unwrap().version, 2);
     assert_eq!(
         updated.register.as_ref().unwrap().status(),
         pb::RegisterStatus::Published
     );
     edited.name = "Asiakasrekisteri 2027".into();
-    let updated = editor
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(edited.clone()),
-            expected_latest_version: 2,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let updated = update(&mut editor, &id, edited.clone(), 2).await.unwrap();
     assert_eq!(updated.version.as_ref().unwrap().version, 2);
     assert_eq!(updated.register.as_ref().unwrap().latest_version, 2);
     assert_eq!(
@@ -142,14 +126,7 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         .version
         .unwrap();
     assert_eq!(last.state(), pb::VersionState::Retired);
-    let err = editor
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(sample()),
-            expected_latest_version: 0,
-        })
-        .await
-        .unwrap_err();
+    let err = update(&mut editor, &id, sample(), 0).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     let err = publisher
         .retire_register(pb::RetireRegisterRequest {
@@ -164,24 +141,13 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
 async fn published_versions_are_immutable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     let v1 = publish(&mut admin, &id).await.version.unwrap();
 
     for name in ["Muutettu nimi", "Toinen muutos"] {
         let mut changed = sample();
         changed.name = name.into();
-        admin
-            .update_register_draft(pb::UpdateRegisterDraftRequest {
-                register_id: id.clone(),
-                content: Some(changed),
-                expected_latest_version: 0,
-            })
-            .await
-            .unwrap();
+        update(&mut admin, &id, changed, 0).await.unwrap();
     }
     let read = get(&mut admin, &id, pb::VersionSelector::Number, 1)
         .await
@@ -208,11 +174,7 @@ async fn published_versions_are_immutable(backend: Backend) {
 async fn publishing_twice_without_a_draft_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     publish(&mut admin, &id).await;
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
@@ -228,19 +190,8 @@ async fn publishing_twice_without_a_draft_is_refused(backend: Backend) {
 async fn stale_expected_versions_are_aborted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
-    let err = admin
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(sample()),
-            expected_latest_version: 7,
-        })
-        .await
-        .unwrap_err();
+    let id = create_id(&mut admin, sample()).await;
+    let err = update(&mut admin, &id, sample(), 7).await.unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
@@ -270,11 +221,7 @@ async fn list_filters_and_pages(backend: Backend) {
                 value: "0112038-9".into(),
             });
         }
-        let id = create(&mut admin, content)
-            .await
-            .register
-            .unwrap()
-            .register_id;
+        let id = create_id(&mut admin, content).await;
         if i < 3 {
             publish(&mut admin, &id).await;
         }
@@ -336,11 +283,7 @@ async fn list_filters_and_pages(backend: Backend) {
 async fn data_survives_a_restart(backend: Backend) {
     let mut app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     publish(&mut admin, &id).await;
     app.stop().await;
     app.start().await;

@@ -4,7 +4,7 @@ use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_test_support::{Backend, db_tests, tokens};
 use tonic::Code;
 
-use crate::harness::{Client, TestApp, create, get, publish, sample, violated_fields};
+use crate::harness::{Client, TestApp, create_id, get, publish, sample, update, violated_fields};
 
 async fn render(
     client: &mut Client,
@@ -30,11 +30,7 @@ db_tests!(a_rendered_finnish_notice_imports_back_into_the_same_register);
 async fn a_rendered_finnish_notice_imports_back_into_the_same_register(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     publish(&mut admin, &id).await;
     for format in [
         pb::NoticeFormat::Text,
@@ -85,11 +81,7 @@ async fn a_rendered_finnish_notice_imports_back_into_the_same_register(backend: 
 async fn notices_in_three_languages_say_what_gdpr_requires() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     publish(&mut admin, &id).await;
     let mut reader = app.client(tokens::READER).await;
     let cases = [
@@ -209,11 +201,7 @@ async fn notices_in_three_languages_say_what_gdpr_requires() {
 async fn only_published_versions_have_a_notice() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     let err = render(
         &mut admin,
         &id,
@@ -227,14 +215,7 @@ async fn only_published_versions_have_a_notice() {
     publish(&mut admin, &id).await;
     let mut changed = sample();
     changed.name = "Uusi nimi".into();
-    admin
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(changed),
-            expected_latest_version: 0,
-        })
-        .await
-        .unwrap();
+    update(&mut admin, &id, changed, 0).await.unwrap();
     let err = admin
         .render_privacy_notice(pb::RenderPrivacyNoticeRequest {
             register_id: id.clone(),

@@ -6,7 +6,7 @@ use rekisteri_proto::common::v1::{BusinessId, PageRequest};
 use rekisteri_test_support::{Backend, db_tests, stream_messages};
 use tonic::Code;
 
-use crate::harness::{TestApp, create, get, sample, violated_fields};
+use crate::harness::{TestApp, create_id, get, sample, update, violated_fields};
 
 db_tests!(
     malformed_content_is_rejected_field_by_field_and_creates_nothing,
@@ -93,11 +93,7 @@ async fn an_incomplete_draft_cannot_be_published_and_stays_a_draft(backend: Back
         legal_basis_description: "Asiakassuhde".into(),
         ..Default::default()
     };
-    let id = create(&mut admin, draft)
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, draft).await;
 
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
@@ -137,22 +133,11 @@ async fn an_incomplete_draft_cannot_be_published_and_stays_a_draft(backend: Back
 async fn malformed_updates_change_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut admin = app.admin().await;
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     let mut bad = sample();
     bad.name = "x".repeat(301);
     bad.data_categories[0].description = String::new();
-    let err = admin
-        .update_register_draft(pb::UpdateRegisterDraftRequest {
-            register_id: id.clone(),
-            content: Some(bad),
-            expected_latest_version: 0,
-        })
-        .await
-        .unwrap_err();
+    let err = update(&mut admin, &id, bad, 0).await.unwrap_err();
     assert_eq!(
         violated_fields(&err),
         ["content.name", "content.data_categories[0].description"]
@@ -218,11 +203,7 @@ async fn ids_paging_and_reasons_are_checked(backend: Backend) {
         ]
     );
 
-    let id = create(&mut admin, sample())
-        .await
-        .register
-        .unwrap()
-        .register_id;
+    let id = create_id(&mut admin, sample()).await;
     let err = admin
         .retire_register(pb::RetireRegisterRequest {
             register_id: id.clone(),
