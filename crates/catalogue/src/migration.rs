@@ -7,10 +7,15 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        use rekisteri_platform::{inbox, outbox};
+        // In the order they first ran where the catalogue is deployed: never reorder.
         vec![
             Box::new(CreateRegisters),
-            Box::new(rekisteri_platform::outbox::migration::Migration),
+            Box::new(outbox::migration::Migration),
             Box::new(AddImportReports),
+            Box::new(inbox::migration::Migration),
+            Box::new(outbox::migration::Parking),
+            Box::new(inbox::migration::DeadLettersMigration),
         ]
     }
 }

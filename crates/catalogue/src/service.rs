@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rekisteri_platform::auth::Principal;
+use rekisteri_platform::db::{Db, is_unique_violation};
 use rekisteri_platform::error::{FieldViolations, ServiceError};
 use rekisteri_platform::outbox::{self, OutboxSignal};
 use rekisteri_proto::catalogue::v1 as pb;
@@ -9,17 +10,17 @@ use rekisteri_proto::catalogue::v1::catalogue_service_server::CatalogueService a
 use rekisteri_proto::common::v1::{Actor, BusinessId as BusinessIdPb, PageRequest, PageResponse};
 use rekisteri_proto::events::v1::{RegisterPublished, RegisterRetired, event_envelope::Payload};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::RegisterContent;
 use crate::entity::{register_versions, registers};
+use crate::events;
 use crate::import::{self, ImportReport};
 use crate::notice;
-use crate::{events, roles};
 
 mod status {
     pub const DRAFT: &str = "draft";
@@ -35,14 +36,14 @@ const MAX_PAGE_SIZE: u64 = 500;
 /// The catalogue service: cheap to clone, one per server.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
-    db: DatabaseConnection,
+    db: Db,
     outbox: OutboxSignal,
 }
 
 type Versioned = (registers::Model, register_versions::Model);
 
 impl Catalogue {
-    pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
+    pub fn new(db: Db, outbox: OutboxSignal) -> Self {
         Self { db, outbox }
     }
 
@@ -63,7 +64,7 @@ impl Catalogue {
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
-        let txn = self.db.begin().await?;
+        let txn = self.db.writer().begin().await?;
         let register = registers::ActiveModel {
             id: Set(id.clone()),
             status: Set(status::DRAFT.into()),
@@ -103,10 +104,12 @@ impl Catalogue {
         id: &str,
         content: RegisterContent,
         expected_latest_version: u32,
+        etag: &str,
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.db.writer().begin().await?;
         let mut register = find_register(&txn, id).await?;
+        check_etag(&register, etag)?;
         if register.status == status::RETIRED {
             return Err(ServiceError::FailedPrecondition(format!(
                 "register {id} is retired and can no longer be edited"
@@ -127,19 +130,24 @@ impl Catalogue {
             draft.updated_at = Set(now);
             draft.update(&txn).await?
         } else {
-            // The latest version is published and immutable: start the next one.
+            // The latest version is published and immutable: start the next one. Two editors
+            // doing this at once both try to insert the same version: the second loses.
             register.latest_version += 1;
             new_version(id, register.latest_version, &content, actor, now)?
                 .insert(&txn)
-                .await?
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        changed_meanwhile(id)
+                    } else {
+                        e.into()
+                    }
+                })?
         };
-        register.name = content.name.clone();
-        register.controller_name = content.controller.name.clone();
-        register.controller_business_id = content
-            .controller
-            .business_id
-            .as_ref()
-            .map(|b| b.to_string());
+        // Lists show the published name and controller; a draft's only while nothing is published.
+        if register.published_version.is_none() {
+            set_summary(&mut register, &content);
+        }
         register.updated_at = now;
         let register = save_register(&txn, register).await?;
         txn.commit().await?;
@@ -152,10 +160,12 @@ impl Catalogue {
         actor: &Principal,
         id: &str,
         expected_version: u32,
+        etag: &str,
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.db.writer().begin().await?;
         let mut register = find_register(&txn, id).await?;
+        check_etag(&register, etag)?;
         if register.status == status::RETIRED {
             return Err(ServiceError::FailedPrecondition(format!(
                 "register {id} is retired"
@@ -190,6 +200,7 @@ impl Catalogue {
         let version = version.update(&txn).await?;
         register.status = status::PUBLISHED.into();
         register.published_version = Some(version.version);
+        set_summary(&mut register, &content);
         register.updated_at = now;
         let register = save_register(&txn, register).await?;
 
@@ -231,10 +242,12 @@ impl Catalogue {
         actor: &Principal,
         id: &str,
         reason: String,
+        etag: &str,
     ) -> Result<registers::Model, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.db.writer().begin().await?;
         let mut register = find_register(&txn, id).await?;
+        check_etag(&register, etag)?;
         if register.status == status::RETIRED {
             return Err(ServiceError::FailedPrecondition(format!(
                 "register {id} is already retired"
@@ -277,7 +290,7 @@ impl Catalogue {
         selector: pb::VersionSelector,
         number: u32,
     ) -> Result<Versioned, ServiceError> {
-        let register = find_register(&self.db, id).await?;
+        let register = find_register(self.db.reader(), id).await?;
         let wanted = match selector {
             pb::VersionSelector::Unspecified | pb::VersionSelector::LatestPublished => {
                 register.published_version.ok_or_else(|| {
@@ -286,7 +299,7 @@ impl Catalogue {
             }
             pb::VersionSelector::Latest => register.latest_version,
             pb::VersionSelector::Draft => {
-                let latest = find_version(&self.db, id, register.latest_version).await?;
+                let latest = find_version(self.db.reader(), id, register.latest_version).await?;
                 if latest.state != status::DRAFT {
                     return Err(ServiceError::NotFound(format!(
                         "register {id} has no draft"
@@ -296,7 +309,7 @@ impl Catalogue {
             }
             pb::VersionSelector::Number => number as i32,
         };
-        let version = find_version(&self.db, id, wanted).await?;
+        let version = find_version(self.db.reader(), id, wanted).await?;
         Ok((register, version))
     }
 
@@ -316,7 +329,7 @@ impl Catalogue {
         }
         let total = registers::Entity::find()
             .filter(filter.clone())
-            .count(&self.db)
+            .count(self.db.reader())
             .await?;
         let mut query = registers::Entity::find()
             .filter(filter)
@@ -324,7 +337,7 @@ impl Catalogue {
         if let Some(after) = &page.after {
             query = query.filter(Column::Id.lt(after.clone()));
         }
-        let mut rows = query.limit(page.size + 1).all(&self.db).await?;
+        let mut rows = query.limit(page.size + 1).all(self.db.reader()).await?;
         let next = if rows.len() as u64 > page.size {
             rows.truncate(page.size as usize);
             rows.last().map(|r| r.id.clone()).unwrap_or_default()
@@ -346,7 +359,7 @@ impl Catalogue {
         page: Page,
     ) -> Result<(Vec<register_versions::Model>, PageResponse), ServiceError> {
         use register_versions::Column;
-        let register = find_register(&self.db, id).await?;
+        let register = find_register(self.db.reader(), id).await?;
         let after: i32 = match &page.after {
             None => 0,
             Some(token) => token.parse().map_err(|_| bad_token())?,
@@ -356,7 +369,7 @@ impl Catalogue {
             .filter(Column::Version.gt(after))
             .order_by_asc(Column::Version)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(self.db.reader())
             .await?;
         let next = if rows.len() as u64 > page.size {
             rows.truncate(page.size as usize);
@@ -383,7 +396,7 @@ impl Catalogue {
         id: &str,
         number: u32,
     ) -> Result<(RegisterContent, register_versions::Model), ServiceError> {
-        let register = find_register(&self.db, id).await?;
+        let register = find_register(self.db.reader(), id).await?;
         let wanted = match number {
             0 => register.published_version.ok_or_else(|| {
                 ServiceError::FailedPrecondition(format!(
@@ -392,7 +405,7 @@ impl Catalogue {
             })?,
             n => n as i32,
         };
-        let version = find_version(&self.db, id, wanted).await?;
+        let version = find_version(self.db.reader(), id, wanted).await?;
         if version.published_at.is_none() {
             return Err(ServiceError::FailedPrecondition(format!(
                 "version {wanted} of register {id} was never published; only published versions have a public notice"
@@ -472,12 +485,47 @@ async fn save_register(
         .exec(txn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(ServiceError::Aborted(format!(
-            "register {} was changed by someone else meanwhile; read it again and retry",
-            register.id
-        )));
+        return Err(changed_meanwhile(&register.id));
     }
     Ok(register)
+}
+
+fn changed_meanwhile(id: &str) -> ServiceError {
+    ServiceError::Aborted(format!(
+        "register {id} was changed by someone else meanwhile; read it again and retry"
+    ))
+}
+
+/// The register's etag: it changes with every saved change (each bumps the revision).
+pub fn etag(register: &registers::Model) -> String {
+    format!(
+        "\"{}-{}\"",
+        &register.id[register.id.len().saturating_sub(8)..],
+        register.revision
+    )
+}
+
+/// ABORTED when the caller's etag is set and no longer current.
+fn check_etag(register: &registers::Model, etag_read: &str) -> Result<(), ServiceError> {
+    if etag_read.is_empty() || etag_read == etag(register) {
+        return Ok(());
+    }
+    Err(ServiceError::Aborted(format!(
+        "register {} changed since it was read (etag {etag_read}, now {}); read it again and retry",
+        register.id,
+        etag(register)
+    )))
+}
+
+/// The name and controller lists show.
+fn set_summary(register: &mut registers::Model, content: &RegisterContent) {
+    register.name = content.name.clone();
+    register.controller_name = content.controller.name.clone();
+    register.controller_business_id = content
+        .controller
+        .business_id
+        .as_ref()
+        .map(|b| b.to_string());
 }
 
 fn parse_content(version: &register_versions::Model) -> Result<RegisterContent, ServiceError> {
@@ -574,6 +622,7 @@ fn register_pb(r: &registers::Model) -> pb::Register {
         retire_reason: r.retire_reason.clone().unwrap_or_default(),
         retired_by: r.retired_by.as_deref().and_then(actor),
         retire_time: r.retired_at.map(timestamp),
+        etag: etag(r),
     }
 }
 
@@ -616,7 +665,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::CreateRegisterRequest>,
     ) -> Result<Response<pb::CreateRegisterResponse>, Status> {
-        let principal = Principal::from_request(&request, roles::EDITOR)?;
+        let principal = Principal::of(&request)?;
         let content = RegisterContent::from_proto("content", request.get_ref().content.as_ref())
             .map_err(ServiceError::InvalidArgument)?;
         let (register, version) = versioned_pb(self.create(&principal, content).await?)?;
@@ -630,7 +679,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::UpdateRegisterDraftRequest>,
     ) -> Result<Response<pb::UpdateRegisterDraftResponse>, Status> {
-        let principal = Principal::from_request(&request, roles::EDITOR)?;
+        let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
@@ -645,7 +694,13 @@ impl CatalogueRpc for Catalogue {
             .into_result(content)?
             .expect("no violations means content parsed");
         let result = self
-            .update_draft(&principal, &id, content, req.expected_latest_version)
+            .update_draft(
+                &principal,
+                &id,
+                content,
+                req.expected_latest_version,
+                req.etag.trim(),
+            )
             .await?;
         let (register, version) = versioned_pb(result)?;
         Ok(Response::new(pb::UpdateRegisterDraftResponse {
@@ -658,13 +713,18 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::PublishRegisterRequest>,
     ) -> Result<Response<pb::PublishRegisterResponse>, Status> {
-        let principal = Principal::from_request(&request, roles::PUBLISHER)?;
+        let principal = Principal::of(&request)?;
         let mut violations = FieldViolations::new();
         let id = register_id(&request.get_ref().register_id, &mut violations);
         violations.into_result(())?;
         let (register, version) = versioned_pb(
-            self.publish(&principal, &id, request.get_ref().expected_version)
-                .await?,
+            self.publish(
+                &principal,
+                &id,
+                request.get_ref().expected_version,
+                request.get_ref().etag.trim(),
+            )
+            .await?,
         )?;
         Ok(Response::new(pb::PublishRegisterResponse {
             register,
@@ -676,7 +736,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::RetireRegisterRequest>,
     ) -> Result<Response<pb::RetireRegisterResponse>, Status> {
-        let principal = Principal::from_request(&request, roles::PUBLISHER)?;
+        let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
@@ -690,7 +750,9 @@ impl CatalogueRpc for Catalogue {
             violations.add("reason", "at most 2000 characters");
         }
         violations.into_result(())?;
-        let register = self.retire(&principal, &id, reason).await?;
+        let register = self
+            .retire(&principal, &id, reason, req.etag.trim())
+            .await?;
         Ok(Response::new(pb::RetireRegisterResponse {
             register: Some(register_pb(&register)),
         }))
@@ -700,7 +762,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::GetRegisterRequest>,
     ) -> Result<Response<pb::GetRegisterResponse>, Status> {
-        Principal::from_request(&request, roles::READER)?;
+        Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
@@ -723,7 +785,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::ListRegistersRequest>,
     ) -> Result<Response<pb::ListRegistersResponse>, Status> {
-        Principal::from_request(&request, roles::READER)?;
+        Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let page = Page::parse(req.page.as_ref(), &mut violations);
@@ -769,7 +831,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::ListRegisterVersionsRequest>,
     ) -> Result<Response<pb::ListRegisterVersionsResponse>, Status> {
-        Principal::from_request(&request, roles::READER)?;
+        Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
@@ -787,13 +849,19 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::ImportRegisterRequest>,
     ) -> Result<Response<pb::ImportRegisterResponse>, Status> {
-        let principal = Principal::from_request(&request, roles::EDITOR)?;
-        let req = request.get_ref();
-        let imported = import::import(&req.document, req.source_name.trim()).map_err(|e| {
-            let mut v = FieldViolations::new();
-            v.add("document", e.to_string());
-            ServiceError::InvalidArgument(v)
-        })?;
+        let principal = Principal::of(&request)?;
+        let req = request.into_inner();
+        // Reading a document is CPU work (milliseconds to seconds): off the async workers, so
+        // that other calls keep being answered meanwhile.
+        let (document, source) = (req.document, req.source_name.trim().to_owned());
+        let imported = tokio::task::spawn_blocking(move || import::import(&document, &source))
+            .await
+            .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("the import task")))?
+            .map_err(|e| {
+                let mut v = FieldViolations::new();
+                v.add("document", e.to_string());
+                ServiceError::InvalidArgument(v)
+            })?;
         // The importer already runs the catalogue's validation and leaves out what it refuses.
         let content_pb = pb::RegisterContent::from(&imported.content);
         let report = pb::ImportReport::from(&imported.report);
@@ -821,7 +889,7 @@ impl CatalogueRpc for Catalogue {
         &self,
         request: Request<pb::RenderPrivacyNoticeRequest>,
     ) -> Result<Response<pb::RenderPrivacyNoticeResponse>, Status> {
-        Principal::from_request(&request, roles::READER)?;
+        Principal::of(&request)?;
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);

@@ -60,6 +60,10 @@ enum CatalogueCommand {
         /// Fail unless the register's latest version is this one.
         #[arg(long, default_value_t = 0)]
         expected_version: u32,
+        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
+        /// Without it, the etag is read just before the update.
+        #[arg(long)]
+        etag: Option<String>,
     },
     /// Publish the register's draft after checking it is complete.
     Publish {
@@ -67,12 +71,18 @@ enum CatalogueCommand {
         /// Fail unless the draft is this version.
         #[arg(long, default_value_t = 0)]
         expected_version: u32,
+        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
+        #[arg(long)]
+        etag: Option<String>,
     },
     /// Retire a register; it stays readable.
     Retire {
         register_id: String,
         #[arg(long)]
         reason: String,
+        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
+        #[arg(long)]
+        etag: Option<String>,
     },
     /// Show a register: the published version unless told otherwise.
     Get {
@@ -164,28 +174,31 @@ type Client = CatalogueServiceClient<InterceptedService<Channel, BearerToken>>;
 
 impl Connection {
     async fn client(&self) -> anyhow::Result<Client> {
-        let token = match &self.token {
-            Some(token) => token.clone(),
-            None => {
-                let path = self.data_dir.join("admin-token");
-                std::fs::read_to_string(&path)
-                    .map(|t| t.trim().to_owned())
-                    .with_context(|| {
-                        format!(
-                            "no --token or REKISTERI_TOKEN given, and no {} from `rekisteri up`",
-                            path.display()
-                        )
-                    })?
-            }
-        };
-        let bearer = BearerToken::new(&token).context("the token must be printable ASCII")?;
-        let channel = tonic::transport::Endpoint::from_shared(self.endpoint.clone())
-            .with_context(|| format!("--endpoint {} is not a URL", self.endpoint))?
-            .connect()
-            .await
-            .with_context(|| format!("cannot reach the catalogue at {}", self.endpoint))?;
+        let bearer = crate::connect::bearer(self.token.as_deref(), &self.data_dir)?;
+        let channel = crate::connect::channel(&self.endpoint, "catalogue").await?;
         Ok(CatalogueServiceClient::with_interceptor(channel, bearer))
     }
+}
+
+/// The etag to send with a change: the one given, or the register's current one read just
+/// before, so that the command never overwrites a change made between its read and its write.
+async fn etag_for(
+    client: &mut Client,
+    register_id: &str,
+    given: Option<String>,
+) -> anyhow::Result<String> {
+    if let Some(etag) = given {
+        return Ok(etag);
+    }
+    let r = client
+        .get_register(pb::GetRegisterRequest {
+            register_id: register_id.to_owned(),
+            selector: pb::VersionSelector::Latest as i32,
+            version: 0,
+        })
+        .await?
+        .into_inner();
+    Ok(r.register.map(|r| r.etag).unwrap_or_default())
 }
 
 /// Reads a register file: YAML, or JSON (which YAML includes).
@@ -215,13 +228,16 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             register_id,
             file,
             expected_version,
+            etag,
         } => {
             let content = read_register_file(&file)?;
+            let etag = etag_for(&mut client, &register_id, etag).await?;
             let r = client
                 .update_register_draft(pb::UpdateRegisterDraftRequest {
                     register_id,
                     content: Some(content),
                     expected_latest_version: expected_version,
+                    etag,
                 })
                 .await?
                 .into_inner();
@@ -230,11 +246,14 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
         CatalogueCommand::Publish {
             register_id,
             expected_version,
+            etag,
         } => {
+            let etag = etag_for(&mut client, &register_id, etag).await?;
             let r = client
                 .publish_register(pb::PublishRegisterRequest {
                     register_id,
                     expected_version,
+                    etag,
                 })
                 .await?
                 .into_inner();
@@ -243,11 +262,14 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
         CatalogueCommand::Retire {
             register_id,
             reason,
+            etag,
         } => {
+            let etag = etag_for(&mut client, &register_id, etag).await?;
             let r = client
                 .retire_register(pb::RetireRegisterRequest {
                     register_id,
                     reason,
+                    etag,
                 })
                 .await?
                 .into_inner();

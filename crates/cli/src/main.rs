@@ -2,6 +2,8 @@
 //! command-line client of every service.
 
 mod catalogue;
+mod connect;
+mod operations;
 mod output;
 mod serve;
 mod up;
@@ -30,6 +32,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The register catalogue: create, edit, publish, retire and read registers.
     Catalogue(catalogue::CatalogueArgs),
+    /// A service's state: database, NATS, outbox backlog, parked events, dead letters.
+    Status(operations::StatusArgs),
+    /// Outbox events the relay parked after repeated failures: list them, retry them.
+    Outbox(operations::OutboxArgs),
+    /// Messages a consumer gave up on: list them, replay them.
+    DeadLetters(operations::DeadLetterArgs),
     /// Make a new random bearer token and print the SHA-256 to put in `auth.static_tokens`.
     Token,
 }
@@ -42,6 +50,9 @@ async fn main() -> ExitCode {
         Command::Up(args) => up::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Catalogue(args) => catalogue::run(args).await,
+        Command::Status(args) => operations::status(args).await,
+        Command::Outbox(args) => operations::outbox(args).await,
+        Command::DeadLetters(args) => operations::dead_letters(args).await,
         Command::Token => {
             let token = new_token();
             println!("token:  {token}");

@@ -32,6 +32,7 @@ fn register_json(r: &pb::Register) -> Value {
         "create_time": time(r.create_time.as_ref()),
         "update_time": time(r.update_time.as_ref()),
         "retire_reason": (!r.retire_reason.is_empty()).then(|| r.retire_reason.clone()),
+        "etag": r.etag,
     })
 }
 
@@ -123,6 +124,7 @@ pub fn full(json: bool, register: Option<&pb::Register>, version: Option<&pb::Re
     if !register.retire_reason.is_empty() {
         println!("Retired    {}", register.retire_reason);
     }
+    println!("Etag       {}", register.etag);
     let who = |a: &Option<rekisteri_proto::common::v1::Actor>| {
         a.as_ref().map_or(String::new(), |a| a.subject.clone())
     };

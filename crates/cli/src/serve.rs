@@ -2,33 +2,32 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use rekisteri_cli::services::{self, ServiceEntry};
 use rekisteri_platform::CancellationToken;
 use rekisteri_platform::config::{ServiceConfig, Sources};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Service {
-    Catalogue,
-}
-
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    service: Service,
+    /// The service to run (see `rekisteri up --help` for the list).
+    #[arg(value_parser = services::parse)]
+    service: &'static ServiceEntry,
     /// A TOML, YAML or JSON configuration file; REKISTERI_* variables override it.
     #[arg(long, env = "REKISTERI_CONFIG")]
     config: Option<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (name, defaults) = match args.service {
-        Service::Catalogue => ("rekisteri-catalogue", rekisteri_catalogue::app::DEFAULTS),
-    };
+    let service = args.service;
     let config = ServiceConfig::load(Sources {
-        defaults,
+        defaults: service.spec.defaults,
         file: args.config.as_deref(),
         env: std::env::vars().collect(),
     })?;
-    let _telemetry = rekisteri_platform::telemetry::init(name, &config.telemetry)?;
+    let _telemetry = rekisteri_platform::telemetry::init(
+        &format!("rekisteri-{}", service.name()),
+        &config.telemetry,
+    )?;
     let cancel = CancellationToken::new();
     tokio::spawn({
         let cancel = cancel.clone();
@@ -37,10 +36,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             cancel.cancel();
         }
     });
-    match args.service {
-        Service::Catalogue => {
-            let app = rekisteri_catalogue::Application::build(&config).await?;
-            app.run_until_stopped(cancel).await
-        }
-    }
+    let app = (service.build)(&config).await?;
+    app.run_until_stopped(cancel).await
 }

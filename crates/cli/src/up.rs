@@ -1,11 +1,13 @@
 //! `rekisteri up`: the whole system on one machine, for trying it out and for development.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use rekisteri_cli::services::{self, ServiceEntry};
 use rekisteri_platform::CancellationToken;
 use rekisteri_platform::auth::hash_token;
 use rekisteri_platform::config::{ServiceConfig, Sources};
@@ -24,29 +26,68 @@ pub struct UpArgs {
         default_value = "nats://127.0.0.1:4222"
     )]
     nats_url: String,
-    /// The address the services listen on.
+    /// The address the services listen on: an IP address (IPv4 or IPv6) or a host name such as
+    /// `localhost`.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// The catalogue's gRPC port.
-    #[arg(long, default_value_t = 50051)]
-    catalogue_port: u16,
+    /// A service's gRPC port, as NAME=PORT (repeatable), e.g. `--port catalogue=6051`. The
+    /// defaults: catalogue=50051.
+    #[arg(long = "port", value_name = "NAME=PORT", value_parser = parse_port)]
+    ports: Vec<(&'static ServiceEntry, u16)>,
     /// Log filter, e.g. `info` or `debug,h2=info`.
     #[arg(long, default_value = "info")]
     log_level: String,
+}
+
+fn parse_port(value: &str) -> Result<(&'static ServiceEntry, u16), String> {
+    let (name, port) = value
+        .split_once('=')
+        .ok_or_else(|| format!("`{value}` is not NAME=PORT, e.g. catalogue=50051"))?;
+    let service = services::parse(name)?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    Ok((service, port))
+}
+
+/// The IP address `--host` names: parsed as one, or the first address the name resolves to.
+async fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let mut addrs = tokio::net::lookup_host((bare, 0)).await.with_context(|| {
+        format!("--host {host}: not an IP address, and the name does not resolve")
+    })?;
+    addrs
+        .next()
+        .map(|a| a.ip())
+        .with_context(|| format!("--host {host}: the name resolves to no address"))
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
+    let ip = resolve_host(&args.host).await?;
     let token = admin_token(&data_dir)?;
     let nats = LocalNats::ensure(&args.nats_url, &data_dir).await?;
 
-    let catalogue_listen = format!("{}:{}", args.host, args.catalogue_port);
-    let defaults = format!(
-        r#"
+    let cancel = CancellationToken::new();
+    let mut running = Vec::new();
+    let mut telemetry = None;
+    for service in services::ALL {
+        let port = args
+            .ports
+            .iter()
+            .rev()
+            .find(|(s, _)| s.name() == service.name())
+            .map_or(service.default_port, |(_, p)| *p);
+        let listen = SocketAddr::new(ip, port);
+        let defaults = format!(
+            r#"
 [grpc]
-listen = "{catalogue_listen}"
+listen = "{listen}"
 [database]
 url = "sqlite://{db}?mode=rwc"
 [nats]
@@ -58,48 +99,77 @@ name = "local-admin"
 sha256 = "{hash}"
 roles = ["admin"]
 "#,
-        db = data_dir.join("catalogue.db").display(),
-        nats_url = args.nats_url,
-        log_level = args.log_level,
-        hash = hash_token(&token),
-    );
-    // `up` is configured by its flags alone: REKISTERI_* variables are for `serve`.
-    let config = ServiceConfig::load(Sources {
-        defaults: &defaults,
-        file: None,
-        env: Default::default(),
-    })?;
-    let _telemetry = rekisteri_platform::telemetry::init("rekisteri", &config.telemetry)?;
-
-    let catalogue = rekisteri_catalogue::Application::build(&config)
-        .await
-        .context("starting the catalogue")?;
-    let cancel = CancellationToken::new();
-    let catalogue_port = catalogue.port();
-    let catalogue = tokio::spawn(catalogue.run_until_stopped(cancel.clone()));
+            db = data_dir.join(format!("{}.db", service.name())).display(),
+            nats_url = args.nats_url,
+            log_level = args.log_level,
+            hash = hash_token(&token),
+        );
+        // `up` is configured by its flags alone: REKISTERI_* variables are for `serve`.
+        let config = ServiceConfig::load(Sources {
+            defaults: &defaults,
+            file: None,
+            env: Default::default(),
+        })
+        .with_context(|| format!("configuring the {}", service.name()))?;
+        if telemetry.is_none() {
+            telemetry = Some(rekisteri_platform::telemetry::init(
+                "rekisteri",
+                &config.telemetry,
+            )?);
+        }
+        let app = (service.build)(&config).await.with_context(|| {
+            if port != 0 {
+                format!(
+                    "starting the {} on {listen} (another port: --port {}=PORT)",
+                    service.name(),
+                    service.name()
+                )
+            } else {
+                format!("starting the {}", service.name())
+            }
+        })?;
+        let addr = app.local_addr();
+        running.push((
+            service,
+            addr,
+            tokio::spawn(app.run_until_stopped(cancel.clone())),
+        ));
+    }
 
     println!();
     println!("Rekisteri is up.");
+    for (service, addr, _) in &running {
+        println!(
+            "  {:<12} http://{addr}   {}",
+            service.name(),
+            service.spec.grpc_service()
+        );
+    }
+    println!("  {:<12} {}   {}", "NATS", args.nats_url, nats.describe());
+    println!("  {:<12} {}", "data", data_dir.display());
     println!(
-        "  catalogue    http://{}:{catalogue_port}   {}",
-        args.host,
-        rekisteri_catalogue::app::SERVICE_NAME
-    );
-    println!("  NATS         {}   {}", args.nats_url, nats.describe());
-    println!("  data         {}", data_dir.display());
-    println!(
-        "  admin token  {token}   (also in {})",
+        "  {:<12} {token}   (also in {})",
+        "admin token",
         data_dir.join("admin-token").display()
     );
     println!();
     let me = std::env::current_exe().map_or("rekisteri".into(), |p| p.display().to_string());
+    let catalogue = running
+        .iter()
+        .find(|(s, _, _)| s.name() == "catalogue")
+        .map(|(_, addr, _)| *addr);
     println!("Try, from another terminal in this directory:");
-    println!("  {me} catalogue create --file examples/registers/mainostakomo.yaml");
-    println!("  {me} catalogue list");
-    println!(
-        "  grpcurl -plaintext -H 'authorization: Bearer {token}' {}:{catalogue_port} list",
-        args.host
-    );
+    if let Some(addr) = catalogue {
+        let endpoint = if addr.port() == 50051 && addr.ip().is_loopback() && addr.is_ipv4() {
+            String::new()
+        } else {
+            format!(" --endpoint http://{addr}")
+        };
+        println!("  {me} catalogue{endpoint} create --file examples/registers/mainostakomo.yaml");
+        println!("  {me} catalogue{endpoint} list");
+        println!("  {me} status{endpoint}");
+        println!("  grpcurl -plaintext -H 'authorization: Bearer {token}' {addr} list");
+    }
     println!("Ctrl-C stops everything.");
     println!();
 
@@ -109,13 +179,25 @@ roles = ["admin"]
     }
     println!("Stopping...");
     cancel.cancel();
-    let result = catalogue.await.context("the catalogue task")?;
+    let mut result = Ok(());
+    for (service, _, task) in running {
+        let outcome = task
+            .await
+            .with_context(|| format!("the {} task", service.name()))
+            .and_then(|r| r.with_context(|| format!("the {}", service.name())));
+        if let Err(err) = outcome
+            && result.is_ok()
+        {
+            result = Err(err);
+        }
+    }
     nats.stop().await;
     result
 }
 
 /// The token `up` prints, kept in the data directory so that it survives restarts and client
-/// commands run in the same directory find it.
+/// commands run in the same directory find it. Created readable by its owner only, from the
+/// first byte.
 fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
     let path = data_dir.join("admin-token");
     if let Ok(token) = std::fs::read_to_string(&path)
@@ -124,10 +206,21 @@ fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
         return Ok(token.trim().to_owned());
     }
     let token = crate::new_token();
-    std::fs::write(&path, format!("{token}\n"))
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     #[cfg(unix)]
     {
+        // An empty file left by an older version may have other permissions: tighten them too.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }

@@ -41,8 +41,30 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
+    /// A list in a file, or in the environment as JSON:
+    /// `REKISTERI_AUTH__STATIC_TOKENS='[{"name":"crm","sha256":"…","roles":["catalogue.reader"]}]'`.
+    #[serde(deserialize_with = "list_or_json")]
     pub static_tokens: Vec<StaticToken>,
     pub jwt: Option<JwtConfig>,
+}
+
+/// A list as such (from a file), or a string holding it as JSON (from an environment variable,
+/// where the configuration crate cannot express a list of tables).
+fn list_or_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<StaticToken>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<StaticToken>),
+        Json(String),
+    }
+    match Form::deserialize(d)? {
+        Form::List(list) => Ok(list),
+        Form::Json(text) => serde_json::from_str(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "auth.static_tokens: not a JSON list of {{name, sha256, roles}}: {e}"
+            ))
+        }),
+    }
 }
 
 /// A token known in advance. Only its hash is configured: `printf %s TOKEN | sha256sum`.
@@ -63,6 +85,11 @@ pub struct JwtConfig {
     pub hs256_secret: Option<Secret>,
     /// PEM public key for RS256 tokens.
     pub rs256_public_key_pem: Option<String>,
+    /// PEM public key for ES256 tokens.
+    pub es256_public_key_pem: Option<String>,
+    /// A JWKS document (RS256 and ES256 keys, chosen by the token's `kid`). The file is read again
+    /// when a token names a `kid` it does not hold, so keys rotate by replacing the file.
+    pub jwks_file: Option<std::path::PathBuf>,
     /// Required `iss`.
     pub issuer: String,
     /// Required `aud`.
@@ -101,11 +128,26 @@ impl AuthConfig {
             }
         }
         if let Some(jwt) = &self.jwt {
-            if jwt.hs256_secret.is_none() && jwt.rs256_public_key_pem.is_none() {
+            if jwt.hs256_secret.is_none()
+                && jwt.rs256_public_key_pem.is_none()
+                && jwt.es256_public_key_pem.is_none()
+                && jwt.jwks_file.is_none()
+            {
                 return Err((
                     "auth.jwt",
-                    "set hs256_secret, rs256_public_key_pem or both".into(),
+                    "set at least one of jwks_file, rs256_public_key_pem, es256_public_key_pem and hs256_secret".into(),
                 ));
+            }
+            if let Some(pem) = &jwt.es256_public_key_pem
+                && DecodingKey::from_ec_pem(pem.as_bytes()).is_err()
+            {
+                return Err((
+                    "auth.jwt.es256_public_key_pem",
+                    "not a PEM EC public key".into(),
+                ));
+            }
+            if let Some(path) = &jwt.jwks_file {
+                load_jwks(path).map_err(|e| ("auth.jwt.jwks_file", e))?;
             }
             if let Some(pem) = &jwt.rs256_public_key_pem
                 && DecodingKey::from_rsa_pem(pem.as_bytes()).is_err()
@@ -151,21 +193,79 @@ impl Principal {
         }
     }
 
-    /// The principal the auth interceptor attached to `request`, and that it holds `role`.
-    pub fn from_request<T>(request: &Request<T>, role: &str) -> Result<Principal, Status> {
-        let principal = request
+    /// The principal the server authenticated and authorised for this call (its role was
+    /// checked against the service's [`RoleTable`] before the handler ran).
+    pub fn of<T>(request: &Request<T>) -> Result<Principal, Status> {
+        request
             .extensions()
             .get::<Principal>()
             .cloned()
-            .ok_or_else(|| Status::unauthenticated("no authenticated principal"))?;
-        principal.require(role)?;
-        Ok(principal)
+            .ok_or_else(|| Status::unauthenticated("no authenticated principal"))
     }
 }
 
 struct Jwt {
     keys: Vec<(DecodingKey, Validation)>,
+    jwks: Option<Jwks>,
+    template: Validation,
     roles_claim: String,
+}
+
+/// Keys from a JWKS file by `kid`, read again when a token names a key not held yet.
+struct Jwks {
+    path: std::path::PathBuf,
+    keys: std::sync::RwLock<(
+        HashMap<String, (DecodingKey, Algorithm)>,
+        Option<std::time::SystemTime>,
+    )>,
+}
+
+impl Jwks {
+    fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
+        if let Some(found) = self.keys.read().ok()?.0.get(kid) {
+            return Some(found.clone());
+        }
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        let mut guard = self.keys.write().ok()?;
+        if modified.is_some() && modified != guard.1 {
+            match load_jwks(&self.path) {
+                Ok(keys) => *guard = (keys, modified),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
+                }
+            }
+        }
+        guard.0.get(kid).cloned()
+    }
+}
+
+/// The RS256 and ES256 keys of a JWKS file by `kid` (other keys are skipped).
+fn load_jwks(path: &std::path::Path) -> Result<HashMap<String, (DecodingKey, Algorithm)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a JWKS document: {e}", path.display()))?;
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let Some(kid) = jwk.common.key_id.clone() else {
+            continue;
+        };
+        let alg = match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+            _ => continue,
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("key `{kid}`: {e}"))?;
+        keys.insert(kid, (key, alg));
+    }
+    if keys.is_empty() {
+        return Err(format!(
+            "{}: no RS256 or ES256 key with a `kid`",
+            path.display()
+        ));
+    }
+    Ok(keys)
 }
 
 /// Resolves bearer tokens to principals. Cheap to clone; use it as a tonic interceptor.
@@ -206,6 +306,7 @@ impl Authenticator {
                     v.set_issuer(&[&jwt.issuer]);
                     v.set_audience(&[&jwt.audience]);
                     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+                    v.validate_nbf = true;
                     v.leeway = 30;
                     v
                 };
@@ -222,8 +323,27 @@ impl Authenticator {
                         validation(Algorithm::RS256),
                     ));
                 }
+                if let Some(pem) = &jwt.es256_public_key_pem {
+                    keys.push((
+                        DecodingKey::from_ec_pem(pem.as_bytes())?,
+                        validation(Algorithm::ES256),
+                    ));
+                }
+                let jwks = match &jwt.jwks_file {
+                    None => None,
+                    Some(path) => {
+                        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+                        let loaded = load_jwks(path).map_err(|e| anyhow::anyhow!(e))?;
+                        Some(Jwks {
+                            path: path.clone(),
+                            keys: std::sync::RwLock::new((loaded, modified)),
+                        })
+                    }
+                };
                 Some(Arc::new(Jwt {
                     keys,
+                    jwks,
+                    template: validation(Algorithm::RS256),
                     roles_claim: jwt.roles_claim.clone(),
                 }))
             }
@@ -253,9 +373,19 @@ impl Jwt {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Status::unauthenticated("the bearer token is not a valid JWT"))?;
         let mut last_error = None;
+        let from_jwks = match (&self.jwks, &header.kid) {
+            (Some(jwks), Some(kid)) => jwks.key(kid).map(|(key, alg)| {
+                let mut validation = self.template.clone();
+                validation.algorithms = vec![alg];
+                (key, validation)
+            }),
+            _ => None,
+        };
         for (key, validation) in self
             .keys
             .iter()
+            .map(|(k, v)| (k, v))
+            .chain(from_jwks.as_ref().map(|(k, v)| (k, v)))
             .filter(|(_, v)| v.algorithms.contains(&header.alg))
         {
             match jsonwebtoken::decode::<HashMap<String, serde_json::Value>>(token, key, validation)
@@ -266,11 +396,17 @@ impl Jwt {
         }
         let reason = match last_error.as_ref().map(|e| e.kind()) {
             Some(jsonwebtoken::errors::ErrorKind::ExpiredSignature) => "the JWT has expired",
+            Some(jsonwebtoken::errors::ErrorKind::ImmatureSignature) => {
+                "the JWT is not valid yet (nbf)"
+            }
             Some(jsonwebtoken::errors::ErrorKind::InvalidIssuer) => {
                 "the JWT's issuer is not accepted"
             }
             Some(jsonwebtoken::errors::ErrorKind::InvalidAudience) => {
                 "the JWT's audience is not accepted"
+            }
+            None if header.kid.is_some() && self.jwks.is_some() => {
+                "the JWT's key id (kid) is not among the configured keys"
             }
             None => "the JWT's algorithm is not accepted",
             Some(_) => "the JWT is not valid",
@@ -298,9 +434,13 @@ impl Jwt {
     }
 }
 
-impl tonic::service::Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request.metadata().get("authorization").ok_or_else(|| {
+impl Authenticator {
+    /// The principal behind a request's `authorization: Bearer <token>` header.
+    pub fn authenticate_header(
+        &self,
+        header: Option<&http::HeaderValue>,
+    ) -> Result<Principal, Status> {
+        let header = header.ok_or_else(|| {
             Status::unauthenticated("missing `authorization: Bearer <token>` metadata")
         })?;
         let token = header
@@ -315,11 +455,65 @@ impl tonic::service::Interceptor for Authenticator {
             .ok_or_else(|| {
                 Status::unauthenticated("the authorization metadata must be `Bearer <token>`")
             })?;
-        let principal = self.authenticate(token)?;
-        tracing::Span::current().record("principal", principal.subject.as_str());
-        request.extensions_mut().insert(principal);
-        Ok(request)
+        self.authenticate(token)
     }
+}
+
+/// Which role each RPC of one gRPC service needs: `(method, role)` pairs, e.g.
+/// `("CreateRegister", "catalogue.editor")`. The server checks it before a handler runs, and
+/// refuses to start when a method of the service has no entry, so a new RPC cannot be left open.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleTable {
+    /// The fully qualified service, e.g. `rekisteri.catalogue.v1.CatalogueService`.
+    pub service: &'static str,
+    pub methods: &'static [(&'static str, &'static str)],
+}
+
+impl RoleTable {
+    pub fn role(&self, method: &str) -> Option<&'static str> {
+        self.methods
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, role)| *role)
+    }
+
+    /// Checks the table against the service's methods in the descriptor set: every method has a
+    /// role, and no entry names a method that does not exist.
+    pub fn check(&self, descriptor_set: &[u8]) -> anyhow::Result<()> {
+        let methods = service_methods(descriptor_set, self.service)?;
+        let missing: Vec<_> = methods.iter().filter(|m| self.role(m).is_none()).collect();
+        anyhow::ensure!(
+            missing.is_empty(),
+            "{}: no role declared for {missing:?}",
+            self.service
+        );
+        let unknown: Vec<_> = self
+            .methods
+            .iter()
+            .filter(|(m, _)| !methods.iter().any(|x| x == m))
+            .map(|(m, _)| m)
+            .collect();
+        anyhow::ensure!(
+            unknown.is_empty(),
+            "{}: roles declared for methods it does not have: {unknown:?}",
+            self.service
+        );
+        Ok(())
+    }
+}
+
+/// The method names of `service` (fully qualified) in an encoded `FileDescriptorSet`.
+pub fn service_methods(descriptor_set: &[u8], service: &str) -> anyhow::Result<Vec<String>> {
+    use prost::Message as _;
+    let set = prost_types::FileDescriptorSet::decode(descriptor_set)?;
+    for file in &set.file {
+        for svc in &file.service {
+            if format!("{}.{}", file.package(), svc.name()) == service {
+                return Ok(svc.method.iter().map(|m| m.name().to_owned()).collect());
+            }
+        }
+    }
+    anyhow::bail!("the descriptor set has no service {service}")
 }
 
 /// The client side: sends `authorization: Bearer <token>` (and the current `traceparent`) on
@@ -366,6 +560,8 @@ mod tests {
             jwt: Some(JwtConfig {
                 hs256_secret: Some(Secret::new("jwt-secret")),
                 rs256_public_key_pem: None,
+                es256_public_key_pem: None,
+                jwks_file: None,
                 issuer: "https://idp.example".into(),
                 audience: "rekisteri".into(),
                 roles_claim: "roles".into(),

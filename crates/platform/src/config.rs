@@ -5,8 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -31,8 +30,40 @@ pub struct ServiceConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrpcConfig {
-    /// Where the gRPC server listens; port 0 picks a free port.
+    /// Where the gRPC server listens, `HOST:PORT` (an IPv6 host in brackets); port 0 picks a free port.
     pub listen: String,
+    /// A call still running after this long is answered `DEADLINE_EXCEEDED`.
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// Calls handled at once across all connections; further calls are answered
+    /// `RESOURCE_EXHAUSTED` at once rather than queued without bound.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// Largest request and response message, in bytes.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// TLS for the gRPC server; absent means plaintext (behind a mesh or on loopback).
+    pub tls: Option<GrpcTlsConfig>,
+}
+
+fn default_request_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_concurrent_requests() -> usize {
+    512
+}
+fn default_max_message_bytes() -> usize {
+    8 * 1024 * 1024
+}
+
+/// The server's certificate and key, and for mutual TLS the CA that client certificates must chain to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcTlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// When set, clients must present a certificate signed by this CA (mTLS).
+    pub client_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,10 +71,18 @@ pub struct GrpcConfig {
 pub struct DatabaseConfig {
     /// `sqlite://PATH?mode=rwc` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     pub url: Secret,
-    /// Pool size for PostgreSQL. SQLite always uses a single connection: one writer, no
-    /// SQLITE_BUSY surprises.
+    /// Pool size. PostgreSQL: the one pool. SQLite: the pool of read-only connections beside the
+    /// single writer connection (WAL lets readers run while the writer writes).
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// How often the service checks that its database answers; while it does not, health
+    /// reports NOT_SERVING.
+    #[serde(default = "default_health_check_interval_ms")]
+    pub health_check_interval_ms: u64,
+}
+
+fn default_health_check_interval_ms() -> u64 {
+    2_000
 }
 
 fn default_max_connections() -> u32 {
@@ -53,7 +92,37 @@ fn default_max_connections() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatsConfig {
+    /// One or more comma-separated `nats://` or `tls://` URLs.
     pub url: String,
+    /// User and password authentication (the password is a secret).
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// Token authentication.
+    pub token: Option<Secret>,
+    /// NKey authentication: the user's seed (`SU...`).
+    pub nkey_seed: Option<Secret>,
+    /// A `.creds` file (JWT and NKey seed), as NATS accounts issue them.
+    pub credentials_file: Option<PathBuf>,
+    pub tls: Option<NatsTlsConfig>,
+    /// Replicas of every stream this service declares (1 on a single server; 3 in a cluster).
+    #[serde(default = "default_stream_replicas")]
+    pub stream_replicas: usize,
+}
+
+fn default_stream_replicas() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsTlsConfig {
+    /// Refuse to talk to a server without TLS.
+    pub required: bool,
+    /// The CA that signed the server's certificate, when it is not a public one.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate and key, for servers that verify clients.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,15 +158,23 @@ pub enum LogFormat {
 pub struct OutboxConfig {
     /// How often the relay looks for unsent events when nothing wakes it.
     pub poll_interval_ms: u64,
-    /// How many events the relay publishes per round.
+    /// How many events the relay publishes per round, all with their acknowledgements in flight.
     pub batch_size: u64,
+    /// Failed publications of one event before it is parked for an operator (`rekisteri outbox
+    /// parked`), so that it stops holding up the events behind it.
+    pub max_attempts: u32,
+    /// How long published events stay in the outbox table before they are deleted (events may
+    /// describe people; the stream keeps its own retention).
+    pub sent_retention_secs: u64,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             poll_interval_ms: 1000,
-            batch_size: 100,
+            batch_size: 500,
+            max_attempts: 10,
+            sent_retention_secs: 3 * 24 * 3600,
         }
     }
 }
@@ -168,13 +245,35 @@ impl ServiceConfig {
     /// well-formed. Stops at the first problem, naming its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key, message: String| Err(ConfigError::Invalid { key, message });
-        if self.grpc.listen.parse::<SocketAddr>().is_err() {
+        if let Err(message) = split_host_port(&self.grpc.listen) {
+            return invalid("grpc.listen", message);
+        }
+        if self.grpc.request_timeout_ms == 0 {
+            return invalid("grpc.request_timeout_ms", "must be positive".into());
+        }
+        if self.grpc.max_concurrent_requests == 0 {
+            return invalid("grpc.max_concurrent_requests", "must be at least 1".into());
+        }
+        if self.grpc.max_message_bytes < 1024 {
+            return invalid("grpc.max_message_bytes", "must be at least 1024".into());
+        }
+        if let Some(tls) = &self.grpc.tls {
+            for (key, path) in [
+                ("grpc.tls.cert_file", Some(&tls.cert_file)),
+                ("grpc.tls.key_file", Some(&tls.key_file)),
+                ("grpc.tls.client_ca_file", tls.client_ca_file.as_ref()),
+            ] {
+                if let Some(path) = path
+                    && !path.is_file()
+                {
+                    return invalid(key, format!("{} is not a readable file", path.display()));
+                }
+            }
+        }
+        if self.database.health_check_interval_ms == 0 {
             return invalid(
-                "grpc.listen",
-                format!(
-                    "`{}` is not an address like 0.0.0.0:50051",
-                    self.grpc.listen
-                ),
+                "database.health_check_interval_ms",
+                "must be positive".into(),
             );
         }
         let db = self.database.url.expose();
@@ -201,6 +300,58 @@ impl ServiceConfig {
                 format!("`{}` is not a nats:// URL", self.nats.url),
             );
         }
+        let nats = &self.nats;
+        if nats.user.is_some() != nats.password.is_some() {
+            return invalid(
+                "nats.user",
+                "nats.user and nats.password go together".into(),
+            );
+        }
+        let methods = [
+            nats.user.is_some(),
+            nats.token.is_some(),
+            nats.nkey_seed.is_some(),
+            nats.credentials_file.is_some(),
+        ];
+        if methods.iter().filter(|m| **m).count() > 1 {
+            return invalid(
+                "nats",
+                "choose one of user/password, token, nkey_seed and credentials_file".into(),
+            );
+        }
+        if let Some(seed) = &nats.nkey_seed
+            && !seed.expose().starts_with('S')
+        {
+            // Never echo the seed: say only what shape it should have.
+            return invalid("nats.nkey_seed", "an NKey seed starts with `S`".into());
+        }
+        if let Some(path) = &nats.credentials_file
+            && !path.is_file()
+        {
+            return invalid(
+                "nats.credentials_file",
+                format!("{} is not a readable file", path.display()),
+            );
+        }
+        if let Some(tls) = &nats.tls {
+            if tls.cert_file.is_some() != tls.key_file.is_some() {
+                return invalid("nats.tls", "cert_file and key_file go together".into());
+            }
+            for (key, path) in [
+                ("nats.tls.ca_file", &tls.ca_file),
+                ("nats.tls.cert_file", &tls.cert_file),
+                ("nats.tls.key_file", &tls.key_file),
+            ] {
+                if let Some(path) = path
+                    && !path.is_file()
+                {
+                    return invalid(key, format!("{} is not a readable file", path.display()));
+                }
+            }
+        }
+        if !(1..=5).contains(&nats.stream_replicas) {
+            return invalid("nats.stream_replicas", "between 1 and 5".into());
+        }
         if self
             .telemetry
             .log_level
@@ -225,10 +376,37 @@ impl ServiceConfig {
                 "poll_interval_ms and batch_size must be positive".into(),
             );
         }
+        if self.outbox.batch_size > 10_000 {
+            return invalid("outbox.batch_size", "at most 10000".into());
+        }
+        if self.outbox.max_attempts == 0 {
+            return invalid("outbox.max_attempts", "must be at least 1".into());
+        }
         self.auth
             .validate()
             .map_err(|(key, message)| ConfigError::Invalid { key, message })
     }
+}
+
+/// Splits `HOST:PORT` (IPv6 hosts in brackets, `[::1]:50051`) and checks the port; the host may be
+/// a name such as `localhost`, resolved when the server binds.
+pub fn split_host_port(address: &str) -> Result<(&str, u16), String> {
+    let shape = || format!("`{address}` is not HOST:PORT like 0.0.0.0:50051 or [::1]:50051");
+    let (host, port) = address.rsplit_once(':').ok_or_else(shape)?;
+    let host = if let Some(inner) = host.strip_prefix('[') {
+        inner.strip_suffix(']').ok_or_else(shape)?
+    } else if host.contains(':') {
+        return Err(format!(
+            "`{address}`: put an IPv6 address in brackets, e.g. [::1]:50051"
+        ));
+    } else {
+        host
+    };
+    if host.is_empty() {
+        return Err(shape());
+    }
+    let port = port.parse::<u16>().map_err(|_| shape())?;
+    Ok((host, port))
 }
 
 #[cfg(test)]
@@ -280,7 +458,7 @@ mod tests {
             "postgres://u:hunter2@db/rekisteri"
         );
         assert_eq!(config.telemetry.log_format, LogFormat::Json);
-        assert_eq!(config.outbox.batch_size, 100);
+        assert_eq!(config.outbox.batch_size, 500);
     }
 
     #[test]

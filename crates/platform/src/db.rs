@@ -1,19 +1,121 @@
-//! Connecting to the service's own database: SQLite (the embedded default) or PostgreSQL.
+//! Connecting to the service's own database: SQLite (the embedded default) or PostgreSQL, and
+//! migrating it safely when several replicas start at once.
+//!
+//! [`Db`] holds two handles. On PostgreSQL both are the same pool. On SQLite the writer is a
+//! single connection (SQLite has one writer anyway, and one connection means no transaction ever
+//! fails with SQLITE_BUSY on upgrade) and the reader is a pool of read-only connections: in WAL
+//! mode readers do not wait for the writer, so reads scale with cores instead of queueing behind
+//! one connection.
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
 
 use crate::config::DatabaseConfig;
 
 /// How long start-up waits for a database that is not up yet (a PostgreSQL pod still starting).
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
 
-/// Connects, retrying for a while when the server is not reachable yet.
-///
-/// SQLite gets WAL, a busy timeout, foreign keys, and a single pooled connection: SQLite has one
-/// writer anyway, and one connection means no transaction ever fails with SQLITE_BUSY on upgrade.
+/// Any number that is ours alone: the PostgreSQL advisory lock key held while migrating
+/// ("rekisteri" in ASCII, truncated to fit an i64).
+const MIGRATION_LOCK_KEY: i64 = 0x72656b6973746572;
+
+/// A service's database: where writes go and where reads go.
+#[derive(Debug, Clone)]
+pub struct Db {
+    writer: DatabaseConnection,
+    reader: DatabaseConnection,
+}
+
+impl Db {
+    /// Transactions, writes, and reads that must see the writer's own uncommitted state.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.writer
+    }
+
+    /// Reads outside a transaction. On SQLite a pool of read-only connections; they see every
+    /// committed write.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.writer.get_database_backend() == sea_orm::DatabaseBackend::Sqlite
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_reachable(&self) -> bool {
+        let ping = async {
+            self.writer.ping().await.is_ok()
+                && (!self.is_sqlite() || self.reader.ping().await.is_ok())
+        };
+        tokio::time::timeout(Duration::from_secs(3), ping)
+            .await
+            .unwrap_or(false)
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        if self.is_sqlite() {
+            self.reader.close().await?;
+        }
+        self.writer.close().await
+    }
+}
+
+/// Connects (retrying while the server is not reachable yet), runs `M`'s migrations, and opens the
+/// read pool.
+pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> anyhow::Result<Db> {
+    let url = config.url.expose();
+    let writer = connect(config).await?;
+    migrate::<M>(&writer, url).await?;
+    let reader = if url.starts_with("sqlite:") {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .max_connections(config.max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .read_only(true)
+            });
+        Database::connect(options).await?
+    } else {
+        writer.clone()
+    };
+    Ok(Db { writer, reader })
+}
+
+/// Runs the migrations. On PostgreSQL under a session advisory lock held on a connection of its
+/// own, so that replicas starting together migrate one after the other (the second finds nothing
+/// left to do) instead of racing to create the same tables.
+async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        M::up(db, None).await?;
+        return Ok(());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .max_connections(1)
+        .min_connections(1);
+    let lock = Database::connect(options).await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .await?;
+    let result = M::up(db, None).await;
+    // Closing the connection releases the lock too; unlock first to say so plainly.
+    let _ = lock
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .await;
+    let _ = lock.close().await;
+    result?;
+    Ok(())
+}
+
+/// Connects the writer, retrying for a while when the server is not reachable yet.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let url = config.url.expose();
     let mut options = ConnectOptions::new(url.to_owned());
@@ -67,6 +169,14 @@ fn is_unreachable(err: &DbErr) -> bool {
     ]
     .iter()
     .any(|needle| text.contains(needle))
+}
+
+/// True when `err` is a unique-constraint violation: a concurrent writer got there first.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {

@@ -18,5 +18,11 @@ pub mod catalogue {
     }
 }
 
+pub mod operations {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.operations.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every Rekisteri proto, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("rekisteri_descriptor");

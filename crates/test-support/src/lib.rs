@@ -43,6 +43,8 @@ pub mod tokens {
     pub const READER: &str = "test-reader-token";
     pub const EDITOR: &str = "test-editor-token";
     pub const PUBLISHER: &str = "test-publisher-token";
+    /// The `operator` role: the operations service.
+    pub const OPERATOR: &str = "test-operator-token";
     /// Authenticates but holds no role.
     pub const NOBODY: &str = "test-nobody-token";
 }
@@ -107,6 +109,7 @@ pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> Serv
             &format!("{service}.reader"),
         ],
     );
+    defaults += &token("operator", tokens::OPERATOR, &["operator"]);
     defaults += &token("nobody", tokens::NOBODY, &[]);
     ServiceConfig::load(Sources {
         defaults: &defaults,
@@ -118,6 +121,31 @@ pub fn service_config(service: &str, database_url: &str, nats_url: &str) -> Serv
 
 /// The client interceptor the services' own clients use.
 pub use rekisteri_platform::auth::BearerToken as Bearer;
+
+/// Waits until the service on 127.0.0.1:`port` reports SERVING (its database answered), as a
+/// Kubernetes readiness probe would.
+pub async fn wait_until_serving(port: u16) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut health = HealthClient::new(channel(port).await);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let status = health
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .map(|r| r.into_inner().status());
+        if matches!(status, Ok(ServingStatus::Serving)) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the service on port {port} did not become SERVING: {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
 
 /// A channel to a service on 127.0.0.1:`port`.
 pub async fn channel(port: u16) -> tonic::transport::Channel {

@@ -105,28 +105,42 @@ impl NatsServer {
 }
 
 /// Every message currently on `stream`, oldest first; empty when the stream does not exist yet.
+/// Any other NATS error is an error, never an empty result.
 pub async fn stream_messages(
     client: &async_nats::Client,
     stream: &str,
-) -> Vec<async_nats::jetstream::message::StreamMessage> {
+) -> anyhow::Result<Vec<async_nats::jetstream::message::StreamMessage>> {
+    use async_nats::jetstream::context::GetStreamErrorKind;
     let js = async_nats::jetstream::new(client.clone());
-    let Ok(mut stream) = js.get_stream(stream).await else {
-        return Vec::new();
+    let mut stream = match js.get_stream(stream).await {
+        Ok(stream) => stream,
+        Err(err)
+            if matches!(err.kind(), GetStreamErrorKind::JetStream(e)
+                if e.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND) =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(err) => return Err(anyhow::Error::new(err).context(format!("stream {stream}"))),
     };
-    let Ok(info) = stream.info().await else {
-        return Vec::new();
-    };
+    let info = stream.info().await?;
     let (first, last) = (info.state.first_sequence, info.state.last_sequence);
     let mut messages = Vec::new();
-    for seq in first.max(1)..=last {
-        if let Ok(message) = stream.get_raw_message(seq).await {
-            messages.push(message);
-        }
+    if info.state.messages == 0 {
+        return Ok(messages);
     }
-    messages
+    for seq in first.max(1)..=last {
+        messages.push(
+            stream
+                .get_raw_message(seq)
+                .await
+                .map_err(|e| anyhow::anyhow!("message {seq}: {e}"))?,
+        );
+    }
+    Ok(messages)
 }
 
-/// Waits up to `timeout` for `stream` to hold at least `count` messages, then returns them all.
+/// Waits up to `timeout` for `stream` to hold at least `count` messages, then returns them all
+/// (fewer when the time ran out). Panics when NATS keeps failing.
 pub async fn wait_for_messages(
     client: &async_nats::Client,
     stream: &str,
@@ -135,9 +149,12 @@ pub async fn wait_for_messages(
 ) -> Vec<async_nats::jetstream::message::StreamMessage> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let messages = stream_messages(client, stream).await;
-        if messages.len() >= count || tokio::time::Instant::now() >= deadline {
-            return messages;
+        let result = stream_messages(client, stream).await;
+        let done = tokio::time::Instant::now() >= deadline;
+        match result {
+            Ok(messages) if messages.len() >= count || done => return messages,
+            Err(err) if done => panic!("reading stream {stream}: {err:#}"),
+            _ => {}
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

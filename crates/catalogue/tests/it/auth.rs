@@ -78,6 +78,7 @@ async fn each_call_needs_its_role() {
     let id = create_id(&mut editor, sample()).await;
 
     let publish = |id: &str| pb::PublishRegisterRequest {
+        etag: String::new(),
         register_id: id.into(),
         expected_version: 0,
     };
@@ -90,6 +91,7 @@ async fn each_call_needs_its_role() {
         Code::PermissionDenied
     );
     let retire = pb::RetireRegisterRequest {
+        etag: String::new(),
         register_id: id.clone(),
         reason: "test".into(),
     };

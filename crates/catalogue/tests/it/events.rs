@@ -26,7 +26,9 @@ fn envelope(message: &async_nats::jetstream::message::StreamMessage) -> EventEnv
 /// Waits a little longer than the relay's poll interval and checks nothing more arrived.
 async fn settle_and_read(app: &TestApp) -> Vec<async_nats::jetstream::message::StreamMessage> {
     tokio::time::sleep(Duration::from_millis(800)).await;
-    stream_messages(&app.nats_client().await, STREAM.name).await
+    stream_messages(&app.nats_client().await, STREAM.name)
+        .await
+        .expect("the stream can be read")
 }
 
 async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
@@ -37,6 +39,7 @@ async fn publishing_and_retiring_emit_one_event_each(backend: Backend) {
     publish(&mut publisher, &id).await;
     publisher
         .retire_register(pb::RetireRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             reason: "Palvelu lopetettu".into(),
         })
@@ -151,9 +154,10 @@ async fn a_republished_outbox_row_is_deduplicated(backend: Backend) {
     // The relay publishes the row again on its next poll and marks it sent.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let pending = rekisteri_platform::outbox::pending_count(&db)
+        let pending = rekisteri_platform::outbox::status(&db)
             .await
-            .unwrap();
+            .unwrap()
+            .pending;
         if pending == 0 {
             break;
         }
@@ -199,6 +203,7 @@ async fn the_callers_trace_continues_into_the_event() {
         .register_id;
     client
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: id,
             expected_version: 0,
         })

@@ -1,4 +1,3 @@
-use rekisteri_catalogue::Application;
 use rekisteri_catalogue::domain::RegisterContent;
 use rekisteri_platform::CancellationToken;
 use rekisteri_platform::config::ServiceConfig;
@@ -41,12 +40,13 @@ impl TestApp {
 
     /// Starts the service (again) on the same database and NATS server.
     pub async fn start(&mut self) {
-        let app = Application::build(&self.config)
+        let app = rekisteri_catalogue::build(&self.config)
             .await
             .expect("the catalogue starts");
         self.port = app.port();
         self.cancel = CancellationToken::new();
         self.handle = Some(tokio::spawn(app.run_until_stopped(self.cancel.clone())));
+        rekisteri_test_support::wait_until_serving(self.port).await;
     }
 
     /// Stops the service gracefully and waits until it has.
@@ -119,6 +119,7 @@ pub async fn update(
 ) -> Result<pb::UpdateRegisterDraftResponse, tonic::Status> {
     client
         .update_register_draft(pb::UpdateRegisterDraftRequest {
+            etag: String::new(),
             register_id: register_id.into(),
             content: Some(content),
             expected_latest_version,
@@ -130,6 +131,7 @@ pub async fn update(
 pub async fn publish(client: &mut Client, register_id: &str) -> pb::PublishRegisterResponse {
     client
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: register_id.into(),
             expected_version: 0,
         })

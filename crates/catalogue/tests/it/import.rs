@@ -581,6 +581,7 @@ async fn an_english_markdown_privacy_policy_with_question_headings() {
     let id = response.register.unwrap().register_id;
     let err = editor
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: id,
             expected_version: 0,
         })

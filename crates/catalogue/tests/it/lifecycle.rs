@@ -72,7 +72,8 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     assert_eq!(updated.register.as_ref().unwrap().latest_version, 2);
     assert_eq!(
         updated.register.as_ref().unwrap().name,
-        "Asiakasrekisteri 2027"
+        sample().name,
+        "lists show the published name, not an unpublished draft's"
     );
 
     // The default read is still the published version 1.
@@ -84,6 +85,11 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     let republished = publish(&mut publisher, &id).await;
     assert_eq!(republished.version.as_ref().unwrap().version, 2);
     assert_eq!(republished.register.as_ref().unwrap().published_version, 2);
+    assert_eq!(
+        republished.register.as_ref().unwrap().name,
+        "Asiakasrekisteri 2027",
+        "publishing makes the new name the listed one"
+    );
 
     let versions = editor
         .list_register_versions(pb::ListRegisterVersionsRequest {
@@ -106,6 +112,7 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
 
     let retired = publisher
         .retire_register(pb::RetireRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             reason: "Palvelu lopetettu".into(),
         })
@@ -130,6 +137,7 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     assert_eq!(err.code(), Code::FailedPrecondition);
     let err = publisher
         .retire_register(pb::RetireRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             reason: "again".into(),
         })
@@ -178,6 +186,7 @@ async fn publishing_twice_without_a_draft_is_refused(backend: Backend) {
     publish(&mut admin, &id).await;
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             expected_version: 0,
         })
@@ -195,6 +204,7 @@ async fn stale_expected_versions_are_aborted(backend: Backend) {
     assert_eq!(err.code(), Code::Aborted);
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             expected_version: 2,
         })

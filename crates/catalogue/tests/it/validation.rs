@@ -97,6 +97,7 @@ async fn an_incomplete_draft_cannot_be_published_and_stays_a_draft(backend: Back
 
     let err = admin
         .publish_register(pb::PublishRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             expected_version: 0,
         })
@@ -126,6 +127,7 @@ async fn an_incomplete_draft_cannot_be_published_and_stays_a_draft(backend: Back
     assert!(
         stream_messages(&app.nats_client().await, STREAM.name)
             .await
+            .expect("the stream can be read")
             .is_empty()
     );
 }
@@ -206,6 +208,7 @@ async fn ids_paging_and_reasons_are_checked(backend: Backend) {
     let id = create_id(&mut admin, sample()).await;
     let err = admin
         .retire_register(pb::RetireRegisterRequest {
+            etag: String::new(),
             register_id: id.clone(),
             reason: "  ".into(),
         })

@@ -86,7 +86,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .arg("--data-dir")
         .arg(data.path())
         .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
-        .args(["--catalogue-port", &catalogue_port.to_string()])
+        .args(["--port", &format!("catalogue={catalogue_port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -277,7 +277,9 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(found.len(), 1);
-        rekisteri_test_support::stream_messages(&nats, "REKISTERI_CATALOGUE").await
+        rekisteri_test_support::stream_messages(&nats, "REKISTERI_CATALOGUE")
+            .await
+            .expect("the stream can be read")
     });
     assert_eq!(messages.len(), 1);
     let event = EventEnvelope::decode(messages[0].payload.clone()).unwrap();

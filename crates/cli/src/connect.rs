@@ -1,0 +1,35 @@
+//! What every client command shares: the bearer token and the channel.
+
+use std::path::Path;
+
+use anyhow::Context;
+use rekisteri_platform::auth::BearerToken;
+use tonic::transport::Channel;
+
+/// `--token`, or else the admin token `rekisteri up` left in the data directory.
+pub fn bearer(token: Option<&str>, data_dir: &Path) -> anyhow::Result<BearerToken> {
+    let token = match token {
+        Some(token) => token.to_owned(),
+        None => {
+            let path = data_dir.join("admin-token");
+            std::fs::read_to_string(&path)
+                .map(|t| t.trim().to_owned())
+                .with_context(|| {
+                    format!(
+                        "no --token or REKISTERI_TOKEN given, and no {} from `rekisteri up`",
+                        path.display()
+                    )
+                })?
+        }
+    };
+    BearerToken::new(&token).context("the token must be printable ASCII")
+}
+
+/// A channel to `endpoint`; `what` names the service in the error.
+pub async fn channel(endpoint: &str, what: &str) -> anyhow::Result<Channel> {
+    tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .with_context(|| format!("--endpoint {endpoint} is not a URL"))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the {what} at {endpoint}"))
+}
