@@ -94,6 +94,12 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
 /// left to do) instead of racing to create the same tables.
 async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
     if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        // SQLite: an exclusive lock on a file beside the database, for two processes (or two
+        // services in one) opening the same file at once.
+        let _lock = match sqlite_path(url) {
+            Some(path) => Some(lock_file(path.with_extension("migrate.lock")).await?),
+            None => None,
+        };
         M::up(db, None).await?;
         return Ok(());
     }
@@ -113,6 +119,22 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow
     let _ = lock.close().await;
     result?;
     Ok(())
+}
+
+/// Opens and exclusively locks `path`, waiting for whoever holds it; unlocked when dropped.
+async fn lock_file(path: std::path::PathBuf) -> anyhow::Result<std::fs::File> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        file.lock()
+            .map_err(|e| anyhow::anyhow!("locking {}: {e}", path.display()))?;
+        Ok(file)
+    })
+    .await?
 }
 
 /// Connects the writer, retrying for a while when the server is not reachable yet.

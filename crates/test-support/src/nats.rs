@@ -13,6 +13,8 @@ pub struct NatsServer {
     port: u16,
     store: TempDir,
     child: Option<Child>,
+    /// Extra command-line arguments, e.g. `--user` and `--pass`.
+    args: Vec<String>,
 }
 
 fn binary() -> PathBuf {
@@ -40,10 +42,16 @@ fn free_port() -> u16 {
 
 impl NatsServer {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A server started with extra arguments, e.g. `["--user", "u", "--pass", "p"]`.
+    pub async fn start_with(args: &[&str]) -> Self {
         let mut server = NatsServer {
             port: free_port(),
             store: TempDir::new().expect("temp dir"),
             child: None,
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         server.restart().await;
         server
@@ -80,6 +88,7 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(self.store.path())
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

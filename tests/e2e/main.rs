@@ -1,0 +1,31 @@
+//! End-to-end tests: the whole system on one NATS server, over real gRPC, on SQLite and
+//! PostgreSQL.
+
+mod health;
+mod operations;
+mod replicas;
+mod roles;
+mod security;
+
+use std::time::Duration;
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A complete register, transcribed from a real rekisteriseloste.
+pub fn sample() -> rekisteri_proto::catalogue::v1::RegisterContent {
+    let yaml = include_str!("../../examples/registers/mainostakomo.yaml");
+    let content: rekisteri_catalogue::domain::RegisterContent =
+        serde_yaml::from_str(yaml).expect("the example register parses");
+    rekisteri_proto::catalogue::v1::RegisterContent::from(&content)
+}
