@@ -651,6 +651,111 @@ mod tests {
         assert!(auth.authenticate(&jwt(claims, "jwt-secret")).is_err());
     }
 
+    /// A P-256 key made for the test: (private PKCS#8 PEM, public PEM, JWK x, JWK y).
+    fn ec_key() -> (String, String, String, String) {
+        use base64::Engine as _;
+        let key = rcgen::KeyPair::generate().unwrap();
+        let raw = key.public_key_raw();
+        assert_eq!(raw[0], 4, "an uncompressed point");
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        (
+            key.serialize_pem(),
+            key.public_key_pem(),
+            b64(&raw[1..33]),
+            b64(&raw[33..65]),
+        )
+    }
+
+    fn es256(claims: &serde_json::Value, private_pem: &str, kid: Option<&str>) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = kid.map(String::from);
+        let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn claims() -> serde_json::Value {
+        serde_json::json!({"sub": "crm", "iss": "https://idp.example", "aud": "rekisteri",
+            "exp": now() + 600, "roles": ["catalogue.reader"]})
+    }
+
+    fn jwt_only(edit: impl FnOnce(&mut JwtConfig)) -> Authenticator {
+        let mut config = config();
+        config.static_tokens.clear();
+        let jwt = config.jwt.as_mut().unwrap();
+        jwt.hs256_secret = None;
+        edit(jwt);
+        config.validate().unwrap();
+        Authenticator::new(&config).unwrap()
+    }
+
+    #[test]
+    fn es256_jwts_and_not_before() {
+        let (private, public, _, _) = ec_key();
+        let auth = jwt_only(|j| j.es256_public_key_pem = Some(public));
+        assert_eq!(
+            auth.authenticate(&es256(&claims(), &private, None))
+                .unwrap()
+                .subject,
+            "crm"
+        );
+        let mut early = claims();
+        early["nbf"] = (now() + 3600).into();
+        let err = auth
+            .authenticate(&es256(&early, &private, None))
+            .unwrap_err();
+        assert!(err.message().contains("not valid yet"), "{err:?}");
+        let (other, _, _, _) = ec_key();
+        assert!(auth.authenticate(&es256(&claims(), &other, None)).is_err());
+    }
+
+    #[test]
+    fn jwks_keys_are_chosen_by_kid_and_rotate_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwks.json");
+        let jwk = |kid: &str, x: &str, y: &str| {
+            serde_json::json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                "kid": kid, "x": x, "y": y})
+        };
+        let (old_private, _, ox, oy) = ec_key();
+        let (new_private, _, nx, ny) = ec_key();
+        std::fs::write(
+            &path,
+            serde_json::json!({"keys": [jwk("2026-11", &ox, &oy)]}).to_string(),
+        )
+        .unwrap();
+        let auth = jwt_only(|j| j.jwks_file = Some(path.clone()));
+        assert!(
+            auth.authenticate(&es256(&claims(), &old_private, Some("2026-11")))
+                .is_ok()
+        );
+        let err = auth
+            .authenticate(&es256(&claims(), &new_private, Some("2026-12")))
+            .unwrap_err();
+        assert!(err.message().contains("kid"), "{err:?}");
+        // The old key signed under the new key's id: refused.
+        assert!(
+            auth.authenticate(&es256(&claims(), &old_private, Some("2026-12")))
+                .is_err()
+        );
+
+        // The identity provider rotates: the file gains the new key, the running service takes it.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(
+            &path,
+            serde_json::json!({"keys": [jwk("2026-11", &ox, &oy), jwk("2026-12", &nx, &ny)]})
+                .to_string(),
+        )
+        .unwrap();
+        assert!(
+            auth.authenticate(&es256(&claims(), &new_private, Some("2026-12")))
+                .is_ok()
+        );
+        assert!(
+            auth.authenticate(&es256(&claims(), &old_private, Some("2026-11")))
+                .is_ok()
+        );
+    }
+
     #[test]
     fn admin_holds_every_role() {
         let p = Principal {

@@ -297,7 +297,7 @@ impl ServiceConfig {
         {
             return invalid(
                 "nats.url",
-                format!("`{}` is not a nats:// URL", self.nats.url),
+                format!("`{}` is not a nats:// URL", redact_userinfo(&self.nats.url)),
             );
         }
         let nats = &self.nats;
@@ -386,6 +386,19 @@ impl ServiceConfig {
             .validate()
             .map_err(|(key, message)| ConfigError::Invalid { key, message })
     }
+}
+
+/// A URL with any `user:password@` replaced, for messages.
+fn redact_userinfo(url: &str) -> String {
+    url.split(',')
+        .map(|u| match (u.find("://"), u.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}[redacted]@{}", &u[..scheme + 3], &u[at + 1..])
+            }
+            _ => u.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Splits `HOST:PORT` (IPv6 hosts in brackets, `[::1]:50051`) and checks the port; the host may be
@@ -503,6 +516,68 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("auth.jwt"), "{err}");
+    }
+
+    #[test]
+    fn listen_addresses_take_names_and_bracketed_ipv6() {
+        assert_eq!(split_host_port("localhost:50051"), Ok(("localhost", 50051)));
+        assert_eq!(split_host_port("[::1]:50051"), Ok(("::1", 50051)));
+        assert_eq!(split_host_port("0.0.0.0:0"), Ok(("0.0.0.0", 0)));
+        assert!(
+            split_host_port("::1:50051")
+                .unwrap_err()
+                .contains("brackets")
+        );
+        assert!(split_host_port("localhost").is_err());
+        assert!(split_host_port("localhost:99999").is_err());
+        let err = load(&[("REKISTERI_GRPC__LISTEN", "::1:50051")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("grpc.listen") && err.contains("brackets"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn static_tokens_come_from_the_environment_as_json() {
+        let hash = crate::auth::hash_token("crm-token");
+        let json = format!(r#"[{{"name":"crm","sha256":"{hash}","roles":["catalogue.reader"]}}]"#);
+        let config = load(&[("REKISTERI_AUTH__STATIC_TOKENS", &json)]).unwrap();
+        assert_eq!(config.auth.static_tokens.len(), 1);
+        assert_eq!(config.auth.static_tokens[0].roles, ["catalogue.reader"]);
+        let err = load(&[("REKISTERI_AUTH__STATIC_TOKENS", "[{oops")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auth.static_tokens"), "{err}");
+    }
+
+    #[test]
+    fn nats_secrets_are_checked_without_being_echoed() {
+        let err = load(&[("REKISTERI_NATS__NKEY_SEED", "not-a-seed-hunter2")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("nats.nkey_seed") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = load(&[("REKISTERI_NATS__URL", "http://u:hunter2@nats:4222")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("nats.url") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = load(&[("REKISTERI_NATS__USER", "u")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nats.user"), "{err}");
+        let config = load(&[
+            ("REKISTERI_NATS__USER", "u"),
+            ("REKISTERI_NATS__PASSWORD", "hunter2"),
+        ])
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

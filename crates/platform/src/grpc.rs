@@ -355,3 +355,196 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::auth::{AuthConfig, StaticToken, hash_token};
+
+    const TABLE: RoleTable = crate::operations::ROLES;
+
+    fn gate(limit: usize, timeout_ms: u64) -> Gate {
+        let auth = Authenticator::new(&AuthConfig {
+            static_tokens: vec![
+                StaticToken {
+                    name: "ops".into(),
+                    sha256: hash_token("operator-token"),
+                    roles: vec!["operator".into()],
+                },
+                StaticToken {
+                    name: "reader".into(),
+                    sha256: hash_token("reader-token"),
+                    roles: vec!["catalogue.reader".into()],
+                },
+            ],
+            jwt: None,
+        })
+        .unwrap();
+        let config = GrpcConfig {
+            listen: "127.0.0.1:0".into(),
+            request_timeout_ms: timeout_ms,
+            max_concurrent_requests: limit,
+            max_message_bytes: 1 << 20,
+            tls: None,
+        };
+        Gate::new("test", vec![TABLE], auth, &config).unwrap()
+    }
+
+    fn request(path: &str, token: Option<&str>) -> http::Request<Body> {
+        let mut builder = http::Request::builder().uri(format!("http://localhost{path}"));
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    fn code(response: &http::Response<Body>) -> Code {
+        response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+            .map_or(Code::Ok, Code::from_i32)
+    }
+
+    /// An inner service that counts its calls and waits for `release` before answering.
+    fn inner(
+        calls: Arc<AtomicUsize>,
+        release: Arc<tokio::sync::Notify>,
+    ) -> impl Service<
+        http::Request<Body>,
+        Response = http::Response<Body>,
+        Error = Infallible,
+        Future = BoxFuture<'static, Result<http::Response<Body>, Infallible>>,
+    > + Clone
+    + Send
+    + 'static {
+        tower::service_fn(move |_req: http::Request<Body>| {
+            let (calls, release) = (calls.clone(), release.clone());
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                release.notified().await;
+                Ok::<_, Infallible>(http::Response::new(Body::empty()))
+            }) as BoxFuture<'static, _>
+        })
+    }
+
+    #[tokio::test]
+    async fn refused_calls_never_reach_the_handler() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let mut service = GateLayer(gate(4, 5_000)).layer(inner(calls.clone(), release));
+        let path = "/rekisteri.operations.v1.OperationsService/GetStatus";
+        let r = service.call(request(path, None)).await.unwrap();
+        assert_eq!(code(&r), Code::Unauthenticated);
+        let r = service.call(request(path, Some("wrong"))).await.unwrap();
+        assert_eq!(code(&r), Code::Unauthenticated);
+        let r = service
+            .call(request(path, Some("reader-token")))
+            .await
+            .unwrap();
+        assert_eq!(code(&r), Code::PermissionDenied);
+        let r = service
+            .call(request(
+                "/rekisteri.operations.v1.OperationsService/NoSuchMethod",
+                Some("operator-token"),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            code(&r),
+            Code::PermissionDenied,
+            "an undeclared method is closed"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        // Health and reflection are not ours: they pass untouched, without a token.
+        let health = service.call(request("/grpc.health.v1.Health/Check", None));
+        tokio::time::timeout(Duration::from_millis(100), health)
+            .await
+            .expect_err("reached the inner service, which waits");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn beyond_the_limit_calls_are_refused_at_once() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let service = GateLayer(gate(2, 5_000)).layer(inner(calls.clone(), release.clone()));
+        let path = "/rekisteri.operations.v1.OperationsService/GetStatus";
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut s = service.clone();
+            held.push(tokio::spawn(async move {
+                s.call(request(path, Some("operator-token"))).await
+            }));
+        }
+        while calls.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let mut third = service.clone();
+        let r = tokio::time::timeout(
+            Duration::from_secs(1),
+            third.call(request(path, Some("operator-token"))),
+        )
+        .await
+        .expect("answered at once, not queued")
+        .unwrap();
+        assert_eq!(code(&r), Code::ResourceExhausted);
+        release.notify_waiters();
+        for h in held {
+            assert_eq!(code(&h.await.unwrap().unwrap()), Code::Ok);
+        }
+        // The permits came back.
+        let mut fourth = service.clone();
+        let answer =
+            tokio::spawn(async move { fourth.call(request(path, Some("operator-token"))).await });
+        while calls.load(Ordering::SeqCst) < 3 {
+            tokio::task::yield_now().await;
+        }
+        release.notify_waiters();
+        assert_eq!(code(&answer.await.unwrap().unwrap()), Code::Ok);
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_timeout_is_deadline_exceeded() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let mut service = GateLayer(gate(2, 50)).layer(inner(calls, release));
+        let r = service
+            .call(request(
+                "/rekisteri.operations.v1.OperationsService/GetStatus",
+                Some("operator-token"),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(code(&r), Code::DeadlineExceeded);
+    }
+
+    #[test]
+    fn a_table_missing_a_method_stops_the_start() {
+        let partial = RoleTable {
+            service: crate::operations::SERVICE_NAME,
+            methods: &[("GetStatus", "operator")],
+        };
+        let err = partial
+            .check(rekisteri_proto::FILE_DESCRIPTOR_SET)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ListParkedEvents"), "{err}");
+        let extra = RoleTable {
+            service: crate::operations::SERVICE_NAME,
+            methods: &[
+                ("GetStatus", "operator"),
+                ("ListParkedEvents", "operator"),
+                ("RetryParkedEvents", "operator"),
+                ("ListDeadLetters", "operator"),
+                ("ReplayDeadLetters", "operator"),
+                ("Gone", "operator"),
+            ],
+        };
+        assert!(extra.check(rekisteri_proto::FILE_DESCRIPTOR_SET).is_err());
+        assert!(TABLE.check(rekisteri_proto::FILE_DESCRIPTOR_SET).is_ok());
+    }
+}

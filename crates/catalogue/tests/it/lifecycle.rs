@@ -12,7 +12,131 @@ db_tests!(
     stale_expected_versions_are_aborted,
     list_filters_and_pages,
     data_survives_a_restart,
+    a_stale_etag_is_aborted_and_changes_nothing,
+    concurrent_edits_of_a_published_register_never_fail_internally,
 );
+
+async fn a_stale_etag_is_aborted_and_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut editor = app.client(tokens::EDITOR).await;
+    let mut publisher = app.client(tokens::PUBLISHER).await;
+    let created = create(&mut editor, sample()).await;
+    let register = created.register.unwrap();
+    let id = register.register_id.clone();
+    let read_by_both = register.etag.clone();
+    assert!(!read_by_both.is_empty(), "every read carries an etag");
+
+    // Two editors read the same draft; the first saves.
+    let mut first = sample();
+    first
+        .purposes
+        .push("Ensimmäisen muokkaajan tarkoitus".into());
+    let saved = editor
+        .update_register_draft(pb::UpdateRegisterDraftRequest {
+            register_id: id.clone(),
+            content: Some(first.clone()),
+            expected_latest_version: 0,
+            etag: read_by_both.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let after_first = saved.register.unwrap().etag;
+    assert_ne!(after_first, read_by_both, "a change changes the etag");
+
+    // The second saves with what it read: refused, and the first editor's work stands.
+    let mut second = sample();
+    second.name = "Toisen muokkaajan nimi".into();
+    let err = editor
+        .update_register_draft(pb::UpdateRegisterDraftRequest {
+            register_id: id.clone(),
+            content: Some(second),
+            expected_latest_version: 0,
+            etag: read_by_both.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Aborted, "{err:?}");
+    let draft = get(&mut editor, &id, pb::VersionSelector::Draft, 0)
+        .await
+        .unwrap();
+    assert_eq!(draft.version.unwrap().content.unwrap(), first);
+    assert_eq!(draft.register.as_ref().unwrap().etag, after_first);
+
+    // Publishing and retiring check the etag too.
+    let err = publisher
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            expected_version: 0,
+            etag: read_by_both.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Aborted);
+    let published = publisher
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            expected_version: 0,
+            etag: after_first.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = publisher
+        .retire_register(pb::RetireRegisterRequest {
+            register_id: id.clone(),
+            reason: "Lopetettu".into(),
+            etag: after_first,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Aborted);
+    publisher
+        .retire_register(pb::RetireRegisterRequest {
+            register_id: id,
+            reason: "Lopetettu".into(),
+            etag: published.register.unwrap().etag,
+        })
+        .await
+        .unwrap();
+}
+
+async fn concurrent_edits_of_a_published_register_never_fail_internally(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut admin = app.admin().await;
+    let id = create_id(&mut admin, sample()).await;
+    publish(&mut admin, &id).await;
+    // Eight editors start version 2 at once, none sending an etag.
+    let mut calls = Vec::new();
+    for i in 0..8 {
+        let mut client = app.admin().await;
+        let id = id.clone();
+        calls.push(tokio::spawn(async move {
+            let mut content = sample();
+            content.purposes.push(format!("Tarkoitus {i}"));
+            update(&mut client, &id, content, 0).await
+        }));
+    }
+    let mut saved = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(r) => {
+                assert_eq!(r.version.unwrap().version, 2);
+                saved += 1;
+            }
+            Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
+        }
+    }
+    assert!(saved >= 1);
+    let latest = get(&mut admin, &id, pb::VersionSelector::Latest, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        latest.register.unwrap().latest_version,
+        2,
+        "one version 2, no more"
+    );
+}
 
 async fn draft_publish_edit_republish_retire(backend: Backend) {
     let app = TestApp::spawn(backend).await;
