@@ -1,5 +1,8 @@
 //! The `rekisteri` binary as people use it: `up` in one process, client commands in others.
 
+mod crash;
+mod host;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -9,13 +12,13 @@ use prost::Message as _;
 use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rekisteri");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rekisteri");
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registers/mainostakomo.yaml")
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,11 +26,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn listening(port: u16) -> bool {
+pub(crate) fn listening(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -36,7 +39,7 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 }
 
 /// Kills the child if the test fails before stopping it.
-struct Guard(Child);
+pub(crate) struct Guard(pub(crate) Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -45,7 +48,7 @@ impl Drop for Guard {
     }
 }
 
-fn interrupt(child: &Child) {
+pub(crate) fn interrupt(child: &Child) {
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
