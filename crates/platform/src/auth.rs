@@ -211,13 +211,13 @@ struct Jwt {
     roles_claim: String,
 }
 
+type KeysById = HashMap<String, (DecodingKey, Algorithm)>;
+
 /// Keys from a JWKS file by `kid`, read again when a token names a key not held yet.
 struct Jwks {
     path: std::path::PathBuf,
-    keys: std::sync::RwLock<(
-        HashMap<String, (DecodingKey, Algorithm)>,
-        Option<std::time::SystemTime>,
-    )>,
+    /// The keys, and the file's modification time when they were read.
+    keys: std::sync::RwLock<(KeysById, Option<std::time::SystemTime>)>,
 }
 
 impl Jwks {
@@ -242,7 +242,7 @@ impl Jwks {
 }
 
 /// The RS256 and ES256 keys of a JWKS file by `kid` (other keys are skipped).
-fn load_jwks(path: &std::path::Path) -> Result<HashMap<String, (DecodingKey, Algorithm)>, String> {
+fn load_jwks(path: &std::path::Path) -> Result<KeysById, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a JWKS document: {e}", path.display()))?;

@@ -395,7 +395,18 @@ fn the_kubernetes_configuration_loads_with_its_secrets_from_the_environment() {
             "REKISTERI_DATABASE__URL",
             "postgres://rekisteri:pw@postgres:5432/catalogue",
         ),
-        ("REKISTERI_AUTH__JWT__HS256_SECRET", "from-a-secret"),
+        // Where the Deployment mounts the `rekisteri-jwks` ConfigMap; here the local overlay's.
+        (
+            "REKISTERI_AUTH__JWT__JWKS_FILE",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../deploy/kubernetes/overlays/local/jwks.json"
+            ),
+        ),
+        (
+            "REKISTERI_AUTH__STATIC_TOKENS",
+            r#"[{"name":"crm","sha256":"a0e3f356f484b9958a6952f804a1c47e0f57f130bd5849b53ee5678a09260859","roles":["catalogue.reader"]}]"#,
+        ),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .into();
@@ -409,5 +420,30 @@ fn the_kubernetes_configuration_loads_with_its_secrets_from_the_environment() {
     assert_eq!(config.grpc.listen, "0.0.0.0:50051");
     assert_eq!(config.nats.url, "nats://nats:4222");
     assert!(config.database.url.expose().starts_with("postgres://"));
-    assert_eq!(config.auth.jwt.unwrap().audience, "rekisteri");
+    assert_eq!(config.auth.static_tokens[0].name, "crm");
+    let jwt = config.auth.jwt.unwrap();
+    assert_eq!(jwt.audience, "rekisteri");
+    assert!(
+        jwt.hs256_secret.is_none(),
+        "production verifies asymmetric keys only"
+    );
+    // The services start with it: the JWKS parses.
+    rekisteri_platform::auth::Authenticator::new(
+        &rekisteri_platform::config::ServiceConfig::load(rekisteri_platform::config::Sources {
+            defaults: rekisteri_catalogue::app::DEFAULTS,
+            file: Some(&file),
+            env: [(
+                "REKISTERI_AUTH__JWT__JWKS_FILE".to_string(),
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../deploy/kubernetes/overlays/local/jwks.json"
+                )
+                .to_string(),
+            )]
+            .into(),
+        })
+        .unwrap()
+        .auth,
+    )
+    .expect("the JWKS loads");
 }

@@ -237,10 +237,14 @@ async fn failures_are_retried_then_dead_lettered_and_replayed(backend: Backend) 
     // The cause is fixed; the operator replays: the rejected one applies, the hopeless one fails
     // again and stays.
     handler.accept_rejects.store(true, Ordering::SeqCst);
-    let outcomes =
-        inbox::replay_dead_letters(&env.db, &OutboxSignal::default(), &[consumer.clone()], &[])
-            .await
-            .unwrap();
+    let outcomes = inbox::replay_dead_letters(
+        &env.db,
+        &OutboxSignal::default(),
+        std::slice::from_ref(&consumer),
+        &[],
+    )
+    .await
+    .unwrap();
     assert_eq!(outcomes.len(), 2);
     assert_eq!(outcomes[0].error, None);
     assert!(
