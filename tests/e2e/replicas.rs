@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use futures::StreamExt;
 use prost::Message as _;
 use rekisteri_catalogue::events::STREAM;
 use rekisteri_e2e::System;
@@ -29,6 +30,11 @@ async fn two_replicas_publish_each_event_once_in_order(backend: Backend) {
         )
     };
     let mut clients = [client(a.port).await, client(b.port).await];
+    // A plain NATS subscription sees every publication, including copies the stream would drop
+    // as duplicates: it shows whether the replicas really took turns.
+    let watcher = system.nats.client().await;
+    let mut raw = watcher.subscribe("rekisteri.catalogue.>").await.unwrap();
+    watcher.flush().await.unwrap();
     let mut published = Vec::new();
     for i in 0..24 {
         let c = &mut clients[i % 2];
@@ -77,6 +83,17 @@ async fn two_replicas_publish_each_event_once_in_order(backend: Backend) {
     );
     let ids: HashSet<_> = events.iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(ids.len(), published.len());
+    let mut publications = 0;
+    while let Ok(Some(_)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), raw.next()).await
+    {
+        publications += 1;
+    }
+    assert_eq!(
+        publications,
+        published.len(),
+        "each event was published by one replica only, not left to the stream to deduplicate"
+    );
 }
 
 async fn replicas_migrating_at_once_both_start(backend: Backend) {

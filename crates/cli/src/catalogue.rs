@@ -60,10 +60,13 @@ enum CatalogueCommand {
         /// Fail unless the register's latest version is this one.
         #[arg(long, default_value_t = 0)]
         expected_version: u32,
-        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
-        /// Without it, the etag is read just before the update.
-        #[arg(long)]
+        /// The etag `get` printed when you read the register: the update fails (ABORTED) if
+        /// anyone changed it since, so that nobody's edit is overwritten unseen.
+        #[arg(long, required_unless_present = "force")]
         etag: Option<String>,
+        /// Replace the draft whatever happened to it since you read it.
+        #[arg(long, conflicts_with = "etag")]
+        force: bool,
     },
     /// Publish the register's draft after checking it is complete.
     Publish {
@@ -180,27 +183,6 @@ impl Connection {
     }
 }
 
-/// The etag to send with a change: the one given, or the register's current one read just
-/// before, so that the command never overwrites a change made between its read and its write.
-async fn etag_for(
-    client: &mut Client,
-    register_id: &str,
-    given: Option<String>,
-) -> anyhow::Result<String> {
-    if let Some(etag) = given {
-        return Ok(etag);
-    }
-    let r = client
-        .get_register(pb::GetRegisterRequest {
-            register_id: register_id.to_owned(),
-            selector: pb::VersionSelector::Latest as i32,
-            version: 0,
-        })
-        .await?
-        .into_inner();
-    Ok(r.register.map(|r| r.etag).unwrap_or_default())
-}
-
 /// Reads a register file: YAML, or JSON (which YAML includes).
 pub fn read_register_file(path: &Path) -> anyhow::Result<pb::RegisterContent> {
     let text =
@@ -229,9 +211,10 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             file,
             expected_version,
             etag,
+            force: _,
         } => {
             let content = read_register_file(&file)?;
-            let etag = etag_for(&mut client, &register_id, etag).await?;
+            let etag = etag.unwrap_or_default();
             let r = client
                 .update_register_draft(pb::UpdateRegisterDraftRequest {
                     register_id,
@@ -248,7 +231,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             expected_version,
             etag,
         } => {
-            let etag = etag_for(&mut client, &register_id, etag).await?;
+            let etag = etag.unwrap_or_default();
             let r = client
                 .publish_register(pb::PublishRegisterRequest {
                     register_id,
@@ -264,7 +247,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             reason,
             etag,
         } => {
-            let etag = etag_for(&mut client, &register_id, etag).await?;
+            let etag = etag.unwrap_or_default();
             let r = client
                 .retire_register(pb::RetireRegisterRequest {
                     register_id,

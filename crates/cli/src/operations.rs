@@ -70,6 +70,7 @@ enum OutboxCommand {
         limit: i32,
     },
     /// Put parked events back in line (after fixing their cause, e.g. declaring the stream).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["event_ids", "all"])))]
     Retry {
         /// Event ids from `outbox parked`.
         event_ids: Vec<String>,
@@ -95,6 +96,7 @@ enum DeadLetterCommand {
         limit: i32,
     },
     /// Apply dead letters again through their consumer (after fixing their cause).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all"])))]
     Replay {
         /// Dead letter ids from `dead-letters list`.
         ids: Vec<String>,

@@ -69,6 +69,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
+    #[cfg(unix)]
+    {
+        // The databases hold personal data: the directory is its owner's alone.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", data_dir.display()))?;
+    }
     let ip = resolve_host(&args.host).await?;
     let token = admin_token(&data_dir)?;
     let nats = LocalNats::ensure(&args.nats_url, &data_dir).await?;
@@ -160,11 +167,14 @@ roles = ["admin"]
         .map(|(_, addr, _)| *addr);
     println!("Try, from another terminal in this directory:");
     if let Some(addr) = catalogue {
-        let endpoint = if addr.port() == 50051 && addr.ip().is_loopback() && addr.is_ipv4() {
+        let mut endpoint = if addr.port() == 50051 && addr.ip().is_loopback() && addr.is_ipv4() {
             String::new()
         } else {
-            format!(" --endpoint http://{addr}")
+            format!(" --endpoint 'http://{addr}'")
         };
+        if args.data_dir != Path::new(crate::DEFAULT_DATA_DIR) {
+            endpoint += &format!(" --data-dir '{}'", data_dir.display());
+        }
         println!("  {me} catalogue{endpoint} create --file examples/registers/mainostakomo.yaml");
         println!("  {me} catalogue{endpoint} list");
         println!("  {me} status{endpoint}");

@@ -216,8 +216,8 @@ type KeysById = HashMap<String, (DecodingKey, Algorithm)>;
 /// Keys from a JWKS file by `kid`, read again when a token names a key not held yet.
 struct Jwks {
     path: std::path::PathBuf,
-    /// The keys, and the file's modification time when they were read.
-    keys: std::sync::RwLock<(KeysById, Option<std::time::SystemTime>)>,
+    /// The keys, the file's modification time when they were read, and when it was last checked.
+    keys: std::sync::RwLock<(KeysById, Option<std::time::SystemTime>, std::time::Instant)>,
 }
 
 impl Jwks {
@@ -231,7 +231,10 @@ impl Jwks {
         let mut guard = self.keys.write().ok()?;
         if modified.is_some() && modified != guard.1 {
             match load_jwks(&self.path) {
-                Ok(keys) => *guard = (keys, modified),
+                Ok(keys) => {
+                    guard.0 = keys;
+                    guard.1 = modified;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
                 }
@@ -251,9 +254,15 @@ fn load_jwks(path: &std::path::Path) -> Result<KeysById, String> {
         let Some(kid) = jwk.common.key_id.clone() else {
             continue;
         };
-        let alg = match &jwk.algorithm {
-            jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+        use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
+        // The key's type and, when the JWK names it, its algorithm must agree on RS256 or ES256.
+        let alg = match (&jwk.algorithm, jwk.common.key_algorithm) {
+            (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+            (AlgorithmParameters::EllipticCurve(ec), None | Some(KeyAlgorithm::ES256))
+                if ec.curve == EllipticCurve::P256 =>
+            {
+                Algorithm::ES256
+            }
             _ => continue,
         };
         let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("key `{kid}`: {e}"))?;
@@ -336,7 +345,11 @@ impl Authenticator {
                         let loaded = load_jwks(path).map_err(|e| anyhow::anyhow!(e))?;
                         Some(Jwks {
                             path: path.clone(),
-                            keys: std::sync::RwLock::new((loaded, modified)),
+                            keys: std::sync::RwLock::new((
+                                loaded,
+                                modified,
+                                std::time::Instant::now(),
+                            )),
                         })
                     }
                 };

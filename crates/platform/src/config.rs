@@ -301,6 +301,14 @@ impl ServiceConfig {
             );
         }
         let nats = &self.nats;
+        if self.nats.url.split(',').any(|u| u.contains('@')) {
+            // Credentials in a URL end up in client logs and debug output: configure them apart.
+            return invalid(
+                "nats.url",
+                "put no credentials in the URL; use nats.user and nats.password (or nats.token)"
+                    .into(),
+            );
+        }
         if nats.user.is_some() != nats.password.is_some() {
             return invalid(
                 "nats.user",
@@ -376,8 +384,11 @@ impl ServiceConfig {
                 "poll_interval_ms and batch_size must be positive".into(),
             );
         }
-        if self.outbox.batch_size > 10_000 {
-            return invalid("outbox.batch_size", "at most 10000".into());
+        if self.outbox.batch_size > crate::outbox::MAX_BATCH {
+            return invalid(
+                "outbox.batch_size",
+                format!("at most {}", crate::outbox::MAX_BATCH),
+            );
         }
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "must be at least 1".into());

@@ -27,6 +27,10 @@ const MIGRATION_LOCK_KEY: i64 = 0x72656b6973746572;
 pub struct Db {
     writer: DatabaseConnection,
     reader: DatabaseConnection,
+    /// One connection of its own for health checks, so that a busy pool (or SQLite's one writer
+    /// held by a long transaction) does not read as an unreachable database.
+    probe: DatabaseConnection,
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -41,23 +45,26 @@ impl Db {
         &self.reader
     }
 
+    /// The SQLite database file, when this is one.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.sqlite_file.clone()
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.writer.get_database_backend() == sea_orm::DatabaseBackend::Sqlite
     }
 
-    /// True when the database answers a trivial query.
+    /// True when the database answers a trivial query on the probe connection.
     pub async fn is_reachable(&self) -> bool {
-        let ping = async {
-            self.writer.ping().await.is_ok()
-                && (!self.is_sqlite() || self.reader.ping().await.is_ok())
-        };
-        tokio::time::timeout(Duration::from_secs(3), ping)
+        tokio::time::timeout(Duration::from_secs(3), self.probe.ping())
             .await
-            .unwrap_or(false)
+            .is_ok_and(|r| r.is_ok())
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
-        if self.is_sqlite() {
+        let sqlite = self.is_sqlite();
+        self.probe.close().await?;
+        if sqlite {
             self.reader.close().await?;
         }
         self.writer.close().await
@@ -77,6 +84,9 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
             .max_connections(config.max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            // A local file does not go away like a server connection: no ping on every acquire
+            // (on SQLite each is a round trip to the connection's worker thread).
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(Duration::from_secs(10))
@@ -86,7 +96,26 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
     } else {
         writer.clone()
     };
-    Ok(Db { writer, reader })
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .max_connections(1)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
+        .test_before_acquire(false);
+    if url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(|o| o.read_only(true));
+    }
+    // Lazily connected, and reconnected after a failure: the probe must come back by itself.
+    options.connect_lazy(true);
+    let probe = Database::connect(options).await?;
+    Ok(Db {
+        writer,
+        reader,
+        probe,
+        sqlite_file: sqlite_path(url),
+    })
 }
 
 /// Runs the migrations. On PostgreSQL under a session advisory lock held on a connection of its
@@ -155,6 +184,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         options
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -163,9 +193,13 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                     .create_if_missing(true)
             });
     } else {
+        // Ping a pooled connection before use only when it sat idle a while (a restarted server
+        // leaves idle connections broken); a ping on every acquire would add a round trip to
+        // every query.
         options
             .max_connections(config.max_connections)
-            .min_connections(1);
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
 
     let deadline = tokio::time::Instant::now() + STARTUP_WAIT;

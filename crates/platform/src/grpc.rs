@@ -78,6 +78,10 @@ impl GrpcServer {
         cancel: CancellationToken,
     ) -> anyhow::Result<()> {
         let health = self.health.clone();
+        // Not ready until the readiness signal says so (the reporter starts out SERVING).
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         let health_task = tokio::spawn(follow_readiness(
             health.clone(),
             health_names.clone(),
@@ -116,7 +120,9 @@ impl GrpcServer {
                 span
             })
             .on_response(DefaultOnResponse::new().level(Level::DEBUG))
-            .on_failure(DefaultOnFailure::new().level(Level::WARN));
+            // Refusals (a bad token, invalid input) are the caller's business; internal errors are
+            // logged with their chain where they happen.
+            .on_failure(DefaultOnFailure::new().level(Level::DEBUG));
 
         let addr = self.local_addr();
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
@@ -208,6 +214,13 @@ pub async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The services answered without a token.
+const OPEN_SERVICES: &[&str] = &[
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
 /// What every call but health and reflection passes: authentication, the method's role, the
 /// concurrency limit and the timeout.
 #[derive(Debug, Clone)]
@@ -249,10 +262,20 @@ impl Gate {
         })
     }
 
-    /// `None`: the path is not one of ours (health, reflection, or unknown to the router).
+    /// `None` for the services every client may call without a token (health and reflection);
+    /// for anything else the role the method needs, or PERMISSION_DENIED when no table declares
+    /// one: a service added without a role table is closed, not open.
     fn role(&self, service: &str, method: &str) -> Option<Result<&'static str, Status>> {
-        let table = self.inner.tables.iter().find(|t| t.service == service)?;
-        Some(table.role(method).ok_or_else(|| {
+        if OPEN_SERVICES.contains(&service) {
+            return None;
+        }
+        let role = self
+            .inner
+            .tables
+            .iter()
+            .find(|t| t.service == service)
+            .and_then(|t| t.role(method));
+        Some(role.ok_or_else(|| {
             Status::permission_denied(format!("{service}/{method} has no role declared"))
         }))
     }
@@ -320,15 +343,21 @@ where
                 return inner.call(request).await;
             };
             let started = Instant::now();
+            // Only declared methods name a metric series: callers cannot invent labels.
+            let label = match &role {
+                Ok(_) => method.to_owned(),
+                Err(_) => "unknown".to_owned(),
+            };
             let outcome = async {
-                let role = role?;
-                gate.admit(&mut request, role)?;
+                // The permit first: a flood of bad tokens is limited like any other load.
                 let Ok(_permit) = gate.inner.permits.clone().try_acquire_owned() else {
                     return Err(Status::resource_exhausted(format!(
                         "the server is handling its limit of {} calls; retry with backoff",
                         gate.inner.limit
                     )));
                 };
+                let role = role?;
+                gate.admit(&mut request, role)?;
                 match tokio::time::timeout(gate.inner.timeout, inner.call(request)).await {
                     Ok(response) => Ok(response.unwrap_or_else(|never| match never {})),
                     Err(_) => Err(Status::deadline_exceeded(format!(
@@ -347,7 +376,7 @@ where
                 .map_or(Code::Ok, Code::from_i32);
             metrics::rpc(
                 gate.inner.label,
-                method,
+                &label,
                 code,
                 started.elapsed().as_secs_f64() * 1000.0,
             );

@@ -8,8 +8,12 @@
 //!   commit, so a crash before the ack means a redelivery that changes nothing.
 //! - **Nothing dropped silently.** A handler failure naks with a growing delay; when the deliveries
 //!   run out, or the handler rejects the event as one it can never apply, the message goes to the
-//!   `dead_letters` table with its error before it is terminated. If even that insert fails the
-//!   message is not acked and comes back. Operators list and replay dead letters.
+//!   `dead_letters` table with its error before it is terminated. The delivery limit is counted
+//!   here, not by the server (its `max_deliver` is unlimited), so if even that insert fails (the
+//!   database is away) the message is naked and comes back later. Operators list and replay dead
+//!   letters.
+//! - **Small pulls.** Messages are pulled a few at a time, so none waits in a local buffer past its
+//!   `ack_wait` and gets redelivered before it was even started.
 //! - **Long handlers** send in-progress acks so the server does not redeliver while they work.
 //! - **Order.** Events of one aggregate can arrive out of order (a retried publication, a
 //!   redelivery after a nak): handlers compare versions instead of trusting arrival order.
@@ -252,7 +256,9 @@ pub struct ConsumerSpec {
     /// The durable consumer's name, also the key in `processed_events` and `dead_letters`.
     pub durable: String,
     pub filter_subject: String,
-    /// Deliveries before a failing message goes to the dead letters.
+    /// Deliveries before a failing message goes to the dead letters (counted by the consumer; the
+    /// server keeps redelivering, so a message is never dropped when its dead letter cannot be
+    /// written).
     pub max_deliver: i64,
     /// How long the server waits for an ack before redelivering; long handlers keep the message
     /// with in-progress acks at a third of this.
@@ -297,6 +303,12 @@ impl ConsumerSpec {
         Ok(())
     }
 }
+
+/// When a dead letter cannot be written, the message comes back after this long.
+const DEAD_LETTER_RETRY: Duration = Duration::from_secs(5);
+
+/// Messages pulled at a time: handled one by one, each must start well within its `ack_wait`.
+const PULL_BATCH: usize = 8;
 
 /// A consumer: its settings and its handler.
 #[derive(Clone)]
@@ -364,20 +376,20 @@ impl Consumer {
         Ok(Applied::Now)
     }
 
-    /// Consumes until cancelled, reconnecting when NATS goes away.
+    /// Consumes until cancelled, reconnecting when NATS goes away (and waiting for the stream
+    /// when its publisher has not declared it yet).
     pub async fn run(
         self,
         jetstream: jetstream::Context,
         db: Db,
         outbox: OutboxSignal,
-        replicas: usize,
         cancel: CancellationToken,
     ) {
         let mut backoff = Backoff::new();
         loop {
             let result = tokio::select! {
                 _ = cancel.cancelled() => return,
-                r = self.consume(&jetstream, &db, &outbox, replicas, &mut backoff) => r,
+                r = self.consume(&jetstream, &db, &outbox, &mut backoff) => r,
             };
             if let Err(err) = result {
                 tracing::warn!(consumer = %self.spec.durable, error = format!("{err:#}"), "consumer interrupted; reconnecting");
@@ -393,26 +405,32 @@ impl Consumer {
         jetstream: &jetstream::Context,
         db: &Db,
         outbox: &OutboxSignal,
-        replicas: usize,
         backoff: &mut Backoff,
     ) -> anyhow::Result<()> {
         let spec = &self.spec;
-        spec.stream.ensure(jetstream, replicas).await?;
-        let stream = jetstream.get_stream(spec.stream.name).await?;
-        let consumer: jetstream::consumer::Consumer<pull::Config> = stream
-            .get_or_create_consumer(
-                &spec.durable,
-                pull::Config {
-                    durable_name: Some(spec.durable.clone()),
-                    filter_subject: spec.filter_subject.clone(),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    max_deliver: spec.max_deliver,
-                    ack_wait: spec.ack_wait,
-                    ..Default::default()
-                },
+        // The stream belongs to the service that publishes it: wait for it, never redeclare it.
+        let stream = jetstream.get_stream(spec.stream.name).await.map_err(|e| {
+            anyhow::anyhow!(
+                "stream {} (declared by its publisher): {e}",
+                spec.stream.name
             )
+        })?;
+        // Created, or brought up to these settings when they changed since the last start.
+        let consumer: jetstream::consumer::Consumer<pull::Config> = stream
+            .create_consumer(pull::Config {
+                durable_name: Some(spec.durable.clone()),
+                filter_subject: spec.filter_subject.clone(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                max_deliver: -1,
+                ack_wait: spec.ack_wait,
+                ..Default::default()
+            })
             .await?;
-        let mut messages = consumer.messages().await?;
+        let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(PULL_BATCH)
+            .messages()
+            .await?;
         backoff.reset();
         while let Some(message) = messages.next().await {
             let message = message?;
@@ -448,9 +466,9 @@ impl Consumer {
         let event = match EventEnvelope::decode(message.payload.clone()) {
             Ok(event) if !event.event_id.is_empty() => event,
             _ => {
-                self.dead_letter(db, message, "", "not a Rekisteri event envelope", delivered)
-                    .await?;
-                return ack(AckKind::Term).await;
+                return self
+                    .give_up(db, message, "", "not a Rekisteri event envelope", delivered)
+                    .await;
             }
         };
         tracing::Span::current().record("event_id", event.event_id.as_str());
@@ -484,9 +502,8 @@ impl Consumer {
             Err(HandlerError::Reject(err)) => {
                 let error = format!("rejected: {err:#}");
                 tracing::error!(error, "handler rejected the event; kept as a dead letter");
-                self.dead_letter(db, message, &event.event_id, &error, delivered)
-                    .await?;
-                ack(AckKind::Term).await
+                self.give_up(db, message, &event.event_id, &error, delivered)
+                    .await
             }
             Err(HandlerError::Retry(err)) if delivered >= spec.max_deliver => {
                 let error = format!("failed on all {delivered} deliveries: {err:#}");
@@ -511,8 +528,35 @@ impl Consumer {
         }
     }
 
-    /// Keeps a message the consumer gives up on. An error here leaves the message unacked, so it
-    /// comes back rather than vanish.
+    /// Keeps a message as a dead letter, then terminates it. When the dead letter cannot be
+    /// written, the message is naked instead and comes back later: never dropped.
+    async fn give_up(
+        &self,
+        db: &Db,
+        message: &jetstream::Message,
+        event_id: &str,
+        error: &str,
+        deliveries: i64,
+    ) -> anyhow::Result<()> {
+        let outcome = match self
+            .dead_letter(db, message, event_id, error, deliveries)
+            .await
+        {
+            Ok(()) => AckKind::Term,
+            Err(err) => {
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    "cannot keep the dead letter; redelivering later"
+                );
+                AckKind::Nak(Some(DEAD_LETTER_RETRY))
+            }
+        };
+        message
+            .ack_with(outcome)
+            .await
+            .map_err(|e| anyhow::anyhow!("ack: {e}"))
+    }
+
     async fn dead_letter(
         &self,
         db: &Db,

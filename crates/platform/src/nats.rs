@@ -20,6 +20,7 @@ pub async fn connect(service: &str, config: &NatsConfig) -> anyhow::Result<async
                 Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
                 // Every failed reconnection attempt says so; the disconnection was logged above.
                 Event::ClientError(err) => tracing::debug!(error = %err, "NATS"),
+                Event::Closed => tracing::info!("NATS connection closed"),
                 // These errors name the server and the failure, never the credentials.
                 other => tracing::warn!(event = %other, "NATS"),
             }

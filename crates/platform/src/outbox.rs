@@ -12,13 +12,15 @@
 //! database: on PostgreSQL each round holds a transaction-level advisory lock, so several replicas
 //! never publish the same rows at once or interleave their batches. A row that fails while the rows
 //! behind it succeed is retried later, so an event can reach the stream after a later one of the
-//! same aggregate: consumers compare versions rather than trust arrival order.
+//! same aggregate: consumers compare versions rather than trust arrival order. On SQLite the same
+//! exclusion is a lock on a file beside the database, taken for each round.
 //!
 //! **Poison.** A row that keeps failing for a reason of its own (no stream takes its subject, it is
 //! larger than the server's `max_payload`) is parked after `outbox.max_attempts` with its last
 //! error, stops holding up the rows behind it, and waits for an operator (`rekisteri outbox
-//! parked`, `rekisteri outbox retry`). NATS being away is not such a reason: then nothing counts
-//! as an attempt and every row simply waits.
+//! parked`, `rekisteri outbox retry`). NATS or JetStream being away or refusing (timeouts, a full
+//! store, any other server error) is not such a reason: then nothing counts as an attempt and every
+//! row simply waits.
 //!
 //! **Retention.** Published rows are deleted after `outbox.sent_retention_secs` (events may
 //! describe people); each stream declares its own retention in its [`StreamSpec`].
@@ -255,6 +257,11 @@ pub mod migration {
                  WHERE sent_at IS NOT NULL",
             )
             .await?;
+            db.execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS outbox_events_parked ON outbox_events (id) \
+                 WHERE sent_at IS NULL AND parked_at IS NOT NULL",
+            )
+            .await?;
             Ok(())
         }
     }
@@ -321,6 +328,13 @@ impl OutboxSignal {
 /// holds on PostgreSQL ("outbox" in ASCII).
 const RELAY_LOCK_KEY: i64 = 0x6f7574626f78;
 
+/// How long a batch may wait for its acknowledgements.
+const ACK_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The largest batch: async-nats lets 5,000 acknowledgements be in flight per context, and a batch
+/// holds all of its own until the end.
+pub const MAX_BATCH: u64 = 4_000;
+
 /// How often published rows past their retention are deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
@@ -328,6 +342,9 @@ const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct OutboxRelay {
     db: Db,
+    /// SQLite: the file locked for the duration of a round, so that two processes on one database
+    /// file take turns.
+    round_lock: Option<std::path::PathBuf>,
     jetstream: jetstream::Context,
     streams: Vec<StreamSpec>,
     replicas: usize,
@@ -357,8 +374,12 @@ impl OutboxRelay {
         signal: OutboxSignal,
         config: OutboxConfig,
     ) -> Self {
+        let round_lock = db
+            .sqlite_file()
+            .map(|path| path.with_extension("relay.lock"));
         Self {
             db,
+            round_lock,
             jetstream,
             streams,
             replicas,
@@ -395,8 +416,15 @@ impl OutboxRelay {
                 }
                 last_cleanup = Some(Instant::now());
             }
-            match self.round().await {
-                Ok(round) if round.failed > 0 => {
+            let round = tokio::select! {
+                // Dropping a round midway is safe: unmarked rows are published again next time.
+                _ = cancel.cancelled() => return,
+                round = self.round() => round,
+            };
+            match round {
+                Ok(round)
+                    if round.failed > 0 && (round.claimed as u64) < self.config.batch_size =>
+                {
                     // Space the attempts of failing rows out; the healthy ones went out already.
                     if sleep_or_cancel(backoff.next(), &cancel).await {
                         return;
@@ -438,8 +466,20 @@ impl OutboxRelay {
     /// (NATS or the database away): no row counts it as an attempt.
     pub async fn round(&self) -> anyhow::Result<Round> {
         if self.db.is_sqlite() {
-            // One process owns a SQLite file, so there is no other relay to exclude; and holding
-            // the single writer connection while publishing would stall every write.
+            // Holding the single writer connection while publishing would stall every write: the
+            // exclusion is a file lock instead (two processes on one file take turns).
+            let _lock = match &self.round_lock {
+                Some(path) => match try_lock_file(path.clone()).await? {
+                    Some(lock) => Some(lock),
+                    None => {
+                        return Ok(Round {
+                            busy: true,
+                            ..Round::default()
+                        });
+                    }
+                },
+                None => None,
+            };
             return self.publish_waiting(self.db.writer()).await;
         }
         let txn = self.db.writer().begin().await?;
@@ -497,13 +537,17 @@ impl OutboxRelay {
                 .await;
             pending.push(sent);
         }
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for sent in pending {
-            outcomes.push(match sent {
+        // All acknowledgements awaited together, under one deadline for the batch: NATS going
+        // away mid-batch costs one timeout, not one per event.
+        let acks = futures::future::join_all(pending.into_iter().map(|sent| async move {
+            match sent {
                 Ok(ack) => ack.await,
                 Err(err) => Err(err),
-            });
-        }
+            }
+        }));
+        let outcomes = tokio::time::timeout(ACK_DEADLINE, acks)
+            .await
+            .map_err(|_| anyhow::anyhow!("no acknowledgement within {ACK_DEADLINE:?}"))?;
 
         let now = Utc::now();
         let mut sent = Vec::new();
@@ -519,10 +563,12 @@ impl OutboxRelay {
                     sent.push((row.id.clone(), ack.sequence as i64));
                 }
                 Err(err) => match err.kind() {
-                    PublishErrorKind::MaxPayloadExceeded | PublishErrorKind::Other => {
+                    // The row's own: it will never fit.
+                    PublishErrorKind::MaxPayloadExceeded => {
                         own_fault.push((row, err.to_string()));
                     }
                     PublishErrorKind::StreamNotFound => no_stream.push(row),
+                    // Timeouts, a full store, any other server error: NATS's, not the row's.
                     _ => transient = Some(err.into()),
                 },
             }
@@ -580,17 +626,59 @@ impl OutboxRelay {
     }
 }
 
-/// Deletes rows published before `cutoff`.
+/// Deletes rows published before `cutoff`, a thousand at a time so that no single statement holds
+/// the writer (SQLite's only one) for long.
 pub async fn delete_sent_before<C: ConnectionTrait>(
     conn: &C,
     cutoff: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let result = entity::Entity::delete_many()
-        .filter(entity::Column::SentAt.is_not_null())
-        .filter(entity::Column::SentAt.lt(cutoff))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
+    const CHUNK: u64 = 1_000;
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events \
+             WHERE sent_at IS NOT NULL AND sent_at < $1 LIMIT 1000)"
+        }
+        _ => {
+            "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events \
+             WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT 1000)"
+        }
+    };
+    let mut deleted = 0;
+    loop {
+        let n = conn
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [cutoff.into()],
+            ))
+            .await?
+            .rows_affected();
+        deleted += n;
+        if n < CHUNK {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// Locks `path` if nobody holds it; `None` when someone does. Unlocked when dropped.
+async fn try_lock_file(path: std::path::PathBuf) -> anyhow::Result<Option<std::fs::File>> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::anyhow!("locking {}: {e}", path.display()))
+            }
+        }
+    })
+    .await?
 }
 
 /// Marks rows sent with their stream sequences, in one statement.

@@ -3,7 +3,7 @@
 //! connect to NATS, serve gRPC (health, reflection, auth, limits, the operations service), run the
 //! outbox relay and every consumer, watch the database for health, and drain and stop cleanly.
 //!
-//! ```ignore
+//! ```text
 //! let service = Runtime::new(&SPEC, config)
 //!     .migrations::<Migrator>()
 //!     .consumer(spec, handler)
@@ -234,7 +234,6 @@ impl Service {
                 jetstream.clone(),
                 self.db.clone(),
                 self.outbox.clone(),
-                replicas,
                 workers.clone(),
             )));
         }
@@ -260,11 +259,18 @@ impl Service {
         // The server is down (stopped, or failed): stop everything else with it.
         cancel.cancel();
         workers.cancel();
+        let mut panicked = None;
         for task in tasks {
-            task.await?;
+            if let Err(err) = task.await {
+                panicked.get_or_insert(err);
+            }
         }
-        let _ = self.nats.flush().await;
+        // Bounded: with NATS unreachable the client never gets to handle the flush.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.nats.flush()).await;
         self.db.close().await?;
+        if let Some(err) = panicked {
+            return Err(anyhow::Error::new(err).context("a background task of the service failed"));
+        }
         result
     }
 }

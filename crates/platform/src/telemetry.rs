@@ -46,7 +46,8 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
     let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
     let mut meters = None;
     if !config.otlp_endpoint.is_empty() {
-        // Metrics (see [`crate::metrics`]) go to the same collector, every 15 seconds.
+        // Metrics (see [`crate::metrics`]) go to the same collector, every minute (the SDK reads
+        // OTEL_METRIC_EXPORT_INTERVAL, in milliseconds, for another period).
         let exporter = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(&config.otlp_endpoint)
@@ -68,11 +69,14 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
 
     let filter = EnvFilter::try_new(&config.log_level)?;
     let fmt = match config.log_format {
+        // Logs go to standard error, leaving standard output to what a command prints.
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .with_target(true)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             .boxed(),

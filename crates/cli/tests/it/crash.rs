@@ -12,7 +12,7 @@ use rekisteri_proto::events::v1::{EventEnvelope, RegisterRetired, event_envelope
 use rekisteri_test_support::{Backend, NatsServer, TestDb, db_tests};
 use sea_orm::TransactionTrait;
 
-use super::{BIN, Guard, free_port, interrupt, listening, wait_for};
+use super::{BIN, Guard, free_port, listening, stop_gracefully, wait_for};
 
 const EVENTS: usize = 20_000;
 const STREAM: &str = "REKISTERI_CATALOGUE";
@@ -134,7 +134,7 @@ async fn a_sigkill_mid_batch_loses_nothing(backend: Backend) {
         "the backlog drained before the kill ({at_kill}); the test needs a larger backlog"
     );
 
-    let second = serve();
+    let mut second = serve();
     wait_for("the service to listen", Duration::from_secs(60), || {
         listening(port)
     });
@@ -153,5 +153,5 @@ async fn a_sigkill_mid_batch_loses_nothing(backend: Backend) {
     assert_eq!(ids.len(), EVENTS, "every event once (killed at {at_kill})");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), EVENTS);
     assert_eq!(ids, expected, "in the order they were written");
-    interrupt(&second.0);
+    stop_gracefully(&mut second);
 }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use super::{BIN, Guard, free_port, interrupt};
+use super::{BIN, Guard, free_port, stop_gracefully};
 
 /// Starts `up` with `host` and returns it with the catalogue URL it printed.
 fn up(data: &std::path::Path, host: &str) -> (Guard, String) {
@@ -51,7 +51,7 @@ fn rekisteri(data: &std::path::Path, args: &[&str]) -> std::process::Output {
 fn up_listens_on_a_host_name_and_on_ipv6() {
     for (host, expect) in [("localhost", "http://127.0.0.1:"), ("::1", "http://[::1]:")] {
         let data = tempfile::tempdir().unwrap();
-        let (up, url) = up(data.path(), host);
+        let (mut up, url) = up(data.path(), host);
         assert!(url.starts_with(expect), "--host {host}: {url}");
         let out = rekisteri(data.path(), &["catalogue", "--endpoint", &url, "list"]);
         assert!(
@@ -85,7 +85,7 @@ fn up_listens_on_a_host_name_and_on_ipv6() {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "the admin token is its owner's alone");
         }
-        interrupt(&up.0);
+        stop_gracefully(&mut up);
     }
 }
 

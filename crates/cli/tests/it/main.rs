@@ -2,6 +2,7 @@
 
 mod crash;
 mod host;
+mod metrics;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,21 @@ impl Drop for Guard {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Ctrl-C, then waits until the process has stopped by itself, and checks it stopped cleanly
+/// (so that it also stopped whatever it started, such as `up`'s NATS server).
+pub(crate) fn stop_gracefully(guard: &mut Guard) {
+    interrupt(&guard.0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "it did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "stopped with {status}");
 }
 
 pub(crate) fn interrupt(child: &Child) {
@@ -383,7 +399,8 @@ fn serve_runs_one_service_from_a_config_file() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "a reader may not create");
-    interrupt(&serve.0);
+    let mut serve = serve;
+    stop_gracefully(&mut serve);
 }
 
 #[test]

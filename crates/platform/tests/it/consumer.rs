@@ -24,7 +24,21 @@ db_tests!(
     two_deliveries_at_once_apply_once,
     failures_are_retried_then_dead_lettered_and_replayed,
     a_handler_longer_than_ack_wait_is_not_redelivered,
+    a_message_is_kept_when_its_dead_letter_cannot_be_written,
 );
+
+/// How many times the server redelivered messages of the test consumer.
+async fn redelivered(env: &Env) -> usize {
+    let js = env.jetstream().await;
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
+        .get_stream(STREAM.name)
+        .await
+        .unwrap()
+        .get_consumer("test-consumer")
+        .await
+        .unwrap();
+    consumer.info().await.unwrap().num_redelivered
+}
 
 /// Records each event it applies in `applied` and fails as told by the event's reason:
 /// `retry:N` fails N times, `reject` rejects while `accept_rejects` is off, `slow:MS` takes that
@@ -102,7 +116,6 @@ async fn start(env: &Env, consumer: Consumer) -> CancellationToken {
         env.jetstream().await,
         env.db.clone(),
         OutboxSignal::default(),
-        1,
         cancel.clone(),
     ));
     cancel
@@ -293,11 +306,48 @@ async fn a_handler_longer_than_ack_wait_is_not_redelivered(backend: Backend) {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(handler.calls("slow"), 1);
+    // The server never redelivered it: the in-progress acks kept it with this consumer.
     assert_eq!(
-        handler.calls("slow"),
-        1,
+        redelivered(&env).await,
+        0,
         "no redelivery while the handler worked"
     );
+    cancel.cancel();
+}
+
+async fn a_message_is_kept_when_its_dead_letter_cannot_be_written(backend: Backend) {
+    let env = Env::new(backend).await;
+    let handler = Arc::new(Recorder::default());
+    let cancel = start(
+        &env,
+        Consumer::new(spec(2, Duration::from_secs(5)), Handler(handler.clone())),
+    )
+    .await;
+    // The database refuses dead letters for a while (as if it were away).
+    env.db
+        .writer()
+        .execute_unprepared("ALTER TABLE dead_letters RENAME TO dead_letters_away")
+        .await
+        .unwrap();
+    send(&env, &event("doomed", "retry:99")).await;
+    wait_until("both deliveries are used", async || {
+        handler.calls("doomed") >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.db
+        .writer()
+        .execute_unprepared("ALTER TABLE dead_letters_away RENAME TO dead_letters")
+        .await
+        .unwrap();
+    // The message came back after the refused dead letter, and is kept now.
+    wait_until("the message is kept as a dead letter", async || {
+        inbox::dead_letter_count(env.db.reader()).await.unwrap() == 1
+    })
+    .await;
+    let letter = &inbox::list_dead_letters(env.db.reader(), 1).await.unwrap()[0];
+    assert!(letter.deliveries >= 3, "{letter:?}");
     cancel.cancel();
 }
 
