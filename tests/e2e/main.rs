@@ -29,3 +29,37 @@ pub fn sample() -> rekisteri_proto::catalogue::v1::RegisterContent {
         serde_yaml::from_str(yaml).expect("the example register parses");
     rekisteri_proto::catalogue::v1::RegisterContent::from(&content)
 }
+
+/// Creates the sample register and publishes it; returns its id.
+pub async fn create_and_publish<T>(
+    client: &mut rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient<
+        T,
+    >,
+) -> String
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    use rekisteri_proto::catalogue::v1 as pb;
+    let id = client
+        .create_register(pb::CreateRegisterRequest {
+            content: Some(sample()),
+        })
+        .await
+        .expect("create")
+        .into_inner()
+        .register
+        .expect("a register")
+        .register_id;
+    client
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            expected_version: 0,
+            etag: String::new(),
+        })
+        .await
+        .expect("publish (accepted even while NATS is away)");
+    id
+}

@@ -4,7 +4,6 @@
 use rekisteri_e2e::System;
 use rekisteri_platform::auth::BearerToken;
 use rekisteri_platform::outbox;
-use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
 use rekisteri_proto::events::v1::{RegisterRetired, event_envelope::Payload};
 use rekisteri_proto::operations::v1 as ops;
@@ -12,7 +11,7 @@ use rekisteri_proto::operations::v1::operations_service_client::OperationsServic
 use rekisteri_test_support::{Backend, db_tests, tokens};
 use tonic::Code;
 
-use crate::{sample, wait_until};
+use crate::wait_until;
 
 db_tests!(
     status_follows_the_outbox_and_nats,
@@ -49,24 +48,7 @@ async fn status_follows_the_outbox_and_nats(backend: Backend) {
     );
 
     system.nats.stop().await;
-    let id = admin
-        .create_register(pb::CreateRegisterRequest {
-            content: Some(sample()),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .register
-        .unwrap()
-        .register_id;
-    admin
-        .publish_register(pb::PublishRegisterRequest {
-            register_id: id,
-            expected_version: 0,
-            etag: String::new(),
-        })
-        .await
-        .expect("writes are accepted while NATS is away");
+    crate::create_and_publish(&mut admin).await;
     wait_until("the status shows NATS away", async || {
         status(&mut ops).await.nats_state != "connected"
     })

@@ -13,7 +13,7 @@ use rekisteri_proto::operations::v1::operations_service_client::OperationsServic
 use rekisteri_test_support::{NatsServer, TestDb, tokens, wait_for_messages};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
-use crate::{WAIT, sample, wait_until};
+use crate::{WAIT, wait_until};
 
 struct Pki {
     ca_pem: String,
@@ -142,24 +142,7 @@ async fn nats_with_a_password_and_never_showing_it() {
         running.channel().await,
         BearerToken::new(tokens::ADMIN).unwrap(),
     );
-    let id = admin
-        .create_register(pb::CreateRegisterRequest {
-            content: Some(sample()),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .register
-        .unwrap()
-        .register_id;
-    admin
-        .publish_register(pb::PublishRegisterRequest {
-            register_id: id,
-            expected_version: 0,
-            etag: String::new(),
-        })
-        .await
-        .unwrap();
+    crate::create_and_publish(&mut admin).await;
     let reader = async_nats::ConnectOptions::new()
         .user_and_password("rekisteri".into(), "hunter2-nats".into())
         .connect(nats.url())

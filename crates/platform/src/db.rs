@@ -126,7 +126,7 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow
         // SQLite: an exclusive lock on a file beside the database, for two processes (or two
         // services in one) opening the same file at once.
         let _lock = match sqlite_path(url) {
-            Some(path) => Some(lock_file(path.with_extension("migrate.lock")).await?),
+            Some(path) => lock_file(path.with_extension("migrate.lock"), true).await?,
             None => None,
         };
         M::up(db, None).await?;
@@ -150,8 +150,13 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow
     Ok(())
 }
 
-/// Opens and exclusively locks `path`, waiting for whoever holds it; unlocked when dropped.
-async fn lock_file(path: std::path::PathBuf) -> anyhow::Result<std::fs::File> {
+/// A file beside a SQLite database whose lock coordinates processes sharing that database:
+/// `wait` blocks until the lock is free; otherwise `None` when someone holds it. Unlocked when the
+/// returned file is dropped.
+pub(crate) async fn lock_file(
+    path: std::path::PathBuf,
+    wait: bool,
+) -> anyhow::Result<Option<std::fs::File>> {
     tokio::task::spawn_blocking(move || {
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -159,9 +164,18 @@ async fn lock_file(path: std::path::PathBuf) -> anyhow::Result<std::fs::File> {
             .write(true)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
-        file.lock()
-            .map_err(|e| anyhow::anyhow!("locking {}: {e}", path.display()))?;
-        Ok(file)
+        let locked = if wait {
+            file.lock().map_err(std::fs::TryLockError::Error)
+        } else {
+            file.try_lock()
+        };
+        match locked {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::anyhow!("locking {}: {e}", path.display()))
+            }
+        }
     })
     .await?
 }

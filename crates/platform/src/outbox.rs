@@ -469,7 +469,7 @@ impl OutboxRelay {
             // Holding the single writer connection while publishing would stall every write: the
             // exclusion is a file lock instead (two processes on one file take turns).
             let _lock = match &self.round_lock {
-                Some(path) => match try_lock_file(path.clone()).await? {
+                Some(path) => match crate::db::lock_file(path.clone(), false).await? {
                     Some(lock) => Some(lock),
                     None => {
                         return Ok(Round {
@@ -659,26 +659,6 @@ pub async fn delete_sent_before<C: ConnectionTrait>(
             return Ok(deleted);
         }
     }
-}
-
-/// Locks `path` if nobody holds it; `None` when someone does. Unlocked when dropped.
-async fn try_lock_file(path: std::path::PathBuf) -> anyhow::Result<Option<std::fs::File>> {
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(anyhow::anyhow!("locking {}: {e}", path.display()))
-            }
-        }
-    })
-    .await?
 }
 
 /// Marks rows sent with their stream sequences, in one statement.
