@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(inbox::migration::Migration),
             Box::new(outbox::migration::Parking),
             Box::new(inbox::migration::DeadLettersMigration),
+            Box::new(outbox::migration::ParkedIndex),
         ]
     }
 }

@@ -74,18 +74,26 @@ enum CatalogueCommand {
         /// Fail unless the draft is this version.
         #[arg(long, default_value_t = 0)]
         expected_version: u32,
-        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
-        #[arg(long)]
+        /// The etag `get` printed when you read the register: fails (ABORTED) if anyone changed
+        /// it since.
+        #[arg(long, required_unless_present = "force")]
         etag: Option<String>,
+        /// Go ahead whatever happened to the register since you read it.
+        #[arg(long, conflicts_with = "etag")]
+        force: bool,
     },
     /// Retire a register; it stays readable.
     Retire {
         register_id: String,
         #[arg(long)]
         reason: String,
-        /// Fail (ABORTED) if the register changed since it showed this etag (`get` prints it).
-        #[arg(long)]
+        /// The etag `get` printed when you read the register: fails (ABORTED) if anyone changed
+        /// it since.
+        #[arg(long, required_unless_present = "force")]
         etag: Option<String>,
+        /// Go ahead whatever happened to the register since you read it.
+        #[arg(long, conflicts_with = "etag")]
+        force: bool,
     },
     /// Show a register: the published version unless told otherwise.
     Get {
@@ -230,6 +238,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             register_id,
             expected_version,
             etag,
+            force: _,
         } => {
             let etag = etag.unwrap_or_default();
             let r = client
@@ -246,6 +255,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             register_id,
             reason,
             etag,
+            force: _,
         } => {
             let etag = etag.unwrap_or_default();
             let r = client

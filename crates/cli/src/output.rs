@@ -98,6 +98,8 @@ pub fn versioned(
             register.register_id, register.name
         ),
     }
+    // What the next change of this register must send back (--etag).
+    println!("Etag       {}", register.etag);
 }
 
 /// One version in full.

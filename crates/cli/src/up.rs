@@ -66,12 +66,14 @@ async fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let created = !args.data_dir.exists();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     #[cfg(unix)]
-    {
-        // The databases hold personal data: the directory is its owner's alone.
+    if created {
+        // The databases hold personal data: a directory `up` creates is its owner's alone (one
+        // the user named and already had is left as it is).
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("restricting {}", data_dir.display()))?;

@@ -213,6 +213,9 @@ struct Jwt {
 
 type KeysById = HashMap<String, (DecodingKey, Algorithm)>;
 
+/// How often, at most, an unknown `kid` makes the JWKS file be read again.
+const JWKS_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Keys from a JWKS file by `kid`, read again when a token names a key not held yet.
 struct Jwks {
     path: std::path::PathBuf,
@@ -222,21 +225,33 @@ struct Jwks {
 
 impl Jwks {
     fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
-        if let Some(found) = self.keys.read().ok()?.0.get(kid) {
-            return Some(found.clone());
+        {
+            let guard = self.keys.read().ok()?;
+            if let Some(found) = guard.0.get(kid) {
+                return Some(found.clone());
+            }
+            // Unknown ids read the file again at most every few seconds: tokens naming made-up
+            // keys (no valid signature needed) must not become a stream of file reads and write
+            // locks in front of every other check.
+            if guard.2.elapsed() < JWKS_RECHECK {
+                return None;
+            }
         }
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok();
         let mut guard = self.keys.write().ok()?;
-        if modified.is_some() && modified != guard.1 {
-            match load_jwks(&self.path) {
-                Ok(keys) => {
-                    guard.0 = keys;
-                    guard.1 = modified;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
+        if guard.2.elapsed() >= JWKS_RECHECK {
+            guard.2 = std::time::Instant::now();
+            let modified = std::fs::metadata(&self.path)
+                .and_then(|m| m.modified())
+                .ok();
+            if modified.is_some() && modified != guard.1 {
+                match load_jwks(&self.path) {
+                    Ok(keys) => {
+                        guard.0 = keys;
+                        guard.1 = modified;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
+                    }
                 }
             }
         }
@@ -752,7 +767,8 @@ mod tests {
         );
 
         // The identity provider rotates: the file gains the new key, the running service takes it.
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Past the recheck interval, so the unknown id makes the file be read again.
+        std::thread::sleep(JWKS_RECHECK + std::time::Duration::from_millis(100));
         std::fs::write(
             &path,
             serde_json::json!({"keys": [jwk("2026-11", &ox, &oy), jwk("2026-12", &nx, &ny)]})

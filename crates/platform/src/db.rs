@@ -56,7 +56,13 @@ impl Db {
 
     /// True when the database answers a trivial query on the probe connection.
     pub async fn is_reachable(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(3), self.probe.ping())
+        // A query that reads the database (on SQLite a ping never touches the file).
+        let check = self.probe.execute_unprepared(if self.is_sqlite() {
+            "PRAGMA schema_version"
+        } else {
+            "SELECT 1"
+        });
+        tokio::time::timeout(Duration::from_secs(3), check)
             .await
             .is_ok_and(|r| r.is_ok())
     }
@@ -126,7 +132,7 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow
         // SQLite: an exclusive lock on a file beside the database, for two processes (or two
         // services in one) opening the same file at once.
         let _lock = match sqlite_path(url) {
-            Some(path) => lock_file(path.with_extension("migrate.lock"), true).await?,
+            Some(path) => lock_file(lock_beside(&path, "migrate.lock"), true).await?,
             None => None,
         };
         M::up(db, None).await?;
@@ -148,6 +154,15 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, url: &str) -> anyhow
     let _ = lock.close().await;
     result?;
     Ok(())
+}
+
+/// `DB.NAME` beside the database file `DB` (the whole name kept, so `c.db` and `c.sqlite` never
+/// share a lock).
+pub(crate) fn lock_beside(database: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let mut file = database.as_os_str().to_owned();
+    file.push(".");
+    file.push(name);
+    file.into()
 }
 
 /// A file beside a SQLite database whose lock coordinates processes sharing that database:

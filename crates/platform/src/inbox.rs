@@ -12,8 +12,9 @@
 //!   here, not by the server (its `max_deliver` is unlimited), so if even that insert fails (the
 //!   database is away) the message is naked and comes back later. Operators list and replay dead
 //!   letters.
-//! - **Small pulls.** Messages are pulled a few at a time, so none waits in a local buffer past its
-//!   `ack_wait` and gets redelivered before it was even started.
+//! - **Small pulls.** Messages are pulled eight at a time, so that a message rarely waits in the
+//!   local buffer past its `ack_wait` (it would if eight handlers together took longer than that;
+//!   a redelivery then changes nothing, but counts as a delivery).
 //! - **Long handlers** send in-progress acks so the server does not redeliver while they work.
 //! - **Order.** Events of one aggregate can arrive out of order (a retried publication, a
 //!   redelivery after a nak): handlers compare versions instead of trusting arrival order.
@@ -511,9 +512,8 @@ impl Consumer {
                     error,
                     "handler failed on the last delivery; kept as a dead letter"
                 );
-                self.dead_letter(db, message, &event.event_id, &error, delivered)
-                    .await?;
-                ack(AckKind::Term).await
+                self.give_up(db, message, &event.event_id, &error, delivered)
+                    .await
             }
             Err(HandlerError::Retry(err)) => {
                 let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(1, 8) as u32 - 1));

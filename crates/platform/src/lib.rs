@@ -37,5 +37,6 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         Box::new(inbox::migration::Migration),
         Box::new(outbox::migration::Parking),
         Box::new(inbox::migration::DeadLettersMigration),
+        Box::new(outbox::migration::ParkedIndex),
     ]
 }

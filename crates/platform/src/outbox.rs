@@ -257,11 +257,30 @@ pub mod migration {
                  WHERE sent_at IS NOT NULL",
             )
             .await?;
-            db.execute_unprepared(
-                "CREATE INDEX IF NOT EXISTS outbox_events_parked ON outbox_events (id) \
-                 WHERE sent_at IS NULL AND parked_at IS NOT NULL",
-            )
-            .await?;
+            Ok(())
+        }
+    }
+
+    /// An index for the parked rows, which status asks about every few seconds.
+    #[derive(Debug)]
+    pub struct ParkedIndex;
+
+    impl MigrationName for ParkedIndex {
+        fn name(&self) -> &str {
+            "m20261123_000003_outbox_parked_index"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for ParkedIndex {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "CREATE INDEX IF NOT EXISTS outbox_events_parked ON outbox_events (id) \
+                     WHERE sent_at IS NULL AND parked_at IS NOT NULL",
+                )
+                .await?;
             Ok(())
         }
     }
@@ -328,9 +347,6 @@ impl OutboxSignal {
 /// holds on PostgreSQL ("outbox" in ASCII).
 const RELAY_LOCK_KEY: i64 = 0x6f7574626f78;
 
-/// How long a batch may wait for its acknowledgements.
-const ACK_DEADLINE: Duration = Duration::from_secs(30);
-
 /// The largest batch: async-nats lets 5,000 acknowledgements be in flight per context, and a batch
 /// holds all of its own until the end.
 pub const MAX_BATCH: u64 = 4_000;
@@ -361,7 +377,7 @@ pub struct Round {
     /// Rows that failed for a reason of their own (counted towards parking).
     pub failed: usize,
     pub parked: usize,
-    /// Another relay holds the round (PostgreSQL replicas).
+    /// Another relay holds the round (replicas on PostgreSQL, or processes sharing a SQLite file).
     pub busy: bool,
 }
 
@@ -376,7 +392,7 @@ impl OutboxRelay {
     ) -> Self {
         let round_lock = db
             .sqlite_file()
-            .map(|path| path.with_extension("relay.lock"));
+            .map(|path| crate::db::lock_beside(&path, "relay.lock"));
         Self {
             db,
             round_lock,
@@ -422,10 +438,8 @@ impl OutboxRelay {
                 round = self.round() => round,
             };
             match round {
-                Ok(round)
-                    if round.failed > 0 && (round.claimed as u64) < self.config.batch_size =>
-                {
-                    // Space the attempts of failing rows out; the healthy ones went out already.
+                Ok(round) if round.failed > 0 && round.published == 0 => {
+                    // Only failing rows: space their attempts out.
                     if sleep_or_cancel(backoff.next(), &cancel).await {
                         return;
                     }
@@ -535,19 +549,24 @@ impl OutboxRelay {
                 .jetstream
                 .publish_with_headers(row.subject.clone(), headers, row.payload.clone().into())
                 .await;
+            // NATS away: sending the rest would only wait out the same timeout once per row.
+            let stop = matches!(&sent, Err(e)
+                if matches!(e.kind(), PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe));
             pending.push(sent);
+            if stop {
+                break;
+            }
         }
-        // All acknowledgements awaited together, under one deadline for the batch: NATS going
-        // away mid-batch costs one timeout, not one per event.
+        // All acknowledgements awaited together: each has its own timeout, running at once, so
+        // NATS going away mid-batch costs one timeout, not one per event. Rows not sent (after a
+        // send failed) are neither marked nor counted: they go in the next round.
         let acks = futures::future::join_all(pending.into_iter().map(|sent| async move {
             match sent {
                 Ok(ack) => ack.await,
                 Err(err) => Err(err),
             }
         }));
-        let outcomes = tokio::time::timeout(ACK_DEADLINE, acks)
-            .await
-            .map_err(|_| anyhow::anyhow!("no acknowledgement within {ACK_DEADLINE:?}"))?;
+        let outcomes = acks.await;
 
         let now = Utc::now();
         let mut sent = Vec::new();

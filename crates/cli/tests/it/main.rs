@@ -130,7 +130,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
     let published = json_of(&client(
         data.path(),
         catalogue_port,
-        &["--json", "publish", &id],
+        &["--json", "publish", "--force", &id],
     ));
     assert_eq!(published["register"]["status"], "published");
     let read = json_of(&client(
