@@ -11,7 +11,7 @@ use rekisteri_proto::common::v1::{Actor, BusinessId as BusinessIdPb, PageRequest
 use rekisteri_proto::events::v1::{RegisterPublished, RegisterRetired, event_envelope::Payload};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -64,7 +64,7 @@ impl Catalogue {
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
-        let txn = self.db.writer().begin().await?;
+        let txn = self.db.begin().await?;
         let register = registers::ActiveModel {
             id: Set(id.clone()),
             status: Set(status::DRAFT.into()),
@@ -107,7 +107,7 @@ impl Catalogue {
         etag: &str,
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.writer().begin().await?;
+        let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         check_etag(&register, etag)?;
         if register.status == status::RETIRED {
@@ -163,7 +163,7 @@ impl Catalogue {
         etag: &str,
     ) -> Result<Versioned, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.writer().begin().await?;
+        let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         check_etag(&register, etag)?;
         if register.status == status::RETIRED {
@@ -245,7 +245,7 @@ impl Catalogue {
         etag: &str,
     ) -> Result<registers::Model, ServiceError> {
         let now = Utc::now();
-        let txn = self.db.writer().begin().await?;
+        let txn = self.db.begin().await?;
         let mut register = find_register(&txn, id).await?;
         check_etag(&register, etag)?;
         if register.status == status::RETIRED {

@@ -39,6 +39,22 @@ impl Db {
         &self.writer
     }
 
+    /// A write transaction. On SQLite it takes the write lock at `BEGIN` (IMMEDIATE): a deferred
+    /// transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT, past any
+    /// busy timeout, when another process wrote in between.
+    pub async fn begin(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        use sea_orm::TransactionTrait;
+        if !self.is_sqlite() {
+            return self.writer.begin().await;
+        }
+        self.writer
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
     /// Reads outside a transaction. On SQLite a pool of read-only connections; they see every
     /// committed write.
     pub fn reader(&self) -> &DatabaseConnection {
@@ -93,11 +109,9 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
             // A local file does not go away like a server connection: no ping on every acquire
             // (on SQLite each is a round trip to the connection's worker thread).
             .test_before_acquire(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .read_only(true)
-            });
+            // No journal_mode: the writer set WAL, which the file keeps; asking again from a
+            // read-only connection needs a lock it cannot wait for (SQLITE_BUSY at once).
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::from_secs(10)).read_only(true));
         Database::connect(options).await?
     } else {
         writer.clone()
@@ -111,7 +125,7 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
         .acquire_timeout(Duration::from_secs(3))
         .test_before_acquire(false);
     if url.starts_with("sqlite:") {
-        options.map_sqlx_sqlite_opts(|o| o.read_only(true));
+        options.map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::from_secs(3)).read_only(true));
     }
     // Lazily connected, and reconnected after a failure: the probe must come back by itself.
     options.connect_lazy(true);
@@ -251,6 +265,8 @@ fn is_unreachable(err: &DbErr) -> bool {
         "timed out",
         "PoolTimedOut",
         "the database system is starting up",
+        // SQLite: another process is switching a new file to WAL at this very moment.
+        "database is locked",
     ]
     .iter()
     .any(|needle| text.contains(needle))

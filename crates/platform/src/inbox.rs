@@ -31,7 +31,7 @@ use rekisteri_proto::events::v1::EventEnvelope;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -354,7 +354,7 @@ impl Consumer {
         outbox: &OutboxSignal,
         event: &EventEnvelope,
     ) -> Result<Applied, HandlerError> {
-        let txn = db.writer().begin().await?;
+        let txn = db.begin().await?;
         let inserted = entity::Entity::insert(entity::ActiveModel {
             consumer: Set(self.spec.durable.clone()),
             event_id: Set(event.event_id.clone()),
