@@ -289,18 +289,7 @@ impl ServiceConfig {
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1".into());
         }
-        if !self
-            .nats
-            .url
-            .split(',')
-            .all(|u| u.starts_with("nats://") || u.starts_with("tls://"))
-        {
-            return invalid(
-                "nats.url",
-                format!("`{}` is not a nats:// URL", redact_userinfo(&self.nats.url)),
-            );
-        }
-        let nats = &self.nats;
+        // First, so that no message below can echo credentials.
         if self.nats.url.split(',').any(|u| u.contains('@')) {
             // Credentials in a URL end up in client logs and debug output: configure them apart.
             return invalid(
@@ -309,6 +298,18 @@ impl ServiceConfig {
                     .into(),
             );
         }
+        if !self
+            .nats
+            .url
+            .split(',')
+            .all(|u| u.starts_with("nats://") || u.starts_with("tls://"))
+        {
+            return invalid(
+                "nats.url",
+                format!("`{}` is not a nats:// URL", self.nats.url),
+            );
+        }
+        let nats = &self.nats;
         if nats.user.is_some() != nats.password.is_some() {
             return invalid(
                 "nats.user",
@@ -397,19 +398,6 @@ impl ServiceConfig {
             .validate()
             .map_err(|(key, message)| ConfigError::Invalid { key, message })
     }
-}
-
-/// A URL with any `user:password@` replaced, for messages.
-fn redact_userinfo(url: &str) -> String {
-    url.split(',')
-        .map(|u| match (u.find("://"), u.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => {
-                format!("{}[redacted]@{}", &u[..scheme + 3], &u[at + 1..])
-            }
-            _ => u.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Splits `HOST:PORT` (IPv6 hosts in brackets, `[::1]:50051`) and checks the port; the host may be

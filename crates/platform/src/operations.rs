@@ -130,10 +130,9 @@ impl OperationsService for Operations {
         let rows = outbox::list_parked(self.db.reader(), limit)
             .await
             .map_err(ServiceError::from)?;
-        let total = outbox::status(self.db.reader())
+        let total = outbox::parked_count(self.db.reader())
             .await
-            .map_err(ServiceError::from)?
-            .parked;
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ListParkedEventsResponse {
             events: rows
                 .into_iter()

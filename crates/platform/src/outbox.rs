@@ -771,16 +771,21 @@ pub async fn status<C: ConnectionTrait>(conn: &C) -> Result<OutboxStatus, DbErr>
         .one(conn)
         .await?
         .map(|row| row.created_at);
-    let parked = entity::Entity::find()
-        .filter(Column::SentAt.is_null())
-        .filter(Column::ParkedAt.is_not_null())
-        .count(conn)
-        .await?;
+    let parked = parked_count(conn).await?;
     Ok(OutboxStatus {
         pending,
         oldest_pending,
         parked,
     })
+}
+
+/// How many rows are parked.
+pub async fn parked_count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::SentAt.is_null())
+        .filter(entity::Column::ParkedAt.is_not_null())
+        .count(conn)
+        .await
 }
 
 /// Parked rows, oldest first.
