@@ -2,8 +2,8 @@
 //!
 //! Every RPC but health and reflection carries `authorization: Bearer <token>`. A token resolves to
 //! a [`Principal`]: either a static token, stored in configuration only as its SHA-256 hash (for
-//! local use), or a JWT signed with HS256 or RS256 whose issuer, audience and expiry are checked
-//! (for production). The principal travels in the request's extensions; services call
+//! local use), or a JWT (RS256 or ES256 from a PEM key or a JWKS file or URL chosen by `kid`;
+//! HS256 for development) whose issuer, audience, expiry and not-before are checked. The principal travels in the request's extensions; services call
 //! [`Principal::require`] with the role an RPC needs.
 
 use std::collections::{BTreeSet, HashMap};
@@ -90,6 +90,13 @@ pub struct JwtConfig {
     /// A JWKS document (RS256 and ES256 keys, chosen by the token's `kid`). The file is read again
     /// when a token names a `kid` it does not hold, so keys rotate by replacing the file.
     pub jwks_file: Option<std::path::PathBuf>,
+    /// A JWKS document served by the identity provider (`https://`, or `http://` to a loopback
+    /// address), fetched at start, every `jwks_refresh_secs`, and soon after a token names a `kid`
+    /// not held. Verification never waits for it; the keys held stay in use while it is away.
+    pub jwks_url: Option<String>,
+    /// How often the JWKS URL is fetched again.
+    #[serde(default = "default_jwks_refresh_secs")]
+    pub jwks_refresh_secs: u64,
     /// Required `iss`.
     pub issuer: String,
     /// Required `aud`.
@@ -97,6 +104,10 @@ pub struct JwtConfig {
     /// The claim holding the roles, as an array of strings or a space-separated string.
     #[serde(default = "default_roles_claim")]
     pub roles_claim: String,
+}
+
+fn default_jwks_refresh_secs() -> u64 {
+    300
 }
 
 fn default_roles_claim() -> String {
@@ -132,10 +143,11 @@ impl AuthConfig {
                 && jwt.rs256_public_key_pem.is_none()
                 && jwt.es256_public_key_pem.is_none()
                 && jwt.jwks_file.is_none()
+                && jwt.jwks_url.is_none()
             {
                 return Err((
                     "auth.jwt",
-                    "set at least one of jwks_file, rs256_public_key_pem, es256_public_key_pem and hs256_secret".into(),
+                    "set at least one of jwks_file, jwks_url, rs256_public_key_pem, es256_public_key_pem and hs256_secret".into(),
                 ));
             }
             if let Some(pem) = &jwt.es256_public_key_pem
@@ -148,6 +160,18 @@ impl AuthConfig {
             }
             if let Some(path) = &jwt.jwks_file {
                 load_jwks(path).map_err(|e| ("auth.jwt.jwks_file", e))?;
+            }
+            if let Some(url) = &jwt.jwks_url {
+                if jwt.jwks_file.is_some() {
+                    return Err((
+                        "auth.jwt.jwks_url",
+                        "set jwks_file or jwks_url, not both".into(),
+                    ));
+                }
+                check_jwks_url(url).map_err(|e| ("auth.jwt.jwks_url", e))?;
+                if jwt.jwks_refresh_secs == 0 {
+                    return Err(("auth.jwt.jwks_refresh_secs", "must be at least 1".into()));
+                }
             }
             if let Some(pem) = &jwt.rs256_public_key_pem
                 && DecodingKey::from_rsa_pem(pem.as_bytes()).is_err()
@@ -206,7 +230,7 @@ impl Principal {
 
 struct Jwt {
     keys: Vec<(DecodingKey, Validation)>,
-    jwks: Option<Jwks>,
+    jwks: Option<Arc<Jwks>>,
     template: Validation,
     roles_claim: String,
 }
@@ -215,55 +239,232 @@ type KeysById = HashMap<String, (DecodingKey, Algorithm)>;
 
 /// How often, at most, an unknown `kid` makes the JWKS file be read again.
 const JWKS_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often, at most, an unknown `kid` makes the JWKS URL be fetched again: the identity
+/// provider is someone else's server, and a token naming a made-up key costs nothing to send.
+const JWKS_URL_RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
+/// A JWKS document is a few kilobytes; anything much larger is not one.
+const JWKS_MAX_BYTES: usize = 1024 * 1024;
 
-/// Keys from a JWKS file by `kid`, read again when a token names a key not held yet.
+/// Where the JWKS document comes from.
+enum JwksSource {
+    /// Read again (when its modification time changed) if a token names a `kid` not held.
+    File(std::path::PathBuf),
+    /// Fetched in the background: at start, every `refresh`, and soon after a token names a
+    /// `kid` not held. Verification never waits for the network.
+    Url {
+        url: String,
+        client: reqwest::Client,
+        refresh: std::time::Duration,
+        wake: Arc<tokio::sync::Notify>,
+        loaded: tokio::sync::watch::Sender<bool>,
+    },
+}
+
+/// Keys from a JWKS document by `kid`.
 struct Jwks {
-    path: std::path::PathBuf,
-    /// The keys, the file's modification time when they were read, and when it was last checked.
-    keys: std::sync::RwLock<(KeysById, Option<std::time::SystemTime>, std::time::Instant)>,
+    source: JwksSource,
+    state: std::sync::RwLock<JwksState>,
+}
+
+struct JwksState {
+    keys: KeysById,
+    /// The file's modification time when it was read.
+    modified: Option<std::time::SystemTime>,
+    /// When an unknown `kid` last made the source be read again (never, for a URL just set up).
+    checked: Option<std::time::Instant>,
 }
 
 impl Jwks {
+    fn from_file(path: &std::path::Path) -> anyhow::Result<Self> {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let keys = load_jwks(path).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Self {
+            source: JwksSource::File(path.to_owned()),
+            state: std::sync::RwLock::new(JwksState {
+                keys,
+                modified,
+                checked: Some(std::time::Instant::now()),
+            }),
+        })
+    }
+
+    /// Starts empty and fetches in a task of its own, which ends when the keys are dropped.
+    /// Needs a Tokio runtime.
+    fn from_url(url: &str, refresh: std::time::Duration) -> anyhow::Result<Arc<Self>> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("rekisteri/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let jwks = Arc::new(Self {
+            source: JwksSource::Url {
+                url: url.to_owned(),
+                client,
+                refresh,
+                wake: wake.clone(),
+                loaded: tokio::sync::watch::Sender::new(false),
+            },
+            state: std::sync::RwLock::new(JwksState {
+                keys: HashMap::new(),
+                modified: None,
+                checked: None,
+            }),
+        });
+        let weak = Arc::downgrade(&jwks);
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let Some(jwks) = weak.upgrade() else { return };
+                let JwksSource::Url {
+                    url,
+                    client,
+                    refresh,
+                    loaded,
+                    ..
+                } = &jwks.source
+                else {
+                    return;
+                };
+                let next = match fetch_jwks(client, url).await {
+                    Ok(keys) => {
+                        failures = 0;
+                        let count = keys.len();
+                        if let Ok(mut state) = jwks.state.write() {
+                            state.keys = keys;
+                        }
+                        if !*loaded.borrow() {
+                            tracing::info!(url = %url, keys = count, "JWKS loaded");
+                        }
+                        loaded.send_replace(true);
+                        *refresh
+                    }
+                    Err(e) => {
+                        // Keep the keys held: an identity provider that is briefly away must not
+                        // log everyone out. Retry sooner than the refresh, backing off.
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(url = %url, error = %e, "cannot fetch the JWKS; keeping the keys held");
+                        std::time::Duration::from_secs(1 << failures.min(6)).min(*refresh)
+                    }
+                };
+                drop(jwks);
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(next) => {}
+                }
+            }
+        });
+        Ok(jwks)
+    }
+
+    /// Waits until the first fetch from a URL has succeeded, at most `limit`; true when the keys
+    /// are there (always for a file).
+    async fn wait_loaded(&self, limit: std::time::Duration) -> bool {
+        match &self.source {
+            JwksSource::File(_) => true,
+            JwksSource::Url { loaded, .. } => {
+                let mut rx = loaded.subscribe();
+                tokio::time::timeout(limit, rx.wait_for(|l| *l))
+                    .await
+                    .is_ok_and(|r| r.is_ok())
+            }
+        }
+    }
+
     fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
+        let recheck = match self.source {
+            JwksSource::File(_) => JWKS_RECHECK,
+            JwksSource::Url { .. } => JWKS_URL_RECHECK,
+        };
         {
-            let guard = self.keys.read().ok()?;
-            if let Some(found) = guard.0.get(kid) {
+            let state = self.state.read().ok()?;
+            if let Some(found) = state.keys.get(kid) {
                 return Some(found.clone());
             }
-            // Unknown ids read the file again at most every few seconds: tokens naming made-up
-            // keys (no valid signature needed) must not become a stream of file reads and write
-            // locks in front of every other check.
-            if guard.2.elapsed() < JWKS_RECHECK {
+            // Unknown ids read the source again at most every `recheck`: tokens naming made-up
+            // keys (no valid signature needed) must not become a stream of reads and write locks
+            // in front of every other check.
+            if state.checked.is_some_and(|c| c.elapsed() < recheck) {
                 return None;
             }
         }
-        let mut guard = self.keys.write().ok()?;
-        if guard.2.elapsed() >= JWKS_RECHECK {
-            guard.2 = std::time::Instant::now();
-            let modified = std::fs::metadata(&self.path)
-                .and_then(|m| m.modified())
-                .ok();
-            if modified.is_some() && modified != guard.1 {
-                match load_jwks(&self.path) {
-                    Ok(keys) => {
-                        guard.0 = keys;
-                        guard.1 = modified;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
+        let mut state = self.state.write().ok()?;
+        if state.checked.is_none_or(|c| c.elapsed() >= recheck) {
+            state.checked = Some(std::time::Instant::now());
+            match &self.source {
+                JwksSource::Url { wake, .. } => wake.notify_one(),
+                JwksSource::File(path) => {
+                    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+                    if modified.is_some() && modified != state.modified {
+                        match load_jwks(path) {
+                            Ok(keys) => {
+                                state.keys = keys;
+                                state.modified = modified;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "cannot read the JWKS file again; keeping the keys held")
+                            }
+                        }
                     }
                 }
             }
         }
-        guard.0.get(kid).cloned()
+        state.keys.get(kid).cloned()
     }
+}
+
+/// Keys fetched over plain HTTP could be replaced by anyone on the path, and with them every
+/// token: only `https://`, or `http://` to the machine itself (a sidecar, a test).
+fn check_jwks_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "`{url}`: use https (plain http is accepted only to localhost)"
+        )),
+        _ => Err(format!("`{url}`: not an https URL")),
+    }
+}
+
+/// Fetches and parses a JWKS document, refusing bodies past [`JWKS_MAX_BYTES`].
+async fn fetch_jwks(client: &reqwest::Client, url: &str) -> Result<KeysById, String> {
+    let mut response = client
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+        if body.len() + chunk.len() > JWKS_MAX_BYTES {
+            return Err(format!("{url}: larger than {JWKS_MAX_BYTES} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body).map_err(|_| format!("{url}: not UTF-8"))?;
+    parse_jwks(&text, url)
 }
 
 /// The RS256 and ES256 keys of a JWKS file by `kid` (other keys are skipped).
 fn load_jwks(path: &std::path::Path) -> Result<KeysById, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a JWKS document: {e}", path.display()))?;
+    parse_jwks(&text, &path.display().to_string())
+}
+
+/// The RS256 and ES256 keys of a JWKS document by `kid` (other keys are skipped); `origin` names
+/// the file or URL in errors.
+fn parse_jwks(text: &str, origin: &str) -> Result<KeysById, String> {
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(text).map_err(|e| format!("{origin}: not a JWKS document: {e}"))?;
     let mut keys = HashMap::new();
     for jwk in &set.keys {
         let Some(kid) = jwk.common.key_id.clone() else {
@@ -284,10 +485,7 @@ fn load_jwks(path: &std::path::Path) -> Result<KeysById, String> {
         keys.insert(kid, (key, alg));
     }
     if keys.is_empty() {
-        return Err(format!(
-            "{}: no RS256 or ES256 key with a `kid`",
-            path.display()
-        ));
+        return Err(format!("{origin}: no RS256 or ES256 key with a `kid`"));
     }
     Ok(keys)
 }
@@ -353,20 +551,13 @@ impl Authenticator {
                         validation(Algorithm::ES256),
                     ));
                 }
-                let jwks = match &jwt.jwks_file {
-                    None => None,
-                    Some(path) => {
-                        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-                        let loaded = load_jwks(path).map_err(|e| anyhow::anyhow!(e))?;
-                        Some(Jwks {
-                            path: path.clone(),
-                            keys: std::sync::RwLock::new((
-                                loaded,
-                                modified,
-                                std::time::Instant::now(),
-                            )),
-                        })
-                    }
+                let jwks = match (&jwt.jwks_file, &jwt.jwks_url) {
+                    (Some(path), _) => Some(Arc::new(Jwks::from_file(path)?)),
+                    (None, Some(url)) => Some(Jwks::from_url(
+                        url,
+                        std::time::Duration::from_secs(jwt.jwks_refresh_secs),
+                    )?),
+                    (None, None) => None,
                 };
                 Some(Arc::new(Jwt {
                     keys,
@@ -380,6 +571,15 @@ impl Authenticator {
             static_tokens: Arc::new(static_tokens),
             jwt,
         })
+    }
+
+    /// Waits, at most `limit`, until keys from a configured JWKS URL have been fetched once; true
+    /// when every configured key source is ready.
+    pub async fn wait_for_keys(&self, limit: std::time::Duration) -> bool {
+        match self.jwt.as_ref().and_then(|j| j.jwks.as_ref()) {
+            Some(jwks) => jwks.wait_loaded(limit).await,
+            None => true,
+        }
     }
 
     /// Resolves a raw bearer token.
@@ -590,6 +790,8 @@ mod tests {
                 rs256_public_key_pem: None,
                 es256_public_key_pem: None,
                 jwks_file: None,
+                jwks_url: None,
+                jwks_refresh_secs: 300,
                 issuer: "https://idp.example".into(),
                 audience: "rekisteri".into(),
                 roles_claim: "roles".into(),
@@ -783,6 +985,149 @@ mod tests {
             auth.authenticate(&es256(&claims(), &old_private, Some("2026-11")))
                 .is_ok()
         );
+    }
+
+    /// An identity provider's JWKS endpoint: serves whatever `body` holds (an empty body answers
+    /// 503), over plain HTTP/1.1 on loopback, counting the fetches.
+    async fn jwks_endpoint(
+        body: Arc<std::sync::Mutex<String>>,
+        fetches: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = body.lock().unwrap().clone();
+                let status = if body.is_empty() {
+                    "503 Service Unavailable"
+                } else {
+                    "200 OK"
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn jwks_from_a_url_is_fetched_at_start_and_again_on_an_unknown_kid() {
+        let jwk = |kid: &str, x: &str, y: &str| {
+            serde_json::json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                "kid": kid, "x": x, "y": y})
+        };
+        let (old_private, _, ox, oy) = ec_key();
+        let (new_private, _, nx, ny) = ec_key();
+        let body = Arc::new(std::sync::Mutex::new(
+            serde_json::json!({"keys": [jwk("k1", &ox, &oy)]}).to_string(),
+        ));
+        let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let url = jwks_endpoint(body.clone(), fetches.clone()).await;
+        let auth = jwt_only(|j| j.jwks_url = Some(url.clone()));
+        assert!(auth.wait_for_keys(std::time::Duration::from_secs(10)).await);
+        assert_eq!(
+            auth.authenticate(&es256(&claims(), &old_private, Some("k1")))
+                .unwrap()
+                .subject,
+            "crm"
+        );
+
+        // The provider adds a key and signs with it: the first token naming it is refused (no
+        // waiting on the network inside a call) and makes the service fetch again soon.
+        *body.lock().unwrap() =
+            serde_json::json!({"keys": [jwk("k1", &ox, &oy), jwk("k2", &nx, &ny)]}).to_string();
+        let token = es256(&claims(), &new_private, Some("k2"));
+        let err = auth.authenticate(&token).unwrap_err();
+        assert!(err.message().contains("kid"), "{err:?}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while auth.authenticate(&token).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the new key was never fetched"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+
+        // Made-up key ids right after do not make the service fetch again.
+        let before = fetches.load(std::sync::atomic::Ordering::SeqCst);
+        for i in 0..50 {
+            let kid = format!("made-up-{i}");
+            assert!(
+                auth.authenticate(&es256(&claims(), &old_private, Some(&kid)))
+                    .is_err()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), before);
+    }
+
+    #[tokio::test]
+    async fn jwks_keys_held_stay_in_use_while_the_url_fails() {
+        let (private, _, x, y) = ec_key();
+        let body = Arc::new(std::sync::Mutex::new(
+            serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "x": x, "y": y}]})
+                .to_string(),
+        ));
+        let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let url = jwks_endpoint(body.clone(), fetches.clone()).await;
+        let auth = jwt_only(|j| {
+            j.jwks_url = Some(url.clone());
+            j.jwks_refresh_secs = 1;
+        });
+        assert!(auth.wait_for_keys(std::time::Duration::from_secs(10)).await);
+        let token = es256(&claims(), &private, Some("k1"));
+        assert!(auth.authenticate(&token).is_ok());
+
+        body.lock().unwrap().clear();
+        let failed = fetches.load(std::sync::atomic::Ordering::SeqCst) + 2;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while fetches.load(std::sync::atomic::Ordering::SeqCst) < failed {
+            assert!(std::time::Instant::now() < deadline, "no refresh was tried");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(auth.authenticate(&token).is_ok());
+        let err = fetch_jwks(&reqwest::Client::new(), &url).await.unwrap_err();
+        assert!(err.contains("503"), "{err}");
+    }
+
+    #[test]
+    fn jwks_urls_must_be_https_unless_to_this_machine() {
+        for ok in [
+            "https://idp.example/jwks",
+            "http://127.0.0.1:8080/jwks",
+            "http://localhost/jwks",
+            "http://[::1]:1/jwks",
+        ] {
+            assert!(check_jwks_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://idp.example/jwks",
+            "ftp://idp.example/jwks",
+            "idp.example/jwks",
+            "https://",
+        ] {
+            assert!(check_jwks_url(bad).is_err(), "{bad}");
+        }
+        let mut both = config();
+        let jwt = both.jwt.as_mut().unwrap();
+        jwt.jwks_url = Some("http://idp.example/jwks".into());
+        assert_eq!(both.validate().unwrap_err().0, "auth.jwt.jwks_url");
     }
 
     #[test]

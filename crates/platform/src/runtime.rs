@@ -139,6 +139,14 @@ impl Runtime {
             consumer.spec().validate().map_err(|e| anyhow::anyhow!(e))?;
         }
         let auth = Authenticator::new(&config.auth)?;
+        // A JWKS URL is fetched in the background; give it a moment so the first calls after
+        // start are not refused, but do not let an identity provider that is away stop the
+        // service (static tokens, health and the retries keep working).
+        if !auth.wait_for_keys(Duration::from_secs(5)).await {
+            tracing::error!(
+                "auth.jwt.jwks_url: no keys fetched yet; JWTs that need them are refused until a fetch succeeds (retrying)"
+            );
+        }
         let gate = Gate::new(
             spec.name,
             vec![spec.roles, operations::ROLES],
