@@ -16,7 +16,8 @@ use crate::{WAIT, sample};
 
 db_tests!(
     two_replicas_publish_each_event_once_in_order,
-    replicas_migrating_at_once_both_start
+    replicas_migrating_at_once_both_start,
+    a_change_through_one_replica_shows_on_the_other_within_the_read_cache_ttl
 );
 
 async fn two_replicas_publish_each_event_once_in_order(backend: Backend) {
@@ -118,4 +119,91 @@ async fn replicas_migrating_at_once_both_start(backend: Backend) {
         .await
         .expect("the schema is whole");
     drop(a);
+}
+
+async fn a_change_through_one_replica_shows_on_the_other_within_the_read_cache_ttl(
+    backend: Backend,
+) {
+    let system = System::start(backend).await;
+    let a = system.service("catalogue");
+    let b = system.replica("catalogue").await;
+    let client = async |port: u16| {
+        CatalogueServiceClient::with_interceptor(
+            rekisteri_test_support::channel(port).await,
+            BearerToken::new(tokens::ADMIN).unwrap(),
+        )
+    };
+    let (mut a, mut b) = (client(a.port).await, client(b.port).await);
+    let get = async |client: &mut CatalogueServiceClient<_>, id: &str, selector| {
+        client
+            .get_register(pb::GetRegisterRequest {
+                register_id: id.to_owned(),
+                selector: selector as i32,
+                version: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .version
+            .unwrap()
+            .version
+    };
+    let publish = async |client: &mut CatalogueServiceClient<_>, id: &str| {
+        client
+            .publish_register(pb::PublishRegisterRequest {
+                register_id: id.to_owned(),
+                expected_version: 0,
+                etag: String::new(),
+            })
+            .await
+            .unwrap();
+    };
+    let id = a
+        .create_register(pb::CreateRegisterRequest {
+            content: Some(sample()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .register
+        .unwrap()
+        .register_id;
+    publish(&mut a, &id).await;
+    // Replica b reads version 1 and keeps the answer.
+    assert_eq!(
+        get(&mut b, &id, pb::VersionSelector::LatestPublished).await,
+        1
+    );
+
+    let mut edited = sample();
+    edited.name = "Asiakasrekisteri, versio 2".into();
+    a.update_register_draft(pb::UpdateRegisterDraftRequest {
+        etag: String::new(),
+        register_id: id.clone(),
+        content: Some(edited),
+        expected_latest_version: 0,
+    })
+    .await
+    .unwrap();
+    // Editors' reads are never served from memory, whichever replica they reach.
+    assert_eq!(get(&mut b, &id, pb::VersionSelector::Draft).await, 2);
+    publish(&mut a, &id).await;
+    assert_eq!(get(&mut b, &id, pb::VersionSelector::Latest).await, 2);
+    assert_eq!(
+        get(&mut a, &id, pb::VersionSelector::LatestPublished).await,
+        2
+    );
+
+    // Replica b learns of a's change when its answer expires: within read_cache.ttl_ms.
+    let ttl =
+        std::time::Duration::from_millis(system.service("catalogue").config.read_cache.ttl_ms);
+    assert!(!ttl.is_zero(), "the test needs the cache on");
+    let deadline = std::time::Instant::now() + ttl + std::time::Duration::from_secs(2);
+    while get(&mut b, &id, pb::VersionSelector::LatestPublished).await != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica b still serves version 1 long after the cache's ttl"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

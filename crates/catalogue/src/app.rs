@@ -37,10 +37,13 @@ pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
     Runtime::new(&SPEC, config)
         .migrations::<Migrator>()
         .routes(|parts| {
-            let service =
-                CatalogueServiceServer::new(Catalogue::new(parts.db.clone(), parts.outbox.clone()))
-                    .max_decoding_message_size(parts.max_message_bytes())
-                    .max_encoding_message_size(parts.max_message_bytes());
+            let service = CatalogueServiceServer::new(Catalogue::new(
+                parts.db.clone(),
+                parts.outbox.clone(),
+                &parts.config.read_cache,
+            ))
+            .max_decoding_message_size(parts.max_message_bytes())
+            .max_encoding_message_size(parts.max_message_bytes());
             Routes::new(service)
         })
         .build()

@@ -1,7 +1,11 @@
 //! The catalogue's gRPC service: roles, lifecycle rules and persistence.
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use rekisteri_platform::auth::Principal;
+use rekisteri_platform::cache::ReadCache;
+use rekisteri_platform::config::ReadCacheConfig;
 use rekisteri_platform::db::{Db, is_unique_violation};
 use rekisteri_platform::error::{FieldViolations, ServiceError};
 use rekisteri_platform::outbox::{self, OutboxSignal};
@@ -38,13 +42,43 @@ const MAX_PAGE_SIZE: u64 = 500;
 pub struct Catalogue {
     db: Db,
     outbox: OutboxSignal,
+    reads: Arc<Reads>,
+}
+
+/// Answers to the hot reads, kept in memory: registers are read far more often than they change.
+/// Every commit here forgets them all; another replica's change shows within the cache's ttl.
+#[derive(Debug)]
+struct Reads {
+    /// GetRegister of a published or numbered version, by register id, selector and number.
+    /// Drafts and the latest version are always read from the database, as editors need them
+    /// current whichever replica they reach.
+    registers: ReadCache<(String, i32, u32), pb::GetRegisterResponse>,
+    /// ListRegisters by status filter, controller and page.
+    lists: ReadCache<ListKey, pb::ListRegistersResponse>,
+}
+
+/// Status filter, controller business ID, page size, page token.
+type ListKey = (Option<&'static str>, Option<String>, u64, Option<String>);
+
+impl Reads {
+    fn changed(&self) {
+        self.registers.invalidate();
+        self.lists.invalidate();
+    }
 }
 
 type Versioned = (registers::Model, register_versions::Model);
 
 impl Catalogue {
-    pub fn new(db: Db, outbox: OutboxSignal) -> Self {
-        Self { db, outbox }
+    pub fn new(db: Db, outbox: OutboxSignal, cache: &ReadCacheConfig) -> Self {
+        Self {
+            db,
+            outbox,
+            reads: Arc::new(Reads {
+                registers: cache.cache(),
+                lists: cache.cache(),
+            }),
+        }
     }
 
     pub async fn create(
@@ -94,6 +128,7 @@ impl Catalogue {
         }
         let version = version.insert(&txn).await?;
         txn.commit().await?;
+        self.reads.changed();
         tracing::info!(register_id = %id, actor = %actor.subject, imported = report.is_some(), "register created");
         Ok((register, version))
     }
@@ -151,6 +186,7 @@ impl Catalogue {
         register.updated_at = now;
         let register = save_register(&txn, register).await?;
         txn.commit().await?;
+        self.reads.changed();
         tracing::info!(register_id = %id, version = version.version, actor = %actor.subject, "register draft updated");
         Ok((register, version))
     }
@@ -232,6 +268,7 @@ impl Catalogue {
         );
         outbox::enqueue(&txn, events::REGISTER_PUBLISHED_SUBJECT, &envelope).await?;
         txn.commit().await?;
+        self.reads.changed();
         self.outbox.notify();
         tracing::info!(register_id = %id, version = version.version, actor = %actor.subject, "register published");
         Ok((register, version))
@@ -279,6 +316,7 @@ impl Catalogue {
         );
         outbox::enqueue(&txn, events::REGISTER_RETIRED_SUBJECT, &envelope).await?;
         txn.commit().await?;
+        self.reads.changed();
         self.outbox.notify();
         tracing::info!(register_id = %id, actor = %actor.subject, "register retired");
         Ok(register)
@@ -808,8 +846,24 @@ impl CatalogueRpc for Catalogue {
             violations.add("version", "versions are numbered from 1");
         }
         violations.into_result(())?;
-        let (register, version) = versioned_pb(self.get(&id, selector, req.version).await?)?;
-        Ok(Response::new(pb::GetRegisterResponse { register, version }))
+        let cache = &self.reads.registers;
+        let cacheable = matches!(
+            selector,
+            pb::VersionSelector::Unspecified
+                | pb::VersionSelector::LatestPublished
+                | pb::VersionSelector::Number
+        );
+        let key = (id, selector as i32, req.version);
+        if cacheable && let Some(hit) = cache.get(&key) {
+            return Ok(Response::new(hit));
+        }
+        let generation = cache.generation();
+        let (register, version) = versioned_pb(self.get(&key.0, selector, req.version).await?)?;
+        let response = pb::GetRegisterResponse { register, version };
+        if cacheable {
+            cache.put(key, response.clone(), generation);
+        }
+        Ok(Response::new(response))
     }
 
     async fn list_registers(
@@ -851,11 +905,19 @@ impl CatalogueRpc for Catalogue {
             },
         };
         violations.into_result(())?;
-        let (rows, page) = self.list(page, status_filter, controller).await?;
-        Ok(Response::new(pb::ListRegistersResponse {
+        let cache = &self.reads.lists;
+        let key = (status_filter, controller, page.size, page.after.clone());
+        if let Some(hit) = cache.get(&key) {
+            return Ok(Response::new(hit));
+        }
+        let generation = cache.generation();
+        let (rows, page) = self.list(page, status_filter, key.1.clone()).await?;
+        let response = pb::ListRegistersResponse {
             registers: rows.iter().map(register_pb).collect(),
             page: Some(page),
-        }))
+        };
+        cache.put(key, response.clone(), generation);
+        Ok(Response::new(response))
     }
 
     async fn list_register_versions(

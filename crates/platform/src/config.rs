@@ -25,6 +25,39 @@ pub struct ServiceConfig {
     pub telemetry: TelemetryConfig,
     #[serde(default)]
     pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub read_cache: ReadCacheConfig,
+}
+
+/// For services that serve hot reads from memory (the catalogue's registers): see
+/// [`crate::cache::ReadCache`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadCacheConfig {
+    /// How long an answer may be served from memory. A change made through this replica is seen
+    /// at once; one made through another replica of the service within this time. 0 turns the
+    /// cache off (every read goes to the database).
+    pub ttl_ms: u64,
+    /// Answers held at most, per kind of read.
+    pub max_entries: usize,
+}
+
+impl Default for ReadCacheConfig {
+    fn default() -> Self {
+        Self {
+            ttl_ms: 1000,
+            max_entries: 1000,
+        }
+    }
+}
+
+impl ReadCacheConfig {
+    pub fn cache<K: Eq + std::hash::Hash, V: Clone>(&self) -> crate::cache::ReadCache<K, V> {
+        crate::cache::ReadCache::new(
+            std::time::Duration::from_millis(self.ttl_ms),
+            self.max_entries,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@
 //! - [`auth`]: bearer tokens (static, hashed; or JWT) resolving to a [`auth::Principal`] with roles,
 //!   and the per-service [`auth::RoleTable`];
 //! - [`grpc`]: the server (health, reflection, the gate: auth, roles, limits; TLS; graceful shutdown);
+//! - [`cache`]: an in-memory cache for hot reads, read-your-writes on one replica;
 //! - [`error`]: the one mapping from failures to `tonic::Status`;
 //! - [`db`]: SQLite (one writer, pooled readers) or PostgreSQL, migrated under a lock;
 //! - [`nats`]: connecting with credentials and TLS;
@@ -15,6 +16,7 @@
 //! - [`operations`]: the operations service every service serves (status, parked events, dead letters).
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

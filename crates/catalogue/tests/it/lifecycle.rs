@@ -214,6 +214,38 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
         "Asiakasrekisteri 2027",
         "publishing makes the new name the listed one"
     );
+    // Published reads are served from memory, but never an answer older than this server's own
+    // last change: the default read, read before as version 1, is now version 2.
+    let current = get(&mut editor, &id, pb::VersionSelector::Unspecified, 0)
+        .await
+        .unwrap();
+    assert_eq!(current.version.as_ref().unwrap().version, 2);
+    assert_eq!(current.version.unwrap().content.unwrap(), edited);
+    let published_list = |client: &mut crate::harness::Client| {
+        let mut client = client.clone();
+        async move {
+            client
+                .list_registers(pb::ListRegistersRequest {
+                    status: pb::RegisterStatus::Published as i32,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .registers
+                .into_iter()
+                .map(|r| r.register_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(published_list(&mut editor).await, std::slice::from_ref(&id));
+    let before_retiring = get(&mut editor, &id, pb::VersionSelector::Number, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        before_retiring.version.unwrap().state(),
+        pb::VersionState::Published
+    );
 
     let versions = editor
         .list_register_versions(pb::ListRegisterVersionsRequest {
@@ -249,6 +281,10 @@ async fn draft_publish_edit_republish_retire(backend: Backend) {
     assert_eq!(retired.retire_reason, "Palvelu lopetettu");
     assert_eq!(retired.retired_by.unwrap().subject, "publisher");
     assert!(retired.retire_time.is_some());
+    assert!(
+        published_list(&mut editor).await.is_empty(),
+        "a list read before the change is not served after it"
+    );
 
     // A retired register stays readable and can no longer change.
     let last = get(&mut editor, &id, pb::VersionSelector::Number, 2)
