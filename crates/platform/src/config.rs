@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use crate::auth::{AuthConfig, Secret};
 
-/// What every service's configuration holds. Services add nothing yet; when one needs more it
-/// wraps this in its own struct with `#[serde(flatten)]`.
+/// What every service's configuration holds. A service's own settings go in a section named
+/// after it (`[customers]`, `REKISTERI_CUSTOMERS__…`), read with [`ServiceConfig::section`]; the
+/// runtime refuses sections no one reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
@@ -27,6 +28,41 @@ pub struct ServiceConfig {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub read_cache: ReadCacheConfig,
+    /// Every other top-level section, for the service to read as its own.
+    #[serde(skip)]
+    pub sections: Sections,
+}
+
+/// The platform's own sections; any other top-level key is a service's.
+const PLATFORM_SECTIONS: &[&str] = &[
+    "grpc",
+    "database",
+    "nats",
+    "auth",
+    "telemetry",
+    "outbox",
+    "read_cache",
+];
+
+/// Sections of configuration the platform does not know, kept raw until a service reads them.
+/// `Debug` shows only their names: they hold keys and secrets.
+#[derive(Clone, Default)]
+pub struct Sections(std::collections::BTreeMap<String, config::Value>);
+
+impl fmt::Debug for Sections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Sections {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    pub fn insert(&mut self, name: &str, value: config::Value) {
+        self.0.insert(name.to_owned(), value);
+    }
 }
 
 /// For services that serve hot reads from memory (the catalogue's registers): see
@@ -219,6 +255,8 @@ pub enum ConfigError {
     Load(#[from] config::ConfigError),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("configuration section `[{name}]`: {message}")]
+    Section { name: String, message: String },
 }
 
 /// Where the configuration comes from, in increasing precedence.
@@ -269,9 +307,40 @@ impl ServiceConfig {
                 .separator("__")
                 .source(Some(env)),
         );
-        let config: ServiceConfig = builder.build()?.try_deserialize()?;
+        let mut root: config::Map<String, config::Value> = builder.build()?.try_deserialize()?;
+        let mut sections = Sections::default();
+        for name in root
+            .keys()
+            .filter(|k| !PLATFORM_SECTIONS.contains(&k.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let value = root.remove(&name).expect("the key was just listed");
+            sections.0.insert(name, value);
+        }
+        let mut config: ServiceConfig =
+            config::Value::new(None, config::ValueKind::Table(root)).try_deserialize()?;
+        config.sections = sections;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The service's own section `[name]`, or `T::default()` when there is none. Errors name the
+    /// section; values from the environment (strings) are converted as the platform's own are.
+    pub fn section<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> Result<T, ConfigError> {
+        match self.sections.0.get(name) {
+            None => Ok(T::default()),
+            Some(value) => value
+                .clone()
+                .try_deserialize()
+                .map_err(|e| ConfigError::Section {
+                    name: name.to_owned(),
+                    message: e.to_string(),
+                }),
+        }
     }
 
     /// Checks what serde cannot: that addresses parse, URLs have a known scheme, tokens are
@@ -528,6 +597,34 @@ mod tests {
         .unwrap();
         assert_eq!(config.grpc.listen, "127.0.0.1:7000");
         assert_eq!(config.nats.url, "nats://env:4222");
+    }
+
+    #[test]
+    fn a_services_own_section_is_read_typed_and_kept_out_of_debug() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Own {
+            accept_temporary: bool,
+            cache_entries: u64,
+            key: Option<Secret>,
+        }
+        let config = load(&[
+            ("REKISTERI_CUSTOMERS__ACCEPT_TEMPORARY", "true"),
+            ("REKISTERI_CUSTOMERS__CACHE_ENTRIES", "42"),
+            ("REKISTERI_CUSTOMERS__KEY", "very-secret-key"),
+        ])
+        .unwrap();
+        let own: Own = config.section("customers").unwrap();
+        assert!(own.accept_temporary);
+        assert_eq!(own.cache_entries, 42);
+        assert_eq!(own.key.unwrap().expose(), "very-secret-key");
+        assert!(!format!("{config:?}").contains("very-secret-key"));
+        assert_eq!(config.sections.names().collect::<Vec<_>>(), ["customers"]);
+        // Absent: the defaults. Wrong: an error naming the section.
+        assert_eq!(config.section::<Own>("other").unwrap().cache_entries, 0);
+        let bad = load(&[("REKISTERI_CUSTOMERS__CACHE_ENTRIES", "many")]).unwrap();
+        let err = bad.section::<Own>("customers").unwrap_err().to_string();
+        assert!(err.contains("[customers]"), "{err}");
     }
 
     #[test]

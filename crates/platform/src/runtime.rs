@@ -138,6 +138,15 @@ impl Runtime {
         for consumer in &self.consumers {
             consumer.spec().validate().map_err(|e| anyhow::anyhow!(e))?;
         }
+        // A section only another service reads is a mistake here (a typo, or the wrong file):
+        // say so rather than run without the settings someone meant to give.
+        if let Some(stranger) = config.sections.names().find(|n| *n != spec.name) {
+            anyhow::bail!(
+                "configuration: unknown section `[{stranger}]`; the {} service reads the platform's sections and `[{}]`",
+                spec.name,
+                spec.name
+            );
+        }
         let auth = Authenticator::new(&config.auth)?;
         // A JWKS URL is fetched in the background; give it a moment so the first calls after
         // start are not refused, but do not let an identity provider that is away stop the
