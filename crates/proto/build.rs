@@ -7,6 +7,7 @@ const PROTOS: &[&str] = &[
     "rekisteri/common/v1/common.proto",
     "rekisteri/events/v1/events.proto",
     "rekisteri/catalogue/v1/catalogue.proto",
+    "rekisteri/customers/v1/customers.proto",
     "rekisteri/operations/v1/operations.proto",
 ];
 

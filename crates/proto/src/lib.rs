@@ -18,6 +18,12 @@ pub mod catalogue {
     }
 }
 
+pub mod customers {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.customers.v1");
+    }
+}
+
 pub mod operations {
     pub mod v1 {
         tonic::include_proto!("rekisteri.operations.v1");
