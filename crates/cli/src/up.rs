@@ -37,6 +37,31 @@ pub struct UpArgs {
     /// Log filter, e.g. `info` or `debug,h2=info`.
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// A configuration setting for every service, as SECTION.KEY=VALUE (repeatable), e.g.
+    /// `--set read_cache.ttl_ms=0`; the same keys as REKISTERI_SECTION__KEY for `serve`.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE", value_parser = parse_setting)]
+    settings: Vec<(String, String)>,
+}
+
+/// `section.key=value` as the environment variable `serve` would read.
+fn parse_setting(value: &str) -> Result<(String, String), String> {
+    let (key, setting) = value
+        .split_once('=')
+        .ok_or_else(|| format!("`{value}` is not SECTION.KEY=VALUE, e.g. read_cache.ttl_ms=0"))?;
+    let path: Vec<&str> = key.trim().split('.').collect();
+    if path.len() < 2
+        || path
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        return Err(format!(
+            "`{key}` is not SECTION.KEY, e.g. read_cache.ttl_ms"
+        ));
+    }
+    Ok((
+        format!("REKISTERI_{}", path.join("__").to_ascii_uppercase()),
+        setting.to_owned(),
+    ))
 }
 
 fn parse_port(value: &str) -> Result<(&'static ServiceEntry, u16), String> {
@@ -117,7 +142,7 @@ roles = ["admin"]
         let config = ServiceConfig::load(Sources {
             defaults: &defaults,
             file: None,
-            env: Default::default(),
+            env: args.settings.iter().cloned().collect(),
         })
         .with_context(|| format!("configuring the {}", service.name()))?;
         if telemetry.is_none() {

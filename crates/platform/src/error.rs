@@ -51,6 +51,11 @@ pub enum ServiceError {
     /// A concurrent change won (optimistic concurrency).
     #[error("{0}")]
     Aborted(String),
+    /// A dependency (another service) cannot be reached now; the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    PermissionDenied(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -83,6 +88,8 @@ impl From<ServiceError> for Status {
             ServiceError::NotFound(m) => Status::not_found(m),
             ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
             ServiceError::Aborted(m) => Status::aborted(m),
+            ServiceError::Unavailable(m) => Status::unavailable(m),
+            ServiceError::PermissionDenied(m) => Status::permission_denied(m),
             ServiceError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 Status::internal("internal error; the server log has the details")
