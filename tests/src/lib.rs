@@ -67,6 +67,8 @@ pub struct System {
     pub services: Vec<Running>,
     /// Each service's database, by the same index as `services`.
     pub databases: Vec<TestDb>,
+    /// Where services keep local files (the customer service's keys).
+    pub data_dir: tempfile::TempDir,
 }
 
 impl System {
@@ -81,12 +83,32 @@ impl System {
     ) -> System {
         rekisteri_test_support::init_tracing();
         let nats = NatsServer::start().await;
-        let mut running = Vec::new();
+        let mut running: Vec<Running> = Vec::new();
         let mut databases = Vec::new();
+        let data_dir = tempfile::tempdir().expect("a temporary directory");
         for entry in services::ALL {
             let db = TestDb::fresh(backend).await;
             let mut config =
                 rekisteri_test_support::service_config(entry.name(), &db.url, &nats.url());
+            // The same local settings `rekisteri up` gives the service (keys, other services).
+            if let Some(local) = entry.local {
+                let started: Vec<_> = running
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.entry.name(),
+                            std::net::SocketAddr::from(([127, 0, 0, 1], r.port)),
+                        )
+                    })
+                    .collect();
+                let own = local(&services::Local {
+                    data_dir: data_dir.path(),
+                    admin_token: rekisteri_test_support::tokens::ADMIN,
+                    started: &started,
+                })
+                .expect("the local settings");
+                config.add_sections(&own).expect("the local settings parse");
+            }
             tweak(entry, &mut config);
             running.push(Running::start(entry, config).await);
             databases.push(db);
@@ -96,6 +118,7 @@ impl System {
             backend,
             services: running,
             databases,
+            data_dir,
         }
     }
 

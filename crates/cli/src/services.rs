@@ -2,6 +2,9 @@
 //! NAME` one of them, the client commands find their default endpoints here, and the end-to-end
 //! tests walk them. Adding a service means adding its row.
 
+use std::net::SocketAddr;
+use std::path::Path;
+
 use futures::future::BoxFuture;
 use rekisteri_platform::config::ServiceConfig;
 use rekisteri_platform::runtime::{Service, ServiceSpec};
@@ -12,6 +15,18 @@ pub struct ServiceEntry {
     pub spec: &'static ServiceSpec,
     pub default_port: u16,
     pub build: for<'a> fn(&'a ServiceConfig) -> BoxFuture<'a, anyhow::Result<Service>>,
+    /// The service's own section for the local system `rekisteri up` runs (keys kept in the data
+    /// directory, the other services' addresses), as TOML; `None` when it needs none.
+    pub local: Option<fn(&Local<'_>) -> anyhow::Result<String>>,
+}
+
+/// What `rekisteri up` knows when it starts a service.
+#[derive(Debug)]
+pub struct Local<'a> {
+    pub data_dir: &'a Path,
+    pub admin_token: &'a str,
+    /// The services already started, with their addresses.
+    pub started: &'a [(&'static str, SocketAddr)],
 }
 
 impl ServiceEntry {
@@ -20,11 +35,61 @@ impl ServiceEntry {
     }
 }
 
-pub const ALL: &[ServiceEntry] = &[ServiceEntry {
-    spec: &rekisteri_catalogue::app::SPEC,
-    default_port: 50051,
-    build: |config| Box::pin(rekisteri_catalogue::build(config)),
-}];
+pub const ALL: &[ServiceEntry] = &[
+    ServiceEntry {
+        spec: &rekisteri_catalogue::app::SPEC,
+        default_port: 50051,
+        build: |config| Box::pin(rekisteri_catalogue::build(config)),
+        local: None,
+    },
+    ServiceEntry {
+        spec: &rekisteri_customers::app::SPEC,
+        default_port: 50052,
+        build: |config| Box::pin(rekisteri_customers::build(config)),
+        local: Some(customers_locally),
+    },
+];
+
+/// Local keys for identity codes, made once and kept in the data directory (mode 0600): losing
+/// them loses every stored identity code.
+fn customers_locally(local: &Local<'_>) -> anyhow::Result<String> {
+    use base64::Engine;
+    let path = local.data_dir.join("customers-keys");
+    let keys = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) => {
+            let b64 = |bytes: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(bytes);
+            let text = format!("{}\n{}\n", b64(rand::random()), b64(rand::random()));
+            write_private(&path, &text)?;
+            text
+        }
+    };
+    let mut lines = keys.lines();
+    let (Some(identity), Some(index)) = (lines.next(), lines.next()) else {
+        anyhow::bail!(
+            "{}: expected two lines (identity code key, blind index key)",
+            path.display()
+        );
+    };
+    let catalogue = local
+        .started
+        .iter()
+        .find(|(name, _)| *name == "catalogue")
+        .map(|(_, addr)| format!("http://{addr}"))
+        .unwrap_or_default();
+    Ok(format!(
+        r#"
+[customers]
+catalogue_endpoint = "{catalogue}"
+catalogue_token = "{token}"
+identity_code_key_id = "local-1"
+blind_index_key = "{index}"
+[customers.identity_code_keys]
+local-1 = "{identity}"
+"#,
+        token = local.admin_token,
+    ))
+}
 
 /// The row named `name`, or an error listing the names there are.
 pub fn find(name: &str) -> anyhow::Result<&'static ServiceEntry> {
@@ -39,4 +104,28 @@ pub fn find(name: &str) -> anyhow::Result<&'static ServiceEntry> {
 /// clap's parser for a service name.
 pub fn parse(name: &str) -> Result<&'static ServiceEntry, String> {
     find(name).map_err(|e| e.to_string())
+}
+
+/// Writes a file readable by its owner only, from the first byte (keys, tokens).
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // A file left by an older version may have other permissions: tighten them too.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }

@@ -109,6 +109,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let cancel = CancellationToken::new();
     let mut running = Vec::new();
+    let mut started = Vec::new();
     let mut telemetry = None;
     for service in services::ALL {
         let port = args
@@ -132,7 +133,16 @@ log_level = "{log_level}"
 name = "local-admin"
 sha256 = "{hash}"
 roles = ["admin"]
+{own}
 "#,
+            own = match service.local {
+                Some(local) => local(&services::Local {
+                    data_dir: &data_dir,
+                    admin_token: &token,
+                    started: &started,
+                })?,
+                None => String::new(),
+            },
             db = data_dir.join(format!("{}.db", service.name())).display(),
             nats_url = args.nats_url,
             log_level = args.log_level,
@@ -163,6 +173,7 @@ roles = ["admin"]
             }
         })?;
         let addr = app.local_addr();
+        started.push((service.name(), addr));
         running.push((
             service,
             addr,
@@ -243,24 +254,7 @@ fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
         return Ok(token.trim().to_owned());
     }
     let token = crate::new_token();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        // An empty file left by an older version may have other permissions: tighten them too.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    services::write_private(&path, &format!("{token}\n"))?;
     Ok(token)
 }
 

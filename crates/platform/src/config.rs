@@ -325,6 +325,21 @@ impl ServiceConfig {
         Ok(config)
     }
 
+    /// Adds the sections of a TOML text that are not the platform's (a service's own settings
+    /// made by a program, as `rekisteri up` and the tests do), replacing sections of that name.
+    pub fn add_sections(&mut self, toml: &str) -> Result<(), ConfigError> {
+        let root: config::Map<String, config::Value> = config::Config::builder()
+            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        for (name, value) in root {
+            if !PLATFORM_SECTIONS.contains(&name.as_str()) {
+                self.sections.0.insert(name, value);
+            }
+        }
+        Ok(())
+    }
+
     /// The service's own section `[name]`, or `T::default()` when there is none. Errors name the
     /// section; values from the environment (strings) are converted as the platform's own are.
     pub fn section<T: serde::de::DeserializeOwned + Default>(

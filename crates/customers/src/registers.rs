@@ -1,0 +1,306 @@
+//! Which registers may hold a subject, and which data categories each declares.
+//!
+//! The service learns published and retired registers from the catalogue's events (a durable
+//! consumer on `REKISTERI_CATALOGUE`) and, when a request names a register it has not heard of
+//! yet (events still on their way, or the service is new), asks the catalogue over gRPC and
+//! remembers the answer. A newer version never yields to an older one arriving late.
+
+use chrono::Utc;
+use rekisteri_platform::auth::BearerToken;
+use rekisteri_platform::db::Db;
+use rekisteri_platform::error::ServiceError;
+use rekisteri_platform::inbox::{ConsumerSpec, EventHandler, HandlerError};
+use rekisteri_proto::catalogue::v1 as catalogue;
+use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::domain::FieldKind;
+use crate::entity::known_registers;
+
+pub const PUBLISHED: &str = "published";
+pub const RETIRED: &str = "retired";
+
+pub type Catalogue = CatalogueServiceClient<InterceptedService<Channel, BearerToken>>;
+
+/// The registers this service knows, and the way to ask the catalogue about others.
+#[derive(Debug, Clone)]
+pub struct Registers {
+    db: Db,
+    catalogue: Option<Catalogue>,
+}
+
+/// A client of the catalogue, or none when no endpoint is configured (then only what the
+/// events told is known).
+pub fn catalogue_client(endpoint: &str, token: Option<&str>) -> anyhow::Result<Option<Catalogue>> {
+    if endpoint.is_empty() {
+        return Ok(None);
+    }
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .map_err(|e| anyhow::anyhow!("customers.catalogue_endpoint `{endpoint}`: {e}"))?
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_lazy();
+    let token = BearerToken::new(token.unwrap_or_default())
+        .map_err(|_| anyhow::anyhow!("customers.catalogue_token: not a valid header value"))?;
+    Ok(Some(CatalogueServiceClient::with_interceptor(
+        channel, token,
+    )))
+}
+
+impl Registers {
+    pub fn new(db: Db, catalogue: Option<Catalogue>) -> Self {
+        Self { db, catalogue }
+    }
+
+    /// The named registers, each of which must be published (not draft-only, not retired).
+    pub async fn published(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<known_registers::Model>, ServiceError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut known = known_registers::Entity::find()
+            .filter(known_registers::Column::RegisterId.is_in(ids.iter().cloned()))
+            .all(self.db.reader())
+            .await?;
+        for id in ids {
+            if !known.iter().any(|k| &k.register_id == id) {
+                known.push(self.ask_catalogue(id).await?);
+            }
+        }
+        if let Some(retired) = known.iter().find(|k| k.status != PUBLISHED) {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "register {} ({}) is retired: no new data may be stored in it",
+                retired.register_id, retired.name
+            )));
+        }
+        Ok(known)
+    }
+
+    async fn ask_catalogue(&self, id: &str) -> Result<known_registers::Model, ServiceError> {
+        let Some(client) = &self.catalogue else {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "register {id} is not known here as published (no catalogue endpoint is configured to ask)"
+            )));
+        };
+        let answer = client
+            .clone()
+            .get_register(catalogue::GetRegisterRequest {
+                register_id: id.to_owned(),
+                selector: catalogue::VersionSelector::LatestPublished as i32,
+                version: 0,
+            })
+            .await;
+        let response = match answer {
+            Ok(r) => r.into_inner(),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "register {id} has no published version in the catalogue"
+                )));
+            }
+            Err(status) => {
+                tracing::warn!(register_id = %id, code = ?status.code(), message = status.message(), "cannot ask the catalogue about a register");
+                return Err(ServiceError::Unavailable(format!(
+                    "register {id} is not known here yet and the catalogue cannot be asked now; retry"
+                )));
+            }
+        };
+        let register = response.register.unwrap_or_default();
+        let version = response.version.unwrap_or_default();
+        let content = version.content.unwrap_or_default();
+        let status = if register.status() == catalogue::RegisterStatus::Retired {
+            RETIRED
+        } else {
+            PUBLISHED
+        };
+        let row = Learnt {
+            register_id: id.to_owned(),
+            name: content.name.clone(),
+            status,
+            version: version.version as i32,
+            category_keys: content
+                .data_categories
+                .iter()
+                .map(|c| c.key.clone())
+                .collect(),
+            includes_identity_code: content
+                .data_categories
+                .iter()
+                .any(|c| c.national_identity_code),
+        };
+        row.clone().save(self.db.writer()).await?;
+        Ok(row.into_model())
+    }
+}
+
+/// What was learnt about one register.
+#[derive(Clone)]
+struct Learnt {
+    register_id: String,
+    name: String,
+    status: &'static str,
+    version: i32,
+    category_keys: Vec<String>,
+    includes_identity_code: bool,
+}
+
+impl Learnt {
+    fn into_model(self) -> known_registers::Model {
+        known_registers::Model {
+            register_id: self.register_id,
+            name: self.name,
+            status: self.status.into(),
+            version: self.version,
+            category_keys: self.category_keys.join(" "),
+            includes_identity_code: self.includes_identity_code,
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// Stores, unless a newer version is already known; a retirement always sticks.
+    async fn save<C: ConnectionTrait>(self, db: &C) -> Result<(), sea_orm::DbErr> {
+        let current = known_registers::Entity::find_by_id(self.register_id.clone())
+            .one(db)
+            .await?;
+        if let Some(current) = &current
+            && (current.version > self.version || current.status == RETIRED)
+        {
+            return Ok(());
+        }
+        let model = self.into_model();
+        let active = known_registers::ActiveModel {
+            register_id: Set(model.register_id),
+            name: Set(model.name),
+            status: Set(model.status),
+            version: Set(model.version),
+            category_keys: Set(model.category_keys),
+            includes_identity_code: Set(model.includes_identity_code),
+            updated_at: Set(model.updated_at),
+        };
+        known_registers::Entity::insert(active)
+            .on_conflict(
+                OnConflict::column(known_registers::Column::RegisterId)
+                    .update_columns([
+                        known_registers::Column::Name,
+                        known_registers::Column::Status,
+                        known_registers::Column::Version,
+                        known_registers::Column::CategoryKeys,
+                        known_registers::Column::IncludesIdentityCode,
+                        known_registers::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Refuses the write unless, for every stored field, one of the subject's registers declares a
+/// category that allows it. The error names each refused field and the registers checked.
+pub fn check_fields(
+    registers: &[known_registers::Model],
+    fields: &[(String, FieldKind)],
+) -> Result<(), ServiceError> {
+    let allows = |r: &known_registers::Model, kind: FieldKind| {
+        (kind == FieldKind::IdentityCode && r.includes_identity_code)
+            || r.category_keys
+                .split(' ')
+                .any(|k| kind.category_keys().contains(&k))
+    };
+    let refused: Vec<String> = fields
+        .iter()
+        .filter(|(_, kind)| !registers.iter().any(|r| allows(r, *kind)))
+        .map(|(path, kind)| {
+            format!(
+                "{path} (needs a data category {})",
+                kind.category_keys().join(" or ")
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let checked: Vec<String> = registers
+        .iter()
+        .map(|r| format!("{} ({})", r.register_id, r.name))
+        .collect();
+    Err(ServiceError::FailedPrecondition(format!(
+        "not declared by the subject's registers: {}; registers checked: {}",
+        refused.join(", "),
+        if checked.is_empty() {
+            "none".to_owned()
+        } else {
+            checked.join(", ")
+        }
+    )))
+}
+
+/// The durable consumer of the catalogue's register events.
+pub fn consumer_spec() -> ConsumerSpec {
+    ConsumerSpec {
+        stream: rekisteri_catalogue::events::STREAM,
+        durable: "customers-registers".into(),
+        filter_subject: "rekisteri.catalogue.register.>".into(),
+        max_deliver: 10,
+        ack_wait: std::time::Duration::from_secs(30),
+    }
+}
+
+/// Applies register published and retired events to `known_registers`.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterEvents;
+
+impl EventHandler for RegisterEvents {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError> {
+        match &event.payload {
+            Some(Payload::RegisterPublished(p)) => {
+                Learnt {
+                    register_id: p.register_id.clone(),
+                    name: p.register_name.clone(),
+                    status: PUBLISHED,
+                    version: p.version as i32,
+                    category_keys: p.data_category_keys.clone(),
+                    includes_identity_code: p.includes_national_identity_code,
+                }
+                .save(txn)
+                .await?;
+            }
+            Some(Payload::RegisterRetired(r)) => {
+                let update = known_registers::Entity::update_many()
+                    .col_expr(
+                        known_registers::Column::Status,
+                        sea_orm::sea_query::Expr::value(RETIRED),
+                    )
+                    .filter(known_registers::Column::RegisterId.eq(r.register_id.clone()))
+                    .exec(txn)
+                    .await?;
+                if update.rows_affected == 0 {
+                    // Retired before we heard of it: remember, so no one stores data in it.
+                    Learnt {
+                        register_id: r.register_id.clone(),
+                        name: String::new(),
+                        status: RETIRED,
+                        version: r.last_published_version as i32,
+                        category_keys: Vec::new(),
+                        includes_identity_code: false,
+                    }
+                    .save(txn)
+                    .await?;
+                }
+            }
+            // Other catalogue events do not concern us.
+            _ => {}
+        }
+        Ok(())
+    }
+}

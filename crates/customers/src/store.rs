@@ -1,0 +1,1330 @@
+//! The database operations of the customer service, each one transaction, returning domain
+//! records. Every change bumps the subject's revision (its etag) with a compare-and-swap, checks
+//! what may be stored against the subject's registers, and enqueues its event in the same
+//! transaction.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rekisteri_identifiers::{BusinessId, Email, PersonalIdentityCode, PhoneNumber};
+use rekisteri_platform::db::Db;
+use rekisteri_platform::error::ServiceError;
+use rekisteri_platform::outbox::{self, OutboxSignal};
+use rekisteri_proto::common::v1::BusinessId as BusinessIdPb;
+use rekisteri_proto::events::v1::{
+    MarketingPreferencesChanged, RelationshipEnded, SubjectCreated, SubjectErased, SubjectUpdated,
+    event_envelope::Payload,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::crypto::{IdentityCodeVault, Sealed};
+use crate::domain::{
+    Address, BillingDetails, Channel, ContactRole, FieldKind, IdentityCodeChange, Membership,
+    OrganisationDetails, PersonDetails,
+};
+use crate::entity::{
+    access_log, addresses, contact_links, known_registers, marketing_preferences, memberships,
+    notes, services, subject_values, subjects,
+};
+use crate::events;
+use crate::registers::{Registers, check_fields};
+
+pub const PERSON: &str = "person";
+pub const ORGANISATION: &str = "organisation";
+
+/// Everything held about one subject.
+#[derive(Debug, Clone)]
+pub struct SubjectRecord {
+    pub row: subjects::Model,
+    pub values: Vec<subject_values::Model>,
+    pub addresses: Vec<addresses::Model>,
+    pub memberships: Vec<memberships::Model>,
+    /// Each link with the display name of the subject at its other end.
+    pub contacts: Vec<(contact_links::Model, String)>,
+    pub services: Vec<services::Model>,
+    pub marketing: Vec<marketing_preferences::Model>,
+    pub notes: Vec<notes::Model>,
+}
+
+impl SubjectRecord {
+    pub fn etag(&self) -> String {
+        etag(&self.row)
+    }
+}
+
+pub fn etag(row: &subjects::Model) -> String {
+    format!(
+        "{}-{}",
+        &row.id[row.id.len().saturating_sub(8)..],
+        row.revision
+    )
+}
+
+/// How a find narrows the subjects.
+#[derive(Debug, Clone)]
+pub enum Find {
+    IdentityCode(PersonalIdentityCode),
+    BusinessId(BusinessId),
+    Email(Email),
+    Phone(PhoneNumber),
+    NamePrefix(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKind {
+    RevealIdentityCode,
+    Export,
+    Erase,
+    FindByIdentityCode,
+}
+
+impl AccessKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKind::RevealIdentityCode => "reveal_identity_code",
+            AccessKind::Export => "export",
+            AccessKind::Erase => "erase",
+            AccessKind::FindByIdentityCode => "find_by_identity_code",
+        }
+    }
+}
+
+/// Consented (true) or prohibited (false), when and how it was given.
+pub type PreferenceGiven = (bool, DateTime<Utc>, String);
+
+/// The marketing changes of one request.
+#[derive(Debug, Clone, Default)]
+pub struct MarketingChange {
+    /// Per channel: `None` clears, `Some(..)` sets.
+    pub channels: Vec<(Channel, Option<PreferenceGiven>)>,
+    pub interests: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+    outbox: OutboxSignal,
+    vault: Arc<IdentityCodeVault>,
+    registers: Registers,
+}
+
+impl Store {
+    pub fn new(
+        db: Db,
+        outbox: OutboxSignal,
+        vault: Arc<IdentityCodeVault>,
+        registers: Registers,
+    ) -> Self {
+        Self {
+            db,
+            outbox,
+            vault,
+            registers,
+        }
+    }
+
+    pub fn vault(&self) -> &IdentityCodeVault {
+        &self.vault
+    }
+
+    // ----- creating and changing -----
+
+    pub async fn create(
+        &self,
+        actor: &str,
+        details: Details,
+        member_of: Vec<Membership>,
+        billing: Option<BillingDetails>,
+    ) -> Result<SubjectRecord, ServiceError> {
+        if member_of.is_empty() {
+            let mut v = rekisteri_platform::error::FieldViolations::new();
+            v.add(
+                "memberships",
+                "at least one published register holds the subject",
+            );
+            return Err(ServiceError::InvalidArgument(v));
+        }
+        let mut fields = details.stored_fields();
+        billing_fields(&billing, &mut fields);
+        let ids: Vec<String> = member_of.iter().map(|m| m.register_id.clone()).collect();
+        let registers = self.registers.published(&ids).await?;
+        check_fields(&registers, &fields)?;
+        let now = Utc::now();
+        let id = Uuid::now_v7().to_string();
+        let txn = self.db.begin().await?;
+        subjects::ActiveModel {
+            id: Set(id.clone()),
+            kind: Set(details.kind().into()),
+            revision: Set(1),
+            given_names: Set(None),
+            name: Set(None),
+            name_key: Set(None),
+            hetu_sealed: Set(None),
+            hetu_key_id: Set(None),
+            hetu_index: Set(None),
+            date_of_birth: Set(None),
+            language: Set(None),
+            business_id: Set(None),
+            association_number: Set(None),
+            relationship_start: Set(None),
+            relationship_end: Set(None),
+            e_invoice_address: Set(None),
+            e_invoice_operator: Set(None),
+            invoice_language: Set(None),
+            created_by: Set(actor.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            erased_at: Set(None),
+            erased_by: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        self.write_details(&txn, &id, &details).await?;
+        write_billing(&txn, &id, billing.as_ref()).await?;
+        write_memberships(&txn, &id, &member_of).await?;
+        let event = SubjectCreated {
+            subject_id: id.clone(),
+            kind: details.kind().into(),
+            business_id: details.business_id(),
+            register_ids: ids,
+        };
+        self.enqueue(
+            &txn,
+            actor,
+            events::SUBJECT_CREATED_TYPE,
+            events::SUBJECT_CREATED,
+            Payload::SubjectCreated(event),
+        )
+        .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!(subject_id = %id, kind = details.kind(), actor, "subject created");
+        self.get(&id).await
+    }
+
+    /// Replaces a subject's details (and, when given, its memberships and billing details).
+    pub async fn update(
+        &self,
+        actor: &str,
+        id: &str,
+        etag: &str,
+        details: Details,
+        member_of: Option<Vec<Membership>>,
+        billing: Option<BillingDetails>,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let current = self.live(self.db.reader(), id).await?;
+        if current.kind != details.kind() {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "subject {id} is a {}, not a {}",
+                current.kind,
+                details.kind()
+            )));
+        }
+        if member_of.as_ref().is_some_and(|m| m.is_empty()) {
+            let mut v = rekisteri_platform::error::FieldViolations::new();
+            v.add(
+                "memberships",
+                "at least one published register holds the subject",
+            );
+            return Err(ServiceError::InvalidArgument(v));
+        }
+        let mut fields = details.stored_fields();
+        billing_fields(&billing, &mut fields);
+        let registers = match &member_of {
+            Some(m) => {
+                let ids: Vec<String> = m.iter().map(|m| m.register_id.clone()).collect();
+                self.registers.published(&ids).await?
+            }
+            None => self.registers_of(id).await?,
+        };
+        check_fields(&registers, &fields)?;
+        let txn = self.db.begin().await?;
+        let before = self.bump(&txn, id, etag).await?;
+        self.write_details(&txn, id, &details).await?;
+        let mut changed = details.changed_fields(&before, &self.vault);
+        if let Some(billing) = &billing {
+            write_billing(&txn, id, Some(billing)).await?;
+            changed.push("billing".into());
+        }
+        if let Some(m) = &member_of {
+            memberships::Entity::delete_many()
+                .filter(memberships::Column::SubjectId.eq(id))
+                .exec(&txn)
+                .await?;
+            write_memberships(&txn, id, m).await?;
+            changed.push("memberships".into());
+        }
+        let event = SubjectUpdated {
+            subject_id: id.to_owned(),
+            changed_fields: changed,
+            business_id: details.business_id(),
+        };
+        self.enqueue(
+            &txn,
+            actor,
+            events::SUBJECT_UPDATED_TYPE,
+            events::SUBJECT_UPDATED,
+            Payload::SubjectUpdated(event),
+        )
+        .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!(subject_id = %id, actor, "subject updated");
+        self.get(id).await
+    }
+
+    pub async fn link_contact(
+        &self,
+        actor: &str,
+        organisation_id: &str,
+        person_id: &str,
+        role: ContactRole,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let organisation = self.live(self.db.reader(), organisation_id).await?;
+        let person = self.live(self.db.reader(), person_id).await?;
+        if organisation.kind != ORGANISATION {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "subject {organisation_id} is not an organisation"
+            )));
+        }
+        if person.kind != PERSON {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "subject {person_id} is not a person"
+            )));
+        }
+        let registers = self.registers_of(organisation_id).await?;
+        check_fields(
+            &registers,
+            &[("contacts".into(), FieldKind::ContactPersons)],
+        )?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, organisation_id, "").await?;
+        contact_links::Entity::insert(contact_links::ActiveModel {
+            organisation_id: Set(organisation_id.into()),
+            person_id: Set(person_id.into()),
+            role: Set(role.as_str().into()),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                contact_links::Column::OrganisationId,
+                contact_links::Column::PersonId,
+            ])
+            .update_column(contact_links::Column::Role)
+            .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+        self.updated(&txn, actor, &organisation, &["contacts"])
+            .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(organisation_id).await
+    }
+
+    pub async fn unlink_contact(
+        &self,
+        actor: &str,
+        organisation_id: &str,
+        person_id: &str,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let organisation = self.live(self.db.reader(), organisation_id).await?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, organisation_id, "").await?;
+        let removed = contact_links::Entity::delete_many()
+            .filter(contact_links::Column::OrganisationId.eq(organisation_id))
+            .filter(contact_links::Column::PersonId.eq(person_id))
+            .exec(&txn)
+            .await?;
+        if removed.rows_affected == 0 {
+            return Err(ServiceError::NotFound(format!(
+                "{person_id} is not a contact person of {organisation_id}"
+            )));
+        }
+        self.updated(&txn, actor, &organisation, &["contacts"])
+            .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(organisation_id).await
+    }
+
+    pub async fn record_service(
+        &self,
+        actor: &str,
+        id: &str,
+        service: services::Model,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let subject = self.live(self.db.reader(), id).await?;
+        let registers = self.registers_of(id).await?;
+        check_fields(&registers, &[("service".into(), FieldKind::Services)])?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, id, "").await?;
+        services::Entity::insert(services::ActiveModel {
+            subject_id: Set(id.into()),
+            service_key: Set(service.service_key),
+            description: Set(service.description),
+            ordered_date: Set(service.ordered_date),
+            start_date: Set(service.start_date),
+            end_date: Set(service.end_date),
+        })
+        .on_conflict(
+            OnConflict::columns([services::Column::SubjectId, services::Column::ServiceKey])
+                .update_columns([
+                    services::Column::Description,
+                    services::Column::OrderedDate,
+                    services::Column::StartDate,
+                    services::Column::EndDate,
+                ])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+        self.updated(&txn, actor, &subject, &["services"]).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(id).await
+    }
+
+    pub async fn set_relationship(
+        &self,
+        actor: &str,
+        id: &str,
+        etag: &str,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let registers = self.registers_of(id).await?;
+        check_fields(&registers, &[("relationship".into(), FieldKind::Services)])?;
+        let txn = self.db.begin().await?;
+        let before = self.bump(&txn, id, etag).await?;
+        let start = start.or_else(|| before.relationship_start.as_deref().and_then(parse_date));
+        subjects::Entity::update_many()
+            .col_expr(
+                subjects::Column::RelationshipStart,
+                Expr::value(start.map(|d| d.to_string())),
+            )
+            .col_expr(
+                subjects::Column::RelationshipEnd,
+                Expr::value(end.map(|d| d.to_string())),
+            )
+            .filter(subjects::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        let ended_now = end.is_some() && before.relationship_end.is_none();
+        if ended_now {
+            let event = RelationshipEnded {
+                subject_id: id.to_owned(),
+                end_date: end.map(|d| d.to_string()).unwrap_or_default(),
+                business_id: business_id_pb(&before),
+            };
+            self.enqueue(
+                &txn,
+                actor,
+                events::RELATIONSHIP_ENDED_TYPE,
+                events::RELATIONSHIP_ENDED,
+                Payload::RelationshipEnded(event),
+            )
+            .await?;
+        } else {
+            self.updated(&txn, actor, &before, &["relationship"])
+                .await?;
+        }
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(id).await
+    }
+
+    pub async fn set_marketing(
+        &self,
+        actor: &str,
+        id: &str,
+        etag: &str,
+        change: MarketingChange,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let registers = self.registers_of(id).await?;
+        // A prohibition is always kept: honouring it is the law (GDPR Art. 21(3)). Consents and
+        // interests need a register that declares them.
+        let mut fields = Vec::new();
+        for (i, (_, setting)) in change.channels.iter().enumerate() {
+            if matches!(setting, Some((true, _, _))) {
+                fields.push((format!("preferences[{i}]"), FieldKind::MarketingConsent));
+            }
+        }
+        if change.interests.as_ref().is_some_and(|i| !i.is_empty()) {
+            fields.push(("interests".into(), FieldKind::Interests));
+        }
+        check_fields(&registers, &fields)?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, id, etag).await?;
+        for (channel, setting) in &change.channels {
+            marketing_preferences::Entity::delete_many()
+                .filter(marketing_preferences::Column::SubjectId.eq(id))
+                .filter(marketing_preferences::Column::Channel.eq(channel.as_str()))
+                .exec(&txn)
+                .await?;
+            if let Some((consented, at, how)) = setting {
+                marketing_preferences::ActiveModel {
+                    subject_id: Set(id.into()),
+                    channel: Set(channel.as_str().into()),
+                    preference: Set(if *consented {
+                        "consented"
+                    } else {
+                        "prohibited"
+                    }
+                    .into()),
+                    given_at: Set(*at),
+                    given_how: Set(how.clone()),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        if let Some(interests) = &change.interests {
+            replace_values(
+                &txn,
+                id,
+                "interest",
+                interests.iter().map(|i| (i.clone(), i.to_lowercase())),
+            )
+            .await?;
+        }
+        let now: Vec<marketing_preferences::Model> = marketing_preferences::Entity::find()
+            .filter(marketing_preferences::Column::SubjectId.eq(id))
+            .order_by_asc(marketing_preferences::Column::Channel)
+            .all(&txn)
+            .await?;
+        let channels = |p: &str| {
+            now.iter()
+                .filter(|m| m.preference == p)
+                .map(|m| m.channel.clone())
+                .collect()
+        };
+        let event = MarketingPreferencesChanged {
+            subject_id: id.to_owned(),
+            prohibited_channels: channels("prohibited"),
+            consented_channels: channels("consented"),
+        };
+        self.enqueue(
+            &txn,
+            actor,
+            events::MARKETING_CHANGED_TYPE,
+            events::MARKETING_CHANGED,
+            Payload::MarketingPreferencesChanged(event),
+        )
+        .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(id).await
+    }
+
+    pub async fn add_note(
+        &self,
+        actor: &str,
+        id: &str,
+        text: String,
+    ) -> Result<SubjectRecord, ServiceError> {
+        let subject = self.live(self.db.reader(), id).await?;
+        let registers = self.registers_of(id).await?;
+        check_fields(&registers, &[("text".into(), FieldKind::CustomerHistory)])?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, id, "").await?;
+        notes::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            subject_id: Set(id.into()),
+            text: Set(text),
+            author: Set(actor.into()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        self.updated(&txn, actor, &subject, &["notes"]).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        self.get(id).await
+    }
+
+    /// Removes the subject's personal data for good; the row stays as a tombstone.
+    pub async fn erase(
+        &self,
+        actor: &str,
+        id: &str,
+        etag: &str,
+        reason: &str,
+    ) -> Result<DateTime<Utc>, ServiceError> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        self.bump(&txn, id, etag).await?;
+        macro_rules! delete_by_subject {
+            ($($entity:ident),*) => {$(
+                $entity::Entity::delete_many()
+                    .filter($entity::Column::SubjectId.eq(id))
+                    .exec(&txn)
+                    .await?;
+            )*};
+        }
+        delete_by_subject!(
+            subject_values,
+            addresses,
+            memberships,
+            services,
+            marketing_preferences,
+            notes
+        );
+        contact_links::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(contact_links::Column::OrganisationId.eq(id))
+                    .add(contact_links::Column::PersonId.eq(id)),
+            )
+            .exec(&txn)
+            .await?;
+        let null = || Expr::value(Option::<String>::None);
+        subjects::Entity::update_many()
+            .col_expr(subjects::Column::GivenNames, null())
+            .col_expr(subjects::Column::Name, null())
+            .col_expr(subjects::Column::NameKey, null())
+            .col_expr(
+                subjects::Column::HetuSealed,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(subjects::Column::HetuKeyId, null())
+            .col_expr(subjects::Column::HetuIndex, null())
+            .col_expr(subjects::Column::DateOfBirth, null())
+            .col_expr(subjects::Column::Language, null())
+            .col_expr(subjects::Column::BusinessId, null())
+            .col_expr(subjects::Column::AssociationNumber, null())
+            .col_expr(subjects::Column::RelationshipStart, null())
+            .col_expr(subjects::Column::RelationshipEnd, null())
+            .col_expr(subjects::Column::EInvoiceAddress, null())
+            .col_expr(subjects::Column::EInvoiceOperator, null())
+            .col_expr(subjects::Column::InvoiceLanguage, null())
+            .col_expr(subjects::Column::ErasedAt, Expr::value(Some(now)))
+            .col_expr(
+                subjects::Column::ErasedBy,
+                Expr::value(Some(actor.to_owned())),
+            )
+            .filter(subjects::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        log_access(&txn, id, AccessKind::Erase, actor, reason).await?;
+        let event = SubjectErased {
+            subject_id: id.to_owned(),
+        };
+        self.enqueue(
+            &txn,
+            actor,
+            events::SUBJECT_ERASED_TYPE,
+            events::SUBJECT_ERASED,
+            Payload::SubjectErased(event),
+        )
+        .await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!(subject_id = %id, actor, "subject erased");
+        Ok(now)
+    }
+
+    // ----- reading -----
+
+    pub async fn get(&self, id: &str) -> Result<SubjectRecord, ServiceError> {
+        let row = self.live(self.db.reader(), id).await?;
+        load(self.db.reader(), row).await
+    }
+
+    /// A person's identity code, recorded in the access log with who asked and why.
+    pub async fn reveal(
+        &self,
+        actor: &str,
+        id: &str,
+        kind: AccessKind,
+        reason: &str,
+    ) -> Result<Option<PersonalIdentityCode>, ServiceError> {
+        let row = self.live(self.db.reader(), id).await?;
+        let txn = self.db.begin().await?;
+        log_access(&txn, id, kind, actor, reason).await?;
+        txn.commit().await?;
+        self.identity_code(&row)
+    }
+
+    pub fn identity_code(
+        &self,
+        row: &subjects::Model,
+    ) -> Result<Option<PersonalIdentityCode>, ServiceError> {
+        match (&row.hetu_sealed, &row.hetu_key_id) {
+            (Some(bytes), Some(key_id)) => Ok(Some(self.vault.open(
+                &row.id,
+                &Sealed {
+                    key_id: key_id.clone(),
+                    bytes: bytes.clone(),
+                },
+            )?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The subjects a find matches, by id, after `after`; with the count of all matches.
+    pub async fn find(
+        &self,
+        actor: &str,
+        by: Find,
+        after: Option<String>,
+        limit: u64,
+    ) -> Result<(Vec<SubjectRecord>, u64), ServiceError> {
+        use subjects::Column;
+        let mut query = subjects::Entity::find().filter(Column::ErasedAt.is_null());
+        match &by {
+            Find::IdentityCode(code) => {
+                query = query.filter(Column::HetuIndex.eq(self.vault.blind_index(code)));
+            }
+            Find::BusinessId(b) => query = query.filter(Column::BusinessId.eq(b.to_string())),
+            Find::Email(e) => {
+                query = query.filter(Column::Id.in_subquery(values_query("email", &e.lookup_key())))
+            }
+            Find::Phone(p) => {
+                query = query.filter(Column::Id.in_subquery(values_query("phone", p.as_str())))
+            }
+            Find::NamePrefix(prefix) => {
+                let escaped: String = prefix
+                    .to_lowercase()
+                    .chars()
+                    .flat_map(|c| match c {
+                        '%' | '_' | '\\' => vec!['\\', c],
+                        c => vec![c],
+                    })
+                    .collect();
+                query =
+                    query.filter(Expr::col(Column::NameKey).like(
+                        sea_orm::sea_query::LikeExpr::new(format!("{escaped}%")).escape('\\'),
+                    ));
+            }
+        }
+        let total = query.clone().count(self.db.reader()).await?;
+        if let Some(after) = after {
+            query = query.filter(Column::Id.gt(after));
+        }
+        let rows = query
+            .order_by_asc(Column::Id)
+            .limit(limit)
+            .all(self.db.reader())
+            .await?;
+        if let Find::IdentityCode(_) = by {
+            let txn = self.db.begin().await?;
+            for row in &rows {
+                log_access(
+                    &txn,
+                    &row.id,
+                    AccessKind::FindByIdentityCode,
+                    actor,
+                    "search",
+                )
+                .await?;
+            }
+            if rows.is_empty() {
+                log_access(
+                    &txn,
+                    "",
+                    AccessKind::FindByIdentityCode,
+                    actor,
+                    "search (no match)",
+                )
+                .await?;
+            }
+            txn.commit().await?;
+        }
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            found.push(load(self.db.reader(), row).await?);
+        }
+        Ok((found, total))
+    }
+
+    pub async fn access_log(
+        &self,
+        subject_id: Option<&str>,
+        before: Option<String>,
+        limit: u64,
+    ) -> Result<(Vec<access_log::Model>, u64), ServiceError> {
+        let mut query = access_log::Entity::find();
+        if let Some(id) = subject_id {
+            query = query.filter(access_log::Column::SubjectId.eq(id));
+        }
+        let total = query.clone().count(self.db.reader()).await?;
+        if let Some(before) = before {
+            query = query.filter(access_log::Column::Id.lt(before));
+        }
+        let rows = query
+            .order_by_desc(access_log::Column::Id)
+            .limit(limit)
+            .all(self.db.reader())
+            .await?;
+        Ok((rows, total))
+    }
+
+    // ----- helpers -----
+
+    /// The subject, unless it does not exist or was erased.
+    async fn live<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: &str,
+    ) -> Result<subjects::Model, ServiceError> {
+        subjects::Entity::find_by_id(id.to_owned())
+            .one(db)
+            .await?
+            .filter(|s| s.erased_at.is_none())
+            .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))
+    }
+
+    async fn registers_of(&self, id: &str) -> Result<Vec<known_registers::Model>, ServiceError> {
+        let ids: Vec<String> = memberships::Entity::find()
+            .filter(memberships::Column::SubjectId.eq(id))
+            .all(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|m| m.register_id)
+            .collect();
+        Ok(known_registers::Entity::find()
+            .filter(known_registers::Column::RegisterId.is_in(ids))
+            .filter(known_registers::Column::Status.eq(crate::registers::PUBLISHED))
+            .all(self.db.reader())
+            .await?)
+    }
+
+    /// Compare-and-swap on the revision: the subject as it was, now one revision on. An empty
+    /// etag takes whatever is stored.
+    async fn bump(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &str,
+        etag_read: &str,
+    ) -> Result<subjects::Model, ServiceError> {
+        let before = self.live(txn, id).await?;
+        let etag_read = etag_read.trim_matches('"');
+        if !etag_read.is_empty() && etag_read != etag(&before) {
+            return Err(ServiceError::Aborted(format!(
+                "subject {id} changed since it was read (etag {etag_read}, now {}); read it again and retry",
+                etag(&before)
+            )));
+        }
+        let swapped = subjects::Entity::update_many()
+            .col_expr(subjects::Column::Revision, Expr::value(before.revision + 1))
+            .col_expr(subjects::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(subjects::Column::Id.eq(id))
+            .filter(subjects::Column::Revision.eq(before.revision))
+            .exec(txn)
+            .await?;
+        if swapped.rows_affected != 1 {
+            return Err(ServiceError::Aborted(format!(
+                "subject {id} was changed by another request meanwhile; read it again and retry"
+            )));
+        }
+        Ok(before)
+    }
+
+    async fn write_details(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &str,
+        details: &Details,
+    ) -> Result<(), ServiceError> {
+        match details {
+            Details::Person(p) => write_person(txn, id, p, &self.vault).await,
+            Details::Organisation(o) => write_organisation(txn, id, o).await,
+        }
+    }
+
+    async fn updated(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        subject: &subjects::Model,
+        changed: &[&str],
+    ) -> Result<(), ServiceError> {
+        let event = SubjectUpdated {
+            subject_id: subject.id.clone(),
+            changed_fields: changed.iter().map(|c| c.to_string()).collect(),
+            business_id: business_id_pb(subject),
+        };
+        self.enqueue(
+            txn,
+            actor,
+            events::SUBJECT_UPDATED_TYPE,
+            events::SUBJECT_UPDATED,
+            Payload::SubjectUpdated(event),
+        )
+        .await
+    }
+
+    async fn enqueue(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        event_type: &str,
+        subject: &str,
+        payload: Payload,
+    ) -> Result<(), ServiceError> {
+        let envelope = outbox::envelope(events::SOURCE, event_type, actor, payload);
+        outbox::enqueue(txn, subject, &envelope).await?;
+        Ok(())
+    }
+}
+
+/// A person's or an organisation's details.
+#[derive(Debug, Clone)]
+pub enum Details {
+    Person(PersonDetails),
+    Organisation(OrganisationDetails),
+}
+
+impl Details {
+    fn kind(&self) -> &'static str {
+        match self {
+            Details::Person(_) => PERSON,
+            Details::Organisation(_) => ORGANISATION,
+        }
+    }
+
+    fn stored_fields(&self) -> Vec<(String, FieldKind)> {
+        match self {
+            Details::Person(p) => p.stored_fields("person"),
+            Details::Organisation(o) => o.stored_fields("organisation"),
+        }
+    }
+
+    fn business_id(&self) -> Option<BusinessIdPb> {
+        match self {
+            Details::Organisation(o) => o.business_id.as_ref().map(|b| BusinessIdPb {
+                value: b.to_string(),
+            }),
+            Details::Person(_) => None,
+        }
+    }
+
+    /// Field names for the update event: which of the details differ from `before`. Lists are
+    /// not compared (they live in other tables); they are named when given.
+    fn changed_fields(&self, before: &subjects::Model, vault: &IdentityCodeVault) -> Vec<String> {
+        let mut changed = Vec::new();
+        let mut check = |differs: bool, name: &str| {
+            if differs {
+                changed.push(name.to_owned());
+            }
+        };
+        match self {
+            Details::Person(p) => {
+                check(
+                    before.given_names.as_deref() != Some(p.given_names.as_str()),
+                    "person.given_names",
+                );
+                check(
+                    before.name.as_deref() != Some(p.family_name.as_str()),
+                    "person.family_name",
+                );
+                check(
+                    match &p.identity_code {
+                        IdentityCodeChange::Keep => false,
+                        IdentityCodeChange::Remove => before.hetu_index.is_some(),
+                        IdentityCodeChange::Set(code) => {
+                            before.hetu_index.as_deref() != Some(vault.blind_index(code).as_str())
+                        }
+                    },
+                    "person.personal_identity_code",
+                );
+                check(
+                    before.date_of_birth != p.date_of_birth.map(|d| d.to_string()),
+                    "person.date_of_birth",
+                );
+                check(
+                    before.language.as_deref() != p.language.map(|l| l.code()),
+                    "person.language",
+                );
+                changed.extend(
+                    [
+                        "person.emails",
+                        "person.phones",
+                        "person.addresses",
+                        "person.user_accounts",
+                    ]
+                    .map(String::from),
+                );
+            }
+            Details::Organisation(o) => {
+                check(
+                    before.name.as_deref() != Some(o.name.as_str()),
+                    "organisation.name",
+                );
+                check(
+                    before.business_id != o.business_id.as_ref().map(|b| b.to_string()),
+                    "organisation.business_id",
+                );
+                check(
+                    before.association_number
+                        != o.association_number.as_ref().map(|a| a.to_string()),
+                    "organisation.association_number",
+                );
+                changed.push("organisation.addresses".into());
+            }
+        }
+        changed
+    }
+}
+
+fn billing_fields(billing: &Option<BillingDetails>, fields: &mut Vec<(String, FieldKind)>) {
+    if billing.as_ref().is_some_and(|b| !b.is_empty()) {
+        fields.push(("billing".into(), FieldKind::Billing));
+    }
+}
+
+fn business_id_pb(row: &subjects::Model) -> Option<BusinessIdPb> {
+    row.business_id.clone().map(|value| BusinessIdPb { value })
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn values_query(kind: &str, lookup: &str) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(subject_values::Column::SubjectId)
+        .from(subject_values::Entity)
+        .and_where(Expr::col(subject_values::Column::Kind).eq(kind))
+        .and_where(Expr::col(subject_values::Column::Lookup).eq(lookup))
+        .to_owned()
+}
+
+async fn write_person(
+    txn: &DatabaseTransaction,
+    id: &str,
+    p: &PersonDetails,
+    vault: &IdentityCodeVault,
+) -> Result<(), ServiceError> {
+    let mut update = subjects::Entity::update_many()
+        .col_expr(
+            subjects::Column::GivenNames,
+            Expr::value(Some(p.given_names.clone()).filter(|g| !g.is_empty())),
+        )
+        .col_expr(
+            subjects::Column::Name,
+            Expr::value(Some(p.family_name.clone())),
+        )
+        .col_expr(
+            subjects::Column::NameKey,
+            Expr::value(Some(p.family_name.to_lowercase())),
+        )
+        .col_expr(
+            subjects::Column::DateOfBirth,
+            Expr::value(p.date_of_birth.map(|d| d.to_string())),
+        )
+        .col_expr(
+            subjects::Column::Language,
+            Expr::value(p.language.map(|l| l.code().to_owned())),
+        );
+    match &p.identity_code {
+        IdentityCodeChange::Keep => {}
+        IdentityCodeChange::Remove => {
+            update = update
+                .col_expr(
+                    subjects::Column::HetuSealed,
+                    Expr::value(Option::<Vec<u8>>::None),
+                )
+                .col_expr(
+                    subjects::Column::HetuKeyId,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    subjects::Column::HetuIndex,
+                    Expr::value(Option::<String>::None),
+                );
+        }
+        IdentityCodeChange::Set(code) => {
+            let sealed = vault.seal(id, code);
+            update = update
+                .col_expr(
+                    subjects::Column::HetuSealed,
+                    Expr::value(Some(sealed.bytes)),
+                )
+                .col_expr(
+                    subjects::Column::HetuKeyId,
+                    Expr::value(Some(sealed.key_id)),
+                )
+                .col_expr(
+                    subjects::Column::HetuIndex,
+                    Expr::value(Some(vault.blind_index(code))),
+                );
+        }
+    }
+    update.filter(subjects::Column::Id.eq(id)).exec(txn).await?;
+    replace_values(
+        txn,
+        id,
+        "email",
+        p.emails.iter().map(|e| (e.to_string(), e.lookup_key())),
+    )
+    .await?;
+    replace_values(
+        txn,
+        id,
+        "phone",
+        p.phones.iter().map(|n| (n.to_string(), n.to_string())),
+    )
+    .await?;
+    replace_values(
+        txn,
+        id,
+        "user_account",
+        p.user_accounts.iter().map(|a| (a.clone(), a.clone())),
+    )
+    .await?;
+    replace_addresses(txn, id, "postal", &p.addresses).await
+}
+
+async fn write_organisation(
+    txn: &DatabaseTransaction,
+    id: &str,
+    o: &OrganisationDetails,
+) -> Result<(), ServiceError> {
+    subjects::Entity::update_many()
+        .col_expr(subjects::Column::Name, Expr::value(Some(o.name.clone())))
+        .col_expr(
+            subjects::Column::NameKey,
+            Expr::value(Some(o.name.to_lowercase())),
+        )
+        .col_expr(
+            subjects::Column::BusinessId,
+            Expr::value(o.business_id.as_ref().map(|b| b.to_string())),
+        )
+        .col_expr(
+            subjects::Column::AssociationNumber,
+            Expr::value(o.association_number.as_ref().map(|a| a.to_string())),
+        )
+        .filter(subjects::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    replace_addresses(txn, id, "postal", &o.addresses).await
+}
+
+async fn write_billing(
+    txn: &DatabaseTransaction,
+    id: &str,
+    billing: Option<&BillingDetails>,
+) -> Result<(), ServiceError> {
+    let Some(b) = billing else { return Ok(()) };
+    subjects::Entity::update_many()
+        .col_expr(
+            subjects::Column::EInvoiceAddress,
+            Expr::value(b.e_invoice_address.clone()),
+        )
+        .col_expr(
+            subjects::Column::EInvoiceOperator,
+            Expr::value(b.e_invoice_operator.clone()),
+        )
+        .col_expr(
+            subjects::Column::InvoiceLanguage,
+            Expr::value(b.invoice_language.map(|l| l.code().to_owned())),
+        )
+        .filter(subjects::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    replace_addresses(txn, id, "billing", b.address.as_slice()).await
+}
+
+async fn write_memberships(
+    txn: &DatabaseTransaction,
+    id: &str,
+    member_of: &[Membership],
+) -> Result<(), ServiceError> {
+    for m in member_of {
+        memberships::ActiveModel {
+            subject_id: Set(id.into()),
+            register_id: Set(m.register_id.clone()),
+            basis: Set(m.basis.clone()),
+            start_date: Set(m.start.to_string()),
+            end_date: Set(m.end.map(|d| d.to_string())),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn replace_values(
+    txn: &DatabaseTransaction,
+    id: &str,
+    kind: &str,
+    values: impl Iterator<Item = (String, String)>,
+) -> Result<(), ServiceError> {
+    subject_values::Entity::delete_many()
+        .filter(subject_values::Column::SubjectId.eq(id))
+        .filter(subject_values::Column::Kind.eq(kind))
+        .exec(txn)
+        .await?;
+    let rows: Vec<subject_values::ActiveModel> = values
+        .enumerate()
+        .map(|(i, (value, lookup))| subject_values::ActiveModel {
+            subject_id: Set(id.into()),
+            kind: Set(kind.into()),
+            position: Set(i as i32),
+            value: Set(value),
+            lookup: Set(lookup),
+        })
+        .collect();
+    if !rows.is_empty() {
+        subject_values::Entity::insert_many(rows).exec(txn).await?;
+    }
+    Ok(())
+}
+
+async fn replace_addresses(
+    txn: &DatabaseTransaction,
+    id: &str,
+    purpose: &str,
+    list: &[Address],
+) -> Result<(), ServiceError> {
+    addresses::Entity::delete_many()
+        .filter(addresses::Column::SubjectId.eq(id))
+        .filter(addresses::Column::Purpose.eq(purpose))
+        .exec(txn)
+        .await?;
+    let rows: Vec<addresses::ActiveModel> = list
+        .iter()
+        .enumerate()
+        .map(|(i, a)| addresses::ActiveModel {
+            subject_id: Set(id.into()),
+            purpose: Set(purpose.into()),
+            position: Set(i as i32),
+            lines: Set(a.lines.join("\n")),
+            postal_code: Set(a.postal_code.clone()),
+            post_office: Set(a.post_office.clone()),
+            country_code: Set(a.country_code.clone()),
+        })
+        .collect();
+    if !rows.is_empty() {
+        addresses::Entity::insert_many(rows).exec(txn).await?;
+    }
+    Ok(())
+}
+
+async fn log_access(
+    txn: &DatabaseTransaction,
+    subject_id: &str,
+    kind: AccessKind,
+    actor: &str,
+    reason: &str,
+) -> Result<(), ServiceError> {
+    access_log::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        subject_id: Set(subject_id.into()),
+        kind: Set(kind.as_str().into()),
+        actor: Set(actor.into()),
+        reason: Set(reason.into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Everything held about `row`'s subject.
+async fn load<C: ConnectionTrait>(
+    db: &C,
+    row: subjects::Model,
+) -> Result<SubjectRecord, ServiceError> {
+    let id = row.id.clone();
+    let values = subject_values::Entity::find()
+        .filter(subject_values::Column::SubjectId.eq(&id))
+        .order_by_asc(subject_values::Column::Kind)
+        .order_by_asc(subject_values::Column::Position)
+        .all(db)
+        .await?;
+    let addresses = addresses::Entity::find()
+        .filter(addresses::Column::SubjectId.eq(&id))
+        .order_by_asc(addresses::Column::Purpose)
+        .order_by_asc(addresses::Column::Position)
+        .all(db)
+        .await?;
+    let memberships = memberships::Entity::find()
+        .filter(memberships::Column::SubjectId.eq(&id))
+        .order_by_asc(memberships::Column::RegisterId)
+        .all(db)
+        .await?;
+    let links = contact_links::Entity::find()
+        .filter(
+            Condition::any()
+                .add(contact_links::Column::OrganisationId.eq(&id))
+                .add(contact_links::Column::PersonId.eq(&id)),
+        )
+        .order_by_asc(contact_links::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let others: Vec<String> = links
+        .iter()
+        .map(|l| {
+            if l.organisation_id == id {
+                l.person_id.clone()
+            } else {
+                l.organisation_id.clone()
+            }
+        })
+        .collect();
+    let names: std::collections::HashMap<String, String> = if others.is_empty() {
+        Default::default()
+    } else {
+        subjects::Entity::find()
+            .filter(subjects::Column::Id.is_in(others))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let name = [
+                    s.given_names.unwrap_or_default(),
+                    s.name.unwrap_or_default(),
+                ]
+                .join(" ")
+                .trim()
+                .to_owned();
+                (s.id, name)
+            })
+            .collect()
+    };
+    let contacts = links
+        .into_iter()
+        .map(|l| {
+            let other = if l.organisation_id == id {
+                &l.person_id
+            } else {
+                &l.organisation_id
+            };
+            let name = names.get(other).cloned().unwrap_or_default();
+            (l, name)
+        })
+        .collect();
+    let services = services::Entity::find()
+        .filter(services::Column::SubjectId.eq(&id))
+        .order_by_asc(services::Column::ServiceKey)
+        .all(db)
+        .await?;
+    let marketing = marketing_preferences::Entity::find()
+        .filter(marketing_preferences::Column::SubjectId.eq(&id))
+        .order_by_asc(marketing_preferences::Column::Channel)
+        .all(db)
+        .await?;
+    let notes = notes::Entity::find()
+        .filter(notes::Column::SubjectId.eq(&id))
+        .order_by_asc(notes::Column::Id)
+        .all(db)
+        .await?;
+    Ok(SubjectRecord {
+        row,
+        values,
+        addresses,
+        memberships,
+        contacts,
+        services,
+        marketing,
+        notes,
+    })
+}
