@@ -1,6 +1,7 @@
 //! End-to-end tests: the whole system on one NATS server, over real gRPC, on SQLite and
 //! PostgreSQL.
 
+mod customers;
 mod health;
 mod operations;
 mod replicas;
