@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod connect;
+mod customers;
 mod operations;
 mod output;
 mod serve;
@@ -37,6 +38,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The register catalogue: create, edit, publish, retire and read registers.
     Catalogue(catalogue::CatalogueArgs),
+    /// The customer data: persons, organisations and their contacts, finds, marketing
+    /// prohibitions, export and erasure.
+    Customers(customers::CustomersArgs),
     /// A service's state: database, NATS, outbox backlog, parked events, dead letters.
     Status(operations::StatusArgs),
     /// Outbox events the relay parked after repeated failures: list them, retry them.
@@ -55,6 +59,7 @@ async fn main() -> ExitCode {
         Command::Up(args) => up::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Catalogue(args) => catalogue::run(args).await,
+        Command::Customers(args) => customers::run(args).await,
         Command::Status(args) => operations::status(args).await,
         Command::Outbox(args) => operations::outbox(args).await,
         Command::DeadLetters(args) => operations::dead_letters(args).await,
