@@ -464,3 +464,53 @@ fn the_kubernetes_configuration_loads_with_its_secrets_from_the_environment() {
     )
     .expect("the JWKS loads");
 }
+
+#[test]
+fn the_customer_services_kubernetes_configuration_loads_its_keys_from_the_environment() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes/base/customers.toml");
+    // As the Deployment sets them from `customers-secrets`.
+    let env = [
+        (
+            "REKISTERI_DATABASE__URL",
+            "postgres://rekisteri:pw@postgres:5432/customers",
+        ),
+        (
+            "REKISTERI_AUTH__JWT__JWKS_FILE",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../deploy/kubernetes/overlays/local/jwks.json"
+            ),
+        ),
+        (
+            "REKISTERI_CUSTOMERS__IDENTITY_CODE_KEYS__K1",
+            "bG9jYWwtb25seS1pZGVudGl0eS1jb2RlLWtleS0wMDE=",
+        ),
+        (
+            "REKISTERI_CUSTOMERS__BLIND_INDEX_KEY",
+            "bG9jYWwtb25seS1ibGluZC1pbmRleC1rZXktMDAwMDE=",
+        ),
+        ("REKISTERI_CUSTOMERS__CATALOGUE_TOKEN", "a-token"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .into();
+    let config =
+        rekisteri_platform::config::ServiceConfig::load(rekisteri_platform::config::Sources {
+            defaults: rekisteri_customers::app::DEFAULTS,
+            file: Some(&file),
+            env,
+        })
+        .expect("the manifest's configuration is valid");
+    assert_eq!(config.grpc.listen, "0.0.0.0:50052");
+    let own: rekisteri_customers::config::CustomersConfig = config
+        .section("customers")
+        .expect("the [customers] section");
+    assert_eq!(own.catalogue_endpoint, "http://catalogue:50051");
+    assert_eq!(own.catalogue_token.as_ref().unwrap().expose(), "a-token");
+    own.vault()
+        .expect("the key named by identity_code_key_id is the one the Secret provides");
+    assert!(
+        !format!("{config:?}").contains("bG9jYWwt"),
+        "keys stay out of Debug"
+    );
+}
