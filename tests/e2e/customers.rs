@@ -25,6 +25,7 @@ db_tests!(
     fields_need_a_register_that_declares_them,
     no_identity_code_in_plain_text_anywhere_in_the_database,
     concurrent_updates_have_one_winner,
+    registers_are_learnt_from_events_and_subject_events_survive_a_nats_restart_once,
 );
 
 type Customers = CustomerServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -718,4 +719,77 @@ async fn concurrent_updates_have_one_winner(backend: Backend) {
     // The stale etag stays stale.
     let again = update("Kaisa C").await.unwrap_err();
     assert_eq!(again.code(), Code::Aborted);
+}
+
+async fn registers_are_learnt_from_events_and_subject_events_survive_a_nats_restart_once(
+    backend: Backend,
+) {
+    let mut system = System::start(backend).await;
+    let (mut catalogue, mut customers) = clients(&system).await;
+    let register = create_and_publish(&mut catalogue).await;
+    // With the catalogue gone (once its event is out), the only way to know the register is the
+    // published event.
+    wait_for_messages(
+        &system.nats.client().await,
+        rekisteri_catalogue::events::STREAM.name,
+        1,
+        WAIT,
+    )
+    .await;
+    let index = system
+        .services
+        .iter()
+        .position(|s| s.entry.name() == "catalogue")
+        .unwrap();
+    system.services[index].stop().await;
+    let mut first = None;
+    wait_until(
+        "the register is learnt from the catalogue's event",
+        async || match create_person(&mut customers, &register, person("Ensi", "Asiakas")).await {
+            Ok(created) => {
+                first = Some(created.subject_id);
+                true
+            }
+            Err(e) => {
+                assert_eq!(e.code(), Code::Unavailable, "{e:?}");
+                false
+            }
+        },
+    )
+    .await;
+    let nats = system.nats.client().await;
+    wait_for_messages(&nats, "REKISTERI_CUSTOMERS", 1, WAIT).await;
+    drop(nats);
+
+    // NATS goes away; writes are still acknowledged, their events wait in the outbox.
+    system.nats.stop().await;
+    let mut expected = vec![first.unwrap()];
+    for i in 0..3 {
+        let created = create_person(
+            &mut customers,
+            &register,
+            person("Katko", &format!("Asiakas {i}")),
+        )
+        .await
+        .expect("acknowledged while NATS is away");
+        expected.push(created.subject_id);
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    system.nats.restart().await;
+
+    let nats = system.nats.client().await;
+    wait_for_messages(&nats, "REKISTERI_CUSTOMERS", 4, WAIT).await;
+    // The relay polls again meanwhile; nothing more may arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let messages = stream_messages(&nats, "REKISTERI_CUSTOMERS").await.unwrap();
+    let created: Vec<String> = messages
+        .iter()
+        .map(
+            |m| match EventEnvelope::decode(m.payload.clone()).unwrap().payload {
+                Some(Payload::SubjectCreated(c)) => c.subject_id,
+                other => panic!("unexpected {other:?}"),
+            },
+        )
+        .collect();
+    assert_eq!(created, expected, "every creation once, in order");
 }
