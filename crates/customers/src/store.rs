@@ -398,6 +398,7 @@ impl Store {
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
     ) -> Result<SubjectRecord, ServiceError> {
+        self.live(self.db.reader(), id).await?;
         let registers = self.registers_of(id).await?;
         check_fields(&registers, &[("relationship".into(), FieldKind::Services)])?;
         let txn = self.db.begin().await?;
@@ -446,6 +447,7 @@ impl Store {
         etag: &str,
         change: MarketingChange,
     ) -> Result<SubjectRecord, ServiceError> {
+        self.live(self.db.reader(), id).await?;
         let registers = self.registers_of(id).await?;
         // A prohibition is always kept: honouring it is the law (GDPR Art. 21(3)). Consents and
         // interests need a register that declares them.
