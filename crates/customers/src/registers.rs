@@ -162,16 +162,15 @@ impl Learnt {
         }
     }
 
-    /// Stores, unless a newer version is already known; a retirement always sticks.
+    /// Stores, unless a newer version is already known; a retirement always sticks. One
+    /// conditional upsert, so an event and a catalogue answer saving at once cannot let the
+    /// older one win (a read-then-write would).
     async fn save<C: ConnectionTrait>(self, db: &C) -> Result<(), sea_orm::DbErr> {
-        let current = known_registers::Entity::find_by_id(self.register_id.clone())
-            .one(db)
-            .await?;
-        if let Some(current) = &current
-            && (current.version > self.version || current.status == RETIRED)
-        {
-            return Ok(());
-        }
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+        let table = Alias::new("known_registers");
+        let newer_or_same = Expr::col((table.clone(), known_registers::Column::Version))
+            .lte(Expr::cust("excluded.version"))
+            .and(Expr::col((table, known_registers::Column::Status)).ne(RETIRED));
         let model = self.into_model();
         let active = known_registers::ActiveModel {
             register_id: Set(model.register_id),
@@ -193,9 +192,10 @@ impl Learnt {
                         known_registers::Column::IncludesIdentityCode,
                         known_registers::Column::UpdatedAt,
                     ])
+                    .action_and_where(newer_or_same)
                     .to_owned(),
             )
-            .exec(db)
+            .exec_without_returning(db)
             .await?;
         Ok(())
     }
@@ -303,4 +303,67 @@ impl EventHandler for RegisterEvents {
         }
         Ok(())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rekisteri_platform::db;
+    use rekisteri_test_support::{Backend, TestDb, db_tests};
+
+    fn learnt(version: i32, status: &'static str, keys: &[&str]) -> Learnt {
+        Learnt {
+            register_id: "reg-1".into(),
+            name: format!("v{version}"),
+            status,
+            version,
+            category_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            includes_identity_code: false,
+        }
+    }
+
+    async fn known(db: &Db) -> known_registers::Model {
+        known_registers::Entity::find_by_id("reg-1".to_owned())
+            .one(db.reader())
+            .await
+            .unwrap()
+            .expect("the register is known")
+    }
+
+    /// An older answer (a late event, a slow catalogue reply) never replaces a newer version's
+    /// categories, and nothing revives a retired register.
+    async fn older_versions_and_republications_do_not_overwrite(backend: Backend) {
+        let test_db = TestDb::fresh(backend).await;
+        let config =
+            rekisteri_test_support::service_config("customers", &test_db.url, "nats://127.0.0.1:1");
+        let db = db::connect_and_migrate::<crate::migration::Migrator>(&config.database)
+            .await
+            .unwrap();
+
+        learnt(2, PUBLISHED, &["name", "email"])
+            .save(db.writer())
+            .await
+            .unwrap();
+        learnt(1, PUBLISHED, &["name"])
+            .save(db.writer())
+            .await
+            .unwrap();
+        let now = known(&db).await;
+        assert_eq!((now.version, now.category_keys.as_str()), (2, "name email"));
+
+        learnt(3, PUBLISHED, &["name", "email", "phone"])
+            .save(db.writer())
+            .await
+            .unwrap();
+        assert_eq!(known(&db).await.version, 3, "a newer version replaces");
+
+        learnt(3, RETIRED, &[]).save(db.writer()).await.unwrap();
+        learnt(4, PUBLISHED, &["name"])
+            .save(db.writer())
+            .await
+            .unwrap();
+        assert_eq!(known(&db).await.status, RETIRED, "a retirement sticks");
+    }
+
+    db_tests!(older_versions_and_republications_do_not_overwrite);
 }
