@@ -12,7 +12,10 @@ use rekisteri_platform::operations;
 use rekisteri_test_support::{Backend, db_tests, raw_call, tokens};
 use tonic::Code;
 
-db_tests!(every_rpc_needs_its_role);
+db_tests!(
+    every_rpc_needs_its_role,
+    each_port_serves_and_lists_only_its_own_service
+);
 
 fn token_for(role: &str) -> String {
     format!("test-role-token-{role}")
@@ -105,4 +108,80 @@ async fn every_rpc_needs_its_role(backend: Backend) {
         }
     }
     assert!(walked >= 14, "walked {walked} methods");
+}
+
+/// A client pointed at the wrong port hears UNIMPLEMENTED naming what the port serves (not a
+/// role error), and reflection there lists only that port's services.
+async fn each_port_serves_and_lists_only_its_own_service(backend: Backend) {
+    use reflection::list_services;
+    let system = System::start(backend).await;
+    assert!(system.services.len() >= 2, "at least two services run");
+    for running in &system.services {
+        let own = running.entry.spec.grpc_service();
+        for other in system
+            .services
+            .iter()
+            .filter(|o| o.entry.spec.grpc_service() != own)
+        {
+            let foreign = other.entry.spec.grpc_service();
+            let (method, _) = other.entry.spec.roles.methods[0];
+            let path = format!("/{foreign}/{method}");
+            let refused = raw_call(
+                running.channel().await,
+                &path,
+                Some(tokens::ADMIN),
+                Vec::new(),
+            )
+            .await
+            .expect_err("another service's call is refused");
+            assert_eq!(
+                refused.code(),
+                Code::Unimplemented,
+                "{path} on {own}'s port"
+            );
+            assert!(
+                refused.message().contains(own),
+                "the refusal names what the port serves: {}",
+                refused.message()
+            );
+        }
+        let listed = list_services(running.channel().await).await;
+        let expected: BTreeSet<String> = [own, operations::SERVICE_NAME, "grpc.health.v1.Health"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(listed, expected, "reflection on {own}'s port");
+    }
+}
+
+mod reflection {
+    use std::collections::BTreeSet;
+
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    pub async fn list_services(channel: tonic::transport::Channel) -> BTreeSet<String> {
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = ServerReflectionClient::new(channel)
+            .server_reflection_info(futures::stream::iter([request]))
+            .await
+            .expect("reflection answers")
+            .into_inner();
+        let response = responses
+            .message()
+            .await
+            .expect("a reflection response")
+            .expect("one response");
+        match response.message_response {
+            Some(MessageResponse::ListServicesResponse(list)) => {
+                list.service.into_iter().map(|s| s.name).collect()
+            }
+            other => panic!("not a list of services: {other:?}"),
+        }
+    }
 }

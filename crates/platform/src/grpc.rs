@@ -92,14 +92,18 @@ impl GrpcServer {
         let health_service = tonic_health::pb::health_server::HealthServer::new(
             tonic_health::server::HealthService::from_health_reporter(self.health.clone()),
         );
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(rekisteri_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(rekisteri_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        // Reflection lists what this port serves, not every service the protos describe.
+        let reflection = || {
+            let builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(rekisteri_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name("grpc.health.v1.Health");
+            health_names
+                .iter()
+                .fold(builder, |b, name| b.with_service_name(*name))
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
         let routes = routes
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -263,20 +267,24 @@ impl Gate {
     }
 
     /// `None` for the services every client may call without a token (health and reflection);
-    /// for anything else the role the method needs, or PERMISSION_DENIED when no table declares
-    /// one: a service added without a role table is closed, not open.
+    /// for anything else the role the method needs, or UNIMPLEMENTED when no table declares one:
+    /// a call this port does not serve (another service's, a mistyped method) says so, and a
+    /// route added without a role table is closed, not open.
     fn role(&self, service: &str, method: &str) -> Option<Result<&'static str, Status>> {
         if OPEN_SERVICES.contains(&service) {
             return None;
         }
-        let role = self
-            .inner
-            .tables
-            .iter()
-            .find(|t| t.service == service)
-            .and_then(|t| t.role(method));
+        let table = self.inner.tables.iter().find(|t| t.service == service);
+        let role = table.and_then(|t| t.role(method));
         Some(role.ok_or_else(|| {
-            Status::permission_denied(format!("{service}/{method} has no role declared"))
+            let served: Vec<&str> = self.inner.tables.iter().map(|t| t.service).collect();
+            Status::unimplemented(match table {
+                Some(_) => format!("{service} has no method {method}"),
+                None => format!(
+                    "{service} is not served on this port (it serves {})",
+                    served.join(", ")
+                ),
+            })
         }))
     }
 
