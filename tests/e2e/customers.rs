@@ -171,6 +171,19 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
         "the code is write-only"
     );
     assert_eq!(held.date_of_birth, "", "not given, not invented");
+    // One person, one subject: the same code again (any letter case) is refused, naming the
+    // subject that holds it and never the code.
+    let mut twin = person("Matti", "Toinen");
+    twin.personal_identity_code = "131052-308t".into();
+    let twice = create_person(&mut customers, &register, twin)
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::AlreadyExists, "{twice:?}");
+    assert!(twice.message().contains(&matti.subject_id), "{twice:?}");
+    assert!(
+        !twice.message().to_lowercase().contains("131052"),
+        "{twice:?}"
+    );
 
     // Found again by business ID, email, identity code, phone and name.
     let found = find(
@@ -531,6 +544,70 @@ async fn fields_need_a_register_that_declares_them(backend: Backend) {
     assert_eq!(note.code(), Code::FailedPrecondition);
     assert!(note.message().contains("customer_history"), "{note:?}");
 
+    // Moving a person into a register means that register must declare what the person already
+    // holds: here the identity code kept from the first register.
+    let full = create_and_publish(&mut catalogue).await;
+    let mut k = person("Kalle", "Koodillinen");
+    k.personal_identity_code = hetu("010203-123");
+    let kalle = create_person(&mut customers, &full, k.clone())
+        .await
+        .unwrap();
+    k.personal_identity_code = String::new(); // keep the stored code
+    let moved = customers
+        .update_person(pb::UpdatePersonRequest {
+            subject_id: kalle.subject_id.clone(),
+            etag: kalle.etag.clone(),
+            person: Some(k.clone()),
+            remove_personal_identity_code: false,
+            memberships: member_of(&id),
+            billing: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(moved.code(), Code::FailedPrecondition, "{moved:?}");
+    assert!(
+        moved
+            .message()
+            .contains("person.personal_identity_code (held)"),
+        "{moved:?}"
+    );
+    // Removing the code in the same update makes the move allowed.
+    customers
+        .update_person(pb::UpdatePersonRequest {
+            subject_id: kalle.subject_id.clone(),
+            etag: kalle.etag.clone(),
+            person: Some(k),
+            remove_personal_identity_code: true,
+            memberships: member_of(&id),
+            billing: None,
+        })
+        .await
+        .expect("moved without the code");
+
+    // A membership that has ended allows nothing new.
+    let mut former = member_of(&full);
+    former[0].start_date = "2020-01-01".into();
+    former[0].end_date = "2021-12-31".into();
+    let ended = customers
+        .create_person(pb::CreatePersonRequest {
+            person: Some(person("Entinen", "Asiakas")),
+            memberships: former,
+            billing: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    let late_note = customers
+        .add_note(pb::AddNoteRequest {
+            subject_id: ended.subject_id.clone(),
+            text: "Soitti vuoden 2022 jälkeen".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(late_note.code(), Code::FailedPrecondition, "{late_note:?}");
+
     // A register that is not in the catalogue, or not published.
     let unknown = create_person(
         &mut customers,
@@ -654,6 +731,11 @@ async fn no_identity_code_in_plain_text_anywhere_in_the_database(backend: Backen
                     .join("|"),
             };
             assert!(!text.contains("131052"), "{table} holds the code: {text}");
+            // PostgreSQL prints binary columns (the outbox payloads, sealed codes) as hex.
+            assert!(
+                !text.contains(&hex::encode("131052")),
+                "{table} holds the code in a binary column: {text}"
+            );
         }
     }
     assert!(rows > 5, "the scan saw the rows ({rows})");

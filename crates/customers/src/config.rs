@@ -53,6 +53,12 @@ impl CustomersConfig {
         }
         let mut keys = BTreeMap::new();
         for (id, secret) in &self.identity_code_keys {
+            // Stored beside every sealed code (a column of 64 characters).
+            if id.is_empty() || id.len() > 64 {
+                anyhow::bail!(
+                    "customers.identity_code_keys: key id `{id}` must be 1 to 64 characters"
+                );
+            }
             keys.insert(
                 id.clone(),
                 decode(&format!("identity_code_keys.{id}"), secret)?,

@@ -82,6 +82,7 @@ pub fn subject(record: &SubjectRecord, today: NaiveDate) -> pb::Subject {
         .map(address);
     let billing = (billing_address.is_some()
         || row.e_invoice_address.is_some()
+        || row.e_invoice_operator.is_some()
         || row.invoice_language.is_some())
     .then(|| pb::Billing {
         billing_address,
@@ -116,13 +117,12 @@ pub fn subject(record: &SubjectRecord, today: NaiveDate) -> pb::Subject {
                 end_date: m.end_date.clone().unwrap_or_default(),
             })
             .collect(),
-        relationship: row
-            .relationship_start
-            .as_ref()
-            .map(|start| pb::Relationship {
-                start_date: start.clone(),
+        relationship: (row.relationship_start.is_some() || row.relationship_end.is_some()).then(
+            || pb::Relationship {
+                start_date: row.relationship_start.clone().unwrap_or_default(),
                 end_date: row.relationship_end.clone().unwrap_or_default(),
-            }),
+            },
+        ),
         services: record
             .services
             .iter()

@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
         // In the order they first ran where the service is deployed: never reorder.
         let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(CreateCustomers)];
         all.extend(rekisteri_platform::migrations());
+        all.push(Box::new(UniqueIdentityCodes));
         all
     }
 }
@@ -309,5 +310,40 @@ impl MigrationTrait for CreateCustomers {
             ],
         )
         .await
+    }
+}
+
+/// One subject per identity code: the blind index becomes unique (NULLs, the persons without a
+/// code and the erased, stay many).
+#[derive(Debug)]
+struct UniqueIdentityCodes;
+
+impl MigrationName for UniqueIdentityCodes {
+    fn name(&self) -> &str {
+        "m20261202_000001_unique_identity_codes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for UniqueIdentityCodes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("subjects_hetu_index")
+                    .table(id("subjects"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("subjects_hetu_index_unique")
+                    .table(id("subjects"))
+                    .col(id("hetu_index"))
+                    .unique()
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -235,16 +235,27 @@ impl Store {
         }
         let mut fields = details.stored_fields();
         billing_fields(&billing, &mut fields);
-        let registers = match &member_of {
+        let new_registers = match &member_of {
             Some(m) => {
                 let ids: Vec<String> = m.iter().map(|m| m.register_id.clone()).collect();
-                self.registers.published(&ids).await?
+                Some(self.registers.published(&ids).await?)
             }
-            None => self.registers_of(id).await?,
+            None => None,
+        };
+        let txn = self.db.begin().await?;
+        // The subject is locked from here on: no other write can change its registers or what it
+        // holds until this one commits, so the check below stays true.
+        let before = self.bump(&txn, id, etag).await?;
+        let registers = match new_registers {
+            Some(registers) => {
+                // New registers must also declare what the subject already holds and this
+                // request leaves in place.
+                fields.extend(held_fields(&txn, &before, &details, billing.is_some()).await?);
+                registers
+            }
+            None => registers_of(&txn, id).await?,
         };
         check_fields(&registers, &fields)?;
-        let txn = self.db.begin().await?;
-        let before = self.bump(&txn, id, etag).await?;
         self.write_details(&txn, id, &details).await?;
         let mut changed = details.changed_fields(&before, &self.vault);
         if let Some(billing) = &billing {
@@ -285,8 +296,10 @@ impl Store {
         person_id: &str,
         role: ContactRole,
     ) -> Result<SubjectRecord, ServiceError> {
-        let organisation = self.live(self.db.reader(), organisation_id).await?;
-        let person = self.live(self.db.reader(), person_id).await?;
+        let txn = self.db.begin().await?;
+        // Both locked: an erasure of the person cannot slip in between the check and the link.
+        let organisation = self.bump(&txn, organisation_id, "").await?;
+        let person = self.bump(&txn, person_id, "").await?;
         if organisation.kind != ORGANISATION {
             return Err(ServiceError::FailedPrecondition(format!(
                 "subject {organisation_id} is not an organisation"
@@ -297,13 +310,11 @@ impl Store {
                 "subject {person_id} is not a person"
             )));
         }
-        let registers = self.registers_of(organisation_id).await?;
+        let registers = registers_of(&txn, organisation_id).await?;
         check_fields(
             &registers,
             &[("contacts".into(), FieldKind::ContactPersons)],
         )?;
-        let txn = self.db.begin().await?;
-        self.bump(&txn, organisation_id, "").await?;
         contact_links::Entity::insert(contact_links::ActiveModel {
             organisation_id: Set(organisation_id.into()),
             person_id: Set(person_id.into()),
@@ -333,9 +344,8 @@ impl Store {
         organisation_id: &str,
         person_id: &str,
     ) -> Result<SubjectRecord, ServiceError> {
-        let organisation = self.live(self.db.reader(), organisation_id).await?;
         let txn = self.db.begin().await?;
-        self.bump(&txn, organisation_id, "").await?;
+        let organisation = self.bump(&txn, organisation_id, "").await?;
         let removed = contact_links::Entity::delete_many()
             .filter(contact_links::Column::OrganisationId.eq(organisation_id))
             .filter(contact_links::Column::PersonId.eq(person_id))
@@ -359,11 +369,10 @@ impl Store {
         id: &str,
         service: services::Model,
     ) -> Result<SubjectRecord, ServiceError> {
-        let subject = self.live(self.db.reader(), id).await?;
-        let registers = self.registers_of(id).await?;
-        check_fields(&registers, &[("service".into(), FieldKind::Services)])?;
         let txn = self.db.begin().await?;
-        self.bump(&txn, id, "").await?;
+        let subject = self.bump(&txn, id, "").await?;
+        let registers = registers_of(&txn, id).await?;
+        check_fields(&registers, &[("service".into(), FieldKind::Services)])?;
         services::Entity::insert(services::ActiveModel {
             subject_id: Set(id.into()),
             service_key: Set(service.service_key),
@@ -398,11 +407,10 @@ impl Store {
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
     ) -> Result<SubjectRecord, ServiceError> {
-        self.live(self.db.reader(), id).await?;
-        let registers = self.registers_of(id).await?;
-        check_fields(&registers, &[("relationship".into(), FieldKind::Services)])?;
         let txn = self.db.begin().await?;
         let before = self.bump(&txn, id, etag).await?;
+        let registers = registers_of(&txn, id).await?;
+        check_fields(&registers, &[("relationship".into(), FieldKind::Services)])?;
         let start = start.or_else(|| before.relationship_start.as_deref().and_then(parse_date));
         subjects::Entity::update_many()
             .col_expr(
@@ -447,8 +455,9 @@ impl Store {
         etag: &str,
         change: MarketingChange,
     ) -> Result<SubjectRecord, ServiceError> {
-        self.live(self.db.reader(), id).await?;
-        let registers = self.registers_of(id).await?;
+        let txn = self.db.begin().await?;
+        self.bump(&txn, id, etag).await?;
+        let registers = registers_of(&txn, id).await?;
         // A prohibition is always kept: honouring it is the law (GDPR Art. 21(3)). Consents and
         // interests need a register that declares them.
         let mut fields = Vec::new();
@@ -461,8 +470,6 @@ impl Store {
             fields.push(("interests".into(), FieldKind::Interests));
         }
         check_fields(&registers, &fields)?;
-        let txn = self.db.begin().await?;
-        self.bump(&txn, id, etag).await?;
         for (channel, setting) in &change.channels {
             marketing_preferences::Entity::delete_many()
                 .filter(marketing_preferences::Column::SubjectId.eq(id))
@@ -530,11 +537,10 @@ impl Store {
         id: &str,
         text: String,
     ) -> Result<SubjectRecord, ServiceError> {
-        let subject = self.live(self.db.reader(), id).await?;
-        let registers = self.registers_of(id).await?;
-        check_fields(&registers, &[("text".into(), FieldKind::CustomerHistory)])?;
         let txn = self.db.begin().await?;
-        self.bump(&txn, id, "").await?;
+        let subject = self.bump(&txn, id, "").await?;
+        let registers = registers_of(&txn, id).await?;
+        check_fields(&registers, &[("text".into(), FieldKind::CustomerHistory)])?;
         notes::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
             subject_id: Set(id.into()),
@@ -782,30 +788,22 @@ impl Store {
             .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))
     }
 
-    async fn registers_of(&self, id: &str) -> Result<Vec<known_registers::Model>, ServiceError> {
-        let ids: Vec<String> = memberships::Entity::find()
-            .filter(memberships::Column::SubjectId.eq(id))
-            .all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|m| m.register_id)
-            .collect();
-        Ok(known_registers::Entity::find()
-            .filter(known_registers::Column::RegisterId.is_in(ids))
-            .filter(known_registers::Column::Status.eq(crate::registers::PUBLISHED))
-            .all(self.db.reader())
-            .await?)
-    }
-
-    /// Compare-and-swap on the revision: the subject as it was, now one revision on. An empty
-    /// etag takes whatever is stored.
+    /// Locks the subject for this transaction and moves it one revision on; returns it as it
+    /// was. A given etag must match the stored one; an empty etag takes whatever is stored.
+    /// PostgreSQL: the row lock (FOR UPDATE) makes concurrent writes to one subject wait, not
+    /// fail. SQLite: write transactions are already serial.
     async fn bump(
         &self,
         txn: &DatabaseTransaction,
         id: &str,
         etag_read: &str,
     ) -> Result<subjects::Model, ServiceError> {
-        let before = self.live(txn, id).await?;
+        let before = subjects::Entity::find_by_id(id.to_owned())
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .filter(|s| s.erased_at.is_none())
+            .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))?;
         let etag_read = etag_read.trim_matches('"');
         if !etag_read.is_empty() && etag_read != etag(&before) {
             return Err(ServiceError::Aborted(format!(
@@ -975,6 +973,127 @@ impl Details {
     }
 }
 
+/// The registers that hold the subject today (memberships that have started and not ended),
+/// among those known as published.
+async fn registers_of(
+    txn: &DatabaseTransaction,
+    id: &str,
+) -> Result<Vec<known_registers::Model>, ServiceError> {
+    let today = Utc::now().date_naive().to_string();
+    let ids: Vec<String> = memberships::Entity::find()
+        .filter(memberships::Column::SubjectId.eq(id))
+        .filter(memberships::Column::StartDate.lte(today.as_str()))
+        .filter(
+            memberships::Column::EndDate
+                .is_null()
+                .or(memberships::Column::EndDate.gte(today.as_str())),
+        )
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.register_id)
+        .collect();
+    Ok(known_registers::Entity::find()
+        .filter(known_registers::Column::RegisterId.is_in(ids))
+        .filter(known_registers::Column::Status.eq(crate::registers::PUBLISHED))
+        .all(txn)
+        .await?)
+}
+
+/// What the subject holds now and an update leaves in place (the details it replaces are
+/// checked from the request): the fields new registers must also declare.
+async fn held_fields(
+    txn: &DatabaseTransaction,
+    before: &subjects::Model,
+    details: &Details,
+    billing_replaced: bool,
+) -> Result<Vec<(String, FieldKind)>, ServiceError> {
+    let id = before.id.as_str();
+    let mut held = Vec::new();
+    if let Details::Person(p) = details
+        && matches!(p.identity_code, IdentityCodeChange::Keep)
+        && before.hetu_index.is_some()
+    {
+        held.push((
+            "person.personal_identity_code (held)".to_owned(),
+            FieldKind::IdentityCode,
+        ));
+    }
+    let billing_held = before.e_invoice_address.is_some()
+        || before.e_invoice_operator.is_some()
+        || before.invoice_language.is_some()
+        || addresses::Entity::find()
+            .filter(addresses::Column::SubjectId.eq(id))
+            .filter(addresses::Column::Purpose.eq("billing"))
+            .count(txn)
+            .await?
+            > 0;
+    if !billing_replaced && billing_held {
+        held.push(("billing (held)".to_owned(), FieldKind::Billing));
+    }
+    if notes::Entity::find()
+        .filter(notes::Column::SubjectId.eq(id))
+        .count(txn)
+        .await?
+        > 0
+    {
+        held.push(("notes (held)".to_owned(), FieldKind::CustomerHistory));
+    }
+    if before.relationship_start.is_some()
+        || before.relationship_end.is_some()
+        || services::Entity::find()
+            .filter(services::Column::SubjectId.eq(id))
+            .count(txn)
+            .await?
+            > 0
+    {
+        held.push(("services (held)".to_owned(), FieldKind::Services));
+    }
+    if marketing_preferences::Entity::find()
+        .filter(marketing_preferences::Column::SubjectId.eq(id))
+        .filter(marketing_preferences::Column::Preference.eq("consented"))
+        .count(txn)
+        .await?
+        > 0
+    {
+        held.push((
+            "marketing consents (held)".to_owned(),
+            FieldKind::MarketingConsent,
+        ));
+    }
+    if subject_values::Entity::find()
+        .filter(subject_values::Column::SubjectId.eq(id))
+        .filter(subject_values::Column::Kind.eq("interest"))
+        .count(txn)
+        .await?
+        > 0
+    {
+        held.push(("interests (held)".to_owned(), FieldKind::Interests));
+    }
+    if contact_links::Entity::find()
+        .filter(contact_links::Column::OrganisationId.eq(id))
+        .count(txn)
+        .await?
+        > 0
+    {
+        held.push(("contacts (held)".to_owned(), FieldKind::ContactPersons));
+    }
+    Ok(held)
+}
+
+/// The refusal of a second subject with one identity code; it never repeats the code.
+fn identity_code_taken(holder: Option<&str>) -> ServiceError {
+    ServiceError::AlreadyExists(match holder {
+        Some(id) => format!(
+            "person.personal_identity_code: subject {id} already holds this identity code; \
+             update that subject instead"
+        ),
+        None => "person.personal_identity_code: another subject was just given this identity \
+                 code; find it by the code and update it instead"
+            .to_owned(),
+    })
+}
+
 fn billing_fields(billing: &Option<BillingDetails>, fields: &mut Vec<(String, FieldKind)>) {
     if billing.as_ref().is_some_and(|b| !b.is_empty()) {
         fields.push(("billing".into(), FieldKind::Billing));
@@ -1043,6 +1162,17 @@ async fn write_person(
                 );
         }
         IdentityCodeChange::Set(code) => {
+            // One person, one subject: a second subject with the same code would split their
+            // data (and their erasure). The unique index settles a race; this names the holder.
+            let index = vault.blind_index(code);
+            let holder = subjects::Entity::find()
+                .filter(subjects::Column::HetuIndex.eq(index.as_str()))
+                .filter(subjects::Column::Id.ne(id))
+                .one(txn)
+                .await?;
+            if let Some(holder) = holder {
+                return Err(identity_code_taken(Some(&holder.id)));
+            }
             let sealed = vault.seal(id, code);
             update = update
                 .col_expr(
@@ -1053,13 +1183,17 @@ async fn write_person(
                     subjects::Column::HetuKeyId,
                     Expr::value(Some(sealed.key_id)),
                 )
-                .col_expr(
-                    subjects::Column::HetuIndex,
-                    Expr::value(Some(vault.blind_index(code))),
-                );
+                .col_expr(subjects::Column::HetuIndex, Expr::value(Some(index)));
         }
     }
-    update.filter(subjects::Column::Id.eq(id)).exec(txn).await?;
+    update
+        .filter(subjects::Column::Id.eq(id))
+        .exec(txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => identity_code_taken(None),
+            _ => e.into(),
+        })?;
     replace_values(
         txn,
         id,

@@ -48,6 +48,9 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     FailedPrecondition(String),
+    /// What the call would create exists already (the message names it).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// A concurrent change won (optimistic concurrency).
     #[error("{0}")]
     Aborted(String),
@@ -88,6 +91,7 @@ impl From<ServiceError> for Status {
             ServiceError::NotFound(m) => Status::not_found(m),
             ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
             ServiceError::Aborted(m) => Status::aborted(m),
+            ServiceError::AlreadyExists(m) => Status::already_exists(m),
             ServiceError::Unavailable(m) => Status::unavailable(m),
             ServiceError::PermissionDenied(m) => Status::permission_denied(m),
             ServiceError::Internal(e) => {
