@@ -8,17 +8,23 @@ use tonic::transport::Channel;
 
 /// `--token`, or else the admin token `rekisteri up` left in the data directory.
 pub fn bearer(token: Option<&str>, data_dir: &Path) -> anyhow::Result<BearerToken> {
-    let token = match token {
+    // An empty REKISTERI_TOKEN (exported but not set) counts as none.
+    let token = match token.map(str::trim).filter(|t| !t.is_empty()) {
         Some(token) => token.to_owned(),
         None => {
             let path = data_dir.join("admin-token");
             std::fs::read_to_string(&path)
                 .map(|t| t.trim().to_owned())
-                .with_context(|| {
-                    format!(
-                        "no --token or REKISTERI_TOKEN given, and no {} from `rekisteri up`",
+                .map_err(|e| {
+                    let why = match e.kind() {
+                        std::io::ErrorKind::NotFound => "there is no".to_owned(),
+                        _ => format!("cannot read ({e}) the"),
+                    };
+                    crate::output::MissingToken(format!(
+                        "no --token or REKISTERI_TOKEN given, and {why} {} that `rekisteri up` \
+                         leaves (--data-dir names another directory)",
                         path.display()
-                    )
+                    ))
                 })?
         }
     };

@@ -526,8 +526,17 @@ fn print_subject(json: bool, verb: &str, s: &pb::Subject) {
             .role()
             .as_str_name()
             .trim_start_matches("CONTACT_ROLE_")
-            .to_ascii_lowercase();
-        println!("  contact:      {} {} ({role})", c.person_id, c.person_name);
+            .to_ascii_lowercase()
+            .replace('_', "-");
+        // An organisation lists its contact persons; a person, the organisations it is one for.
+        if c.person_id == s.subject_id {
+            println!(
+                "  contact for:  {} {} ({role})",
+                c.organisation_id, c.organisation_name
+            );
+        } else {
+            println!("  contact:      {} {} ({role})", c.person_id, c.person_name);
+        }
     }
     for m in &s.marketing {
         println!(

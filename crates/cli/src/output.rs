@@ -317,17 +317,47 @@ pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
 /// Prints an error for people, with every field violation, and picks the exit code.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if let Some(status) = err.downcast_ref::<tonic::Status>() {
-        eprintln!("error: {:?}: {}", status.code(), status.message());
-        for (field, description) in rekisteri_platform::error::field_violations(status) {
-            eprintln!("  - {field}: {description}");
+        let violations = rekisteri_platform::error::field_violations(status);
+        if violations.is_empty() {
+            eprintln!("error: {:?}: {}", status.code(), status.message());
+        } else {
+            // The message repeats the violations on one line; the list says it once, readably.
+            eprintln!("error: {:?}:", status.code());
+            for (field, description) in violations {
+                eprintln!("  - {field}: {description}");
+            }
         }
-        return ExitCode::from(match status.code() {
-            tonic::Code::InvalidArgument => 3,
-            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => 4,
-            tonic::Code::NotFound => 5,
-            _ => 1,
-        });
+        return ExitCode::from(exit_code(status.code()));
+    }
+    if err.downcast_ref::<MissingToken>().is_some() {
+        eprintln!("error: {err}");
+        return ExitCode::from(4);
     }
     eprintln!("error: {err:#}");
     ExitCode::FAILURE
 }
+
+/// The exit code for a refusal, as the README lists them.
+pub fn exit_code(code: tonic::Code) -> u8 {
+    match code {
+        tonic::Code::InvalidArgument => 3,
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => 4,
+        tonic::Code::NotFound => 5,
+        tonic::Code::FailedPrecondition => 6,
+        tonic::Code::Aborted | tonic::Code::AlreadyExists => 7,
+        tonic::Code::Unavailable => 8,
+        _ => 1,
+    }
+}
+
+/// No token was given and `rekisteri up` left none: an authentication problem (exit code 4).
+#[derive(Debug)]
+pub struct MissingToken(pub String);
+
+impl std::fmt::Display for MissingToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MissingToken {}

@@ -57,12 +57,15 @@ fn customers_locally(local: &Local<'_>) -> anyhow::Result<String> {
     let path = local.data_dir.join("customers-keys");
     let keys = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(_) => {
+        // Made once: new keys over old ones would leave every stored code unreadable, so any
+        // error but "not there" stops here.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let b64 = |bytes: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(bytes);
             let text = format!("{}\n{}\n", b64(rand::random()), b64(rand::random()));
             write_private(&path, &text)?;
             text
         }
+        Err(e) => anyhow::bail!("reading {}: {e}", path.display()),
     };
     let mut lines = keys.lines();
     let (Some(identity), Some(index)) = (lines.next(), lines.next()) else {

@@ -43,6 +43,25 @@ pub struct UpArgs {
     settings: Vec<(String, String)>,
 }
 
+/// The `--set` settings one service gets: the platform's sections go to every service, a
+/// service's own section (`customers.…`) only to that service.
+fn settings_for(service: &ServiceEntry, settings: &[(String, String)]) -> Vec<(String, String)> {
+    settings
+        .iter()
+        .filter(|(key, _)| {
+            let section = key
+                .trim_start_matches("REKISTERI_")
+                .split("__")
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let owner = services::ALL.iter().find(|s| s.name() == section);
+            owner.is_none_or(|owner| owner.name() == service.name())
+        })
+        .cloned()
+        .collect()
+}
+
 /// `section.key=value` as the environment variable `serve` would read.
 fn parse_setting(value: &str) -> Result<(String, String), String> {
     let (key, setting) = value
@@ -152,7 +171,7 @@ roles = ["admin"]
         let config = ServiceConfig::load(Sources {
             defaults: &defaults,
             file: None,
-            env: args.settings.iter().cloned().collect(),
+            env: settings_for(service, &args.settings).into_iter().collect(),
         })
         .with_context(|| format!("configuring the {}", service.name()))?;
         if telemetry.is_none() {

@@ -293,6 +293,9 @@ impl Jwks {
     fn from_url(url: &str, refresh: std::time::Duration) -> anyhow::Result<Arc<Self>> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            // The configured address is the one checked (https, or loopback http): a redirect
+            // could lead anywhere, so none is followed.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("rekisteri/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let wake = Arc::new(tokio::sync::Notify::new());

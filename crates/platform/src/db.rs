@@ -224,6 +224,24 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
             std::fs::create_dir_all(&dir)
                 .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
         }
+        // The file holds personal data: readable by the service's user alone. SQLite gives its
+        // -wal and -shm files the main file's permissions, so creating it 0600 covers all three.
+        #[cfg(unix)]
+        if let Some(path) = sqlite_path(url) {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(DbErr::Custom(format!("creating {}: {e}", path.display())));
+                }
+            }
+        }
         options
             .max_connections(1)
             .min_connections(1)
@@ -233,6 +251,8 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+                    // Deleted rows (an erased subject) are overwritten, not left in free pages.
+                    .pragma("secure_delete", "ON")
                     .create_if_missing(true)
             });
     } else {

@@ -106,6 +106,10 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .arg(data.path())
         .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
         .args(["--port", &format!("catalogue={catalogue_port}")])
+        // A setting of the platform's goes to every service, one of a service's own section to
+        // that service only (the catalogue would refuse `[customers]`).
+        .args(["--set", "read_cache.ttl_ms=500"])
+        .args(["--set", "customers.accept_temporary_identity_codes=true"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -196,6 +200,25 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .output()
         .unwrap();
     assert_eq!(denied.status.code(), Some(4));
+    // No token at all (an empty REKISTERI_TOKEN counts as none, and this data directory has no
+    // admin token): an authentication problem, said plainly.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let tokenless = Command::new(BIN)
+        .args([
+            "catalogue",
+            "--endpoint",
+            &format!("http://127.0.0.1:{catalogue_port}"),
+            "list",
+        ])
+        .arg("--data-dir")
+        .arg(elsewhere.path())
+        .env("REKISTERI_TOKEN", "")
+        .output()
+        .unwrap();
+    assert_eq!(tokenless.status.code(), Some(4), "{tokenless:?}");
+    let said = String::from_utf8_lossy(&tokenless.stderr);
+    assert!(said.contains("no --token or REKISTERI_TOKEN"), "{said}");
+    assert!(!said.contains("os error"), "{said}");
 
     // An existing rekisteriseloste becomes a draft; the published register renders as a notice.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
