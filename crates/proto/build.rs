@@ -17,8 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     let include = protoc_bin_vendored::include_path()?;
 
-    println!("cargo:rerun-if-changed={}", root.display());
     let files: Vec<PathBuf> = PROTOS.iter().map(|p| root.join(p)).collect();
+    // Each file by name: a directory given to rerun-if-changed was seen to miss an edited file.
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc);
     tonic_prost_build::configure()

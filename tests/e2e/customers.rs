@@ -26,6 +26,7 @@ db_tests!(
     no_identity_code_in_plain_text_anywhere_in_the_database,
     concurrent_updates_have_one_winner,
     registers_are_learnt_from_events_and_subject_events_survive_a_nats_restart_once,
+    a_long_history_is_read_in_part_and_exported_whole,
 );
 
 type Customers = CustomerServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -801,6 +802,33 @@ async fn concurrent_updates_have_one_winner(backend: Backend) {
     // The stale etag stays stale.
     let again = update("Kaisa C").await.unwrap_err();
     assert_eq!(again.code(), Code::Aborted);
+
+    // Writes that carry no etag (notes) wait for each other instead of failing.
+    let notes = (0..8).map(|n| {
+        let mut customers = customers.clone();
+        let subject_id = created.subject_id.clone();
+        async move {
+            customers
+                .add_note(pb::AddNoteRequest {
+                    subject_id,
+                    text: format!("Rinnakkainen muistiinpano {n}"),
+                })
+                .await
+        }
+    });
+    for added in futures::future::join_all(notes).await {
+        added.expect("a note without an etag is never ABORTED");
+    }
+    let after = customers
+        .get_subject(pb::GetSubjectRequest {
+            subject_id: created.subject_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    assert_eq!(after.notes_total, 8);
 }
 
 async fn registers_are_learnt_from_events_and_subject_events_survive_a_nats_restart_once(
@@ -874,4 +902,49 @@ async fn registers_are_learnt_from_events_and_subject_events_survive_a_nats_rest
         )
         .collect();
     assert_eq!(created, expected, "every creation once, in order");
+}
+
+/// A long history: reads carry the latest 100 notes and the count, the export all of them.
+async fn a_long_history_is_read_in_part_and_exported_whole(backend: Backend) {
+    let system = System::start(backend).await;
+    let (mut catalogue, mut customers) = clients(&system).await;
+    let register = create_and_publish(&mut catalogue).await;
+    let subject = create_person(&mut customers, &register, person("Pitkä", "Historia"))
+        .await
+        .unwrap();
+    for n in 1..=102 {
+        customers
+            .add_note(pb::AddNoteRequest {
+                subject_id: subject.subject_id.clone(),
+                text: format!("Yhteydenotto {n}"),
+            })
+            .await
+            .unwrap();
+    }
+    let read = customers
+        .get_subject(pb::GetSubjectRequest {
+            subject_id: subject.subject_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    assert_eq!((read.notes.len(), read.notes_total), (100, 102));
+    assert_eq!(
+        read.notes[0].text, "Yhteydenotto 3",
+        "the latest, oldest first"
+    );
+    assert_eq!(read.notes[99].text, "Yhteydenotto 102");
+    let everything = customers
+        .export_subject(pb::ExportSubjectRequest {
+            subject_id: subject.subject_id.clone(),
+            reason: "access request 2026-17, notes".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    assert_eq!(everything.notes.len(), 102);
 }

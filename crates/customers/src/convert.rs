@@ -185,6 +185,8 @@ pub fn subject(record: &SubjectRecord, today: NaiveDate) -> pb::Subject {
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
         etag: record.etag(),
+        notes_total: u32::try_from(record.notes_total).unwrap_or(u32::MAX),
+        contacts_total: u32::try_from(record.contacts_total).unwrap_or(u32::MAX),
     }
 }
 

@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::domain::{self, Channel, ContactRole};
 use crate::entity::services;
-use crate::store::{AccessKind, Details, Find, MarketingChange, Store, SubjectRecord};
+use crate::store::{AccessKind, Details, Find, Limits, MarketingChange, Store, SubjectRecord};
 
 const DEFAULT_PAGE_SIZE: u64 = 50;
 const MAX_PAGE_SIZE: u64 = 500;
@@ -527,7 +527,7 @@ impl CustomerService for Customers {
             .store
             .reveal(&actor, &id, AccessKind::Export, &reason)
             .await?;
-        let record = self.store.get(&id).await?;
+        let record = self.store.get_with(&id, Limits::ALL).await?;
         let mut subject = convert::subject(&record, Self::today());
         if let (Some(person), Some(code)) = (subject.person.as_mut(), code) {
             person.personal_identity_code = code.expose().to_owned();

@@ -49,6 +49,31 @@ pub struct SubjectRecord {
     pub services: Vec<services::Model>,
     pub marketing: Vec<marketing_preferences::Model>,
     pub notes: Vec<notes::Model>,
+    /// How many notes and contact links there are in all (the lists may hold fewer).
+    pub notes_total: u64,
+    pub contacts_total: u64,
+}
+
+/// How much of a subject's history a read carries. A long-lived customer collects notes and an
+/// organisation contacts without end; an answer must stay well below the message size limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub notes: u64,
+    pub contacts: u64,
+}
+
+impl Limits {
+    /// GetSubject, finds and every write's answer: the latest notes, the first contacts.
+    pub const VIEW: Limits = Limits {
+        notes: 100,
+        contacts: 500,
+    };
+    /// ExportSubject: everything held.
+    pub const ALL: Limits = Limits {
+        // The databases take a signed 64-bit LIMIT.
+        notes: i64::MAX as u64,
+        contacts: i64::MAX as u64,
+    };
 }
 
 impl SubjectRecord {
@@ -640,8 +665,12 @@ impl Store {
     // ----- reading -----
 
     pub async fn get(&self, id: &str) -> Result<SubjectRecord, ServiceError> {
+        self.get_with(id, Limits::VIEW).await
+    }
+
+    pub async fn get_with(&self, id: &str, limits: Limits) -> Result<SubjectRecord, ServiceError> {
         let row = self.live(self.db.reader(), id).await?;
-        load(self.db.reader(), row).await
+        load(self.db.reader(), row, limits).await
     }
 
     /// A person's identity code, recorded in the access log with who asked and why.
@@ -746,7 +775,7 @@ impl Store {
         }
         let mut found = Vec::with_capacity(rows.len());
         for row in rows {
-            found.push(load(self.db.reader(), row).await?);
+            found.push(load(self.db.reader(), row, Limits::VIEW).await?);
         }
         Ok((found, total))
     }
@@ -1368,6 +1397,7 @@ async fn log_access(
 async fn load<C: ConnectionTrait>(
     db: &C,
     row: subjects::Model,
+    limits: Limits,
 ) -> Result<SubjectRecord, ServiceError> {
     let id = row.id.clone();
     let values = subject_values::Entity::find()
@@ -1394,8 +1424,21 @@ async fn load<C: ConnectionTrait>(
                 .add(contact_links::Column::PersonId.eq(&id)),
         )
         .order_by_asc(contact_links::Column::CreatedAt)
+        .limit(limits.contacts)
         .all(db)
         .await?;
+    let contacts_total = if (links.len() as u64) < limits.contacts {
+        links.len() as u64
+    } else {
+        contact_links::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(contact_links::Column::OrganisationId.eq(&id))
+                    .add(contact_links::Column::PersonId.eq(&id)),
+            )
+            .count(db)
+            .await?
+    };
     let others: Vec<String> = links
         .iter()
         .map(|l| {
@@ -1448,11 +1491,22 @@ async fn load<C: ConnectionTrait>(
         .order_by_asc(marketing_preferences::Column::Channel)
         .all(db)
         .await?;
-    let notes = notes::Entity::find()
+    // The latest notes (ids are time-ordered UUIDs), shown oldest first.
+    let mut notes = notes::Entity::find()
         .filter(notes::Column::SubjectId.eq(&id))
-        .order_by_asc(notes::Column::Id)
+        .order_by_desc(notes::Column::Id)
+        .limit(limits.notes)
         .all(db)
         .await?;
+    notes.reverse();
+    let notes_total = if (notes.len() as u64) < limits.notes {
+        notes.len() as u64
+    } else {
+        notes::Entity::find()
+            .filter(notes::Column::SubjectId.eq(&id))
+            .count(db)
+            .await?
+    };
     Ok(SubjectRecord {
         row,
         values,
@@ -1462,5 +1516,7 @@ async fn load<C: ConnectionTrait>(
         services,
         marketing,
         notes,
+        notes_total,
+        contacts_total,
     })
 }

@@ -493,8 +493,18 @@ mod tests {
         let stored = build(&reference_leaves());
         assert_eq!(stored.roots[0], empty_root());
         for (n, root) in ROOTS.iter().enumerate() {
-            assert_eq!(hex::encode(stored.roots[n + 1]), *root, "root of {} leaves", n + 1);
-            assert_eq!(stored.range(0..n as u64 + 1), h(root), "prefix 0..{}", n + 1);
+            assert_eq!(
+                hex::encode(stored.roots[n + 1]),
+                *root,
+                "root of {} leaves",
+                n + 1
+            );
+            assert_eq!(
+                stored.range(0..n as u64 + 1),
+                h(root),
+                "prefix 0..{}",
+                n + 1
+            );
         }
     }
 
