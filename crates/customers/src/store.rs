@@ -734,8 +734,15 @@ impl Store {
                         c => vec![c],
                     })
                     .collect();
-                query =
-                    query.filter(Expr::col(Column::NameKey).like(
+                // The range lets the (name_key, id) index find the candidates (a LIKE alone
+                // scans the table on both databases); the LIKE keeps the answer exact under any
+                // collation. U+10FFFF sorts after every character in a byte-wise comparison.
+                let low = prefix.to_lowercase();
+                let high = format!("{low}\u{10FFFF}");
+                query = query
+                    .filter(Column::NameKey.gte(low))
+                    .filter(Column::NameKey.lt(high))
+                    .filter(Expr::col(Column::NameKey).like(
                         sea_orm::sea_query::LikeExpr::new(format!("{escaped}%")).escape('\\'),
                     ));
             }
