@@ -2,6 +2,7 @@
 //! published declarations (rekisteriseloste / GDPR Art. 30 records).
 
 pub mod app;
+pub mod client;
 pub mod domain;
 pub mod entity;
 pub mod import;

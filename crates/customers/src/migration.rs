@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(CreateCustomers)];
         all.extend(rekisteri_platform::migrations());
         all.push(Box::new(UniqueIdentityCodes));
+        all.push(Box::new(NamePrefixIndex));
         all
     }
 }
@@ -326,15 +327,36 @@ impl MigrationName for UniqueIdentityCodes {
 
 #[async_trait::async_trait]
 impl MigrationTrait for UniqueIdentityCodes {
+    fn use_transaction(&self) -> Option<bool> {
+        // On SQLite too: a failed step leaves nothing half done.
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("subjects_hetu_index")
-                    .table(id("subjects"))
+        // Subjects entered twice before this rule must be merged by hand first: name them (by
+        // subject id; the index value would say nothing and must not travel in logs anyway).
+        let db = manager.get_connection();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                manager.get_database_backend(),
+                "SELECT id FROM subjects WHERE hetu_index IN \
+                 (SELECT hetu_index FROM subjects WHERE hetu_index IS NOT NULL \
+                  GROUP BY hetu_index HAVING COUNT(*) > 1) ORDER BY id"
                     .to_owned(),
-            )
+            ))
             .await?;
+        if !rows.is_empty() {
+            let ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.try_get::<String>("", "id").ok())
+                .collect();
+            return Err(DbErr::Migration(format!(
+                "identity codes must be unique per subject, but these subjects share one with another: {}; \
+                 merge each group into one subject (UpdatePerson, then EraseSubject for the rest) and start again",
+                ids.join(", ")
+            )));
+        }
+        // The new index first, then the old one goes: never a moment without one.
         manager
             .create_index(
                 Index::create()
@@ -344,6 +366,42 @@ impl MigrationTrait for UniqueIdentityCodes {
                     .unique()
                     .to_owned(),
             )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("subjects_hetu_index")
+                    .table(id("subjects"))
+                    .if_exists()
+                    .to_owned(),
+            )
             .await
+    }
+}
+
+/// PostgreSQL: an index on the name key under the byte-wise "C" collation, for prefix finds by
+/// range whatever collation the database was created with. (SQLite compares byte-wise already.)
+#[derive(Debug)]
+struct NamePrefixIndex;
+
+impl MigrationName for NamePrefixIndex {
+    fn name(&self) -> &str {
+        "m20261202_000002_name_prefix_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NamePrefixIndex {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return Ok(());
+        }
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"CREATE INDEX IF NOT EXISTS subjects_name_key_c ON subjects (name_key COLLATE "C", id)"#,
+            )
+            .await
+            .map(|_| ())
     }
 }

@@ -6,17 +6,13 @@
 //! remembers the answer. A newer version never yields to an older one arriving late.
 
 use chrono::Utc;
-use rekisteri_platform::auth::BearerToken;
 use rekisteri_platform::db::Db;
 use rekisteri_platform::error::ServiceError;
 use rekisteri_platform::inbox::{ConsumerSpec, EventHandler, HandlerError};
 use rekisteri_proto::catalogue::v1 as catalogue;
-use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
 use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::domain::FieldKind;
 use crate::entity::known_registers;
@@ -24,7 +20,7 @@ use crate::entity::known_registers;
 pub const PUBLISHED: &str = "published";
 pub const RETIRED: &str = "retired";
 
-pub type Catalogue = CatalogueServiceClient<InterceptedService<Channel, BearerToken>>;
+pub use rekisteri_catalogue::client::Catalogue;
 
 /// The registers this service knows, and the way to ask the catalogue about others.
 #[derive(Debug, Clone)]
@@ -36,19 +32,7 @@ pub struct Registers {
 /// A client of the catalogue, or none when no endpoint is configured (then only what the
 /// events told is known).
 pub fn catalogue_client(endpoint: &str, token: Option<&str>) -> anyhow::Result<Option<Catalogue>> {
-    if endpoint.is_empty() {
-        return Ok(None);
-    }
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
-        .map_err(|e| anyhow::anyhow!("customers.catalogue_endpoint `{endpoint}`: {e}"))?
-        .connect_timeout(std::time::Duration::from_secs(3))
-        .timeout(std::time::Duration::from_secs(10))
-        .connect_lazy();
-    let token = BearerToken::new(token.unwrap_or_default())
-        .map_err(|_| anyhow::anyhow!("customers.catalogue_token: not a valid header value"))?;
-    Ok(Some(CatalogueServiceClient::with_interceptor(
-        channel, token,
-    )))
+    rekisteri_catalogue::client::connect("customers", endpoint, token)
 }
 
 impl Registers {

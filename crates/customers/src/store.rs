@@ -177,7 +177,7 @@ impl Store {
         let mut fields = details.stored_fields();
         billing_fields(&billing, &mut fields);
         let ids: Vec<String> = member_of.iter().map(|m| m.register_id.clone()).collect();
-        let registers = self.registers.published(&ids).await?;
+        let registers = in_force(self.registers.published(&ids).await?, &member_of);
         check_fields(&registers, &fields)?;
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
@@ -263,7 +263,7 @@ impl Store {
         let new_registers = match &member_of {
             Some(m) => {
                 let ids: Vec<String> = m.iter().map(|m| m.register_id.clone()).collect();
-                Some(self.registers.published(&ids).await?)
+                Some(in_force(self.registers.published(&ids).await?, m))
             }
             None => None,
         };
@@ -321,10 +321,10 @@ impl Store {
         person_id: &str,
         role: ContactRole,
     ) -> Result<SubjectRecord, ServiceError> {
-        let txn = self.db.begin().await?;
-        // Both locked: an erasure of the person cannot slip in between the check and the link.
-        let organisation = self.bump(&txn, organisation_id, "").await?;
-        let person = self.bump(&txn, person_id, "").await?;
+        // Kinds never change: checked before any lock, so swapped ids fail plainly instead of
+        // locking two rows in the opposite order.
+        let organisation = self.live(self.db.reader(), organisation_id).await?;
+        let person = self.live(self.db.reader(), person_id).await?;
         if organisation.kind != ORGANISATION {
             return Err(ServiceError::FailedPrecondition(format!(
                 "subject {organisation_id} is not an organisation"
@@ -335,6 +335,16 @@ impl Store {
                 "subject {person_id} is not a person"
             )));
         }
+        let txn = self.db.begin().await?;
+        let organisation = self.bump(&txn, organisation_id, "").await?;
+        // The person is only read, under a shared lock: an erasure (which locks it for update)
+        // cannot slip in between this check and the link, and the person's etag stays.
+        subjects::Entity::find_by_id(person_id.to_owned())
+            .lock_shared()
+            .one(&txn)
+            .await?
+            .filter(|s| s.erased_at.is_none())
+            .ok_or_else(|| ServiceError::NotFound(format!("no subject {person_id}")))?;
         let registers = registers_of(&txn, organisation_id).await?;
         check_fields(
             &registers,
@@ -737,12 +747,22 @@ impl Store {
                 // The range lets the (name_key, id) index find the candidates (a LIKE alone
                 // scans the table on both databases); the LIKE keeps the answer exact under any
                 // collation. U+10FFFF sorts after every character in a byte-wise comparison.
+                // PostgreSQL compares byte-wise only under the "C" collation (its index
+                // `subjects_name_key_c` is built so), whatever the database's own collation.
                 let low = prefix.to_lowercase();
                 let high = format!("{low}\u{10FFFF}");
-                query = query
-                    .filter(Column::NameKey.gte(low))
-                    .filter(Column::NameKey.lt(high))
-                    .filter(Expr::col(Column::NameKey).like(
+                query = if self.db.is_sqlite() {
+                    query
+                        .filter(Column::NameKey.gte(low))
+                        .filter(Column::NameKey.lt(high))
+                } else {
+                    query.filter(Expr::cust_with_values(
+                        r#"name_key COLLATE "C" >= $1 AND name_key COLLATE "C" < $2"#,
+                        [low, high],
+                    ))
+                };
+                query =
+                    query.filter(Expr::col(Column::NameKey).like(
                         sea_orm::sea_query::LikeExpr::new(format!("{escaped}%")).escape('\\'),
                     ));
             }
@@ -1009,6 +1029,25 @@ impl Details {
     }
 }
 
+/// Of `registers`, those a membership in force today names: only they allow data (a membership
+/// that has ended, or not yet begun, allows nothing).
+fn in_force(
+    registers: Vec<known_registers::Model>,
+    member_of: &[Membership],
+) -> Vec<known_registers::Model> {
+    let today = Utc::now().date_naive();
+    registers
+        .into_iter()
+        .filter(|r| {
+            member_of.iter().any(|m| {
+                m.register_id == r.register_id
+                    && m.start <= today
+                    && m.end.is_none_or(|end| end >= today)
+            })
+        })
+        .collect()
+}
+
 /// The registers that hold the subject today (memberships that have started and not ended),
 /// among those known as published.
 async fn registers_of(
@@ -1117,17 +1156,14 @@ async fn held_fields(
     Ok(held)
 }
 
-/// The refusal of a second subject with one identity code; it never repeats the code.
-fn identity_code_taken(holder: Option<&str>) -> ServiceError {
-    ServiceError::AlreadyExists(match holder {
-        Some(id) => format!(
-            "person.personal_identity_code: subject {id} already holds this identity code; \
-             update that subject instead"
-        ),
-        None => "person.personal_identity_code: another subject was just given this identity \
-                 code; find it by the code and update it instead"
+/// The refusal of a second subject with one identity code. It names neither the code nor the
+/// subject holding it: a writer could otherwise learn who holds a code without the logged search.
+fn identity_code_taken() -> ServiceError {
+    ServiceError::AlreadyExists(
+        "person.personal_identity_code: another subject already holds this identity code; \
+         find it by the code (a search the access log records) and update that subject instead"
             .to_owned(),
-    })
+    )
 }
 
 fn billing_fields(billing: &Option<BillingDetails>, fields: &mut Vec<(String, FieldKind)>) {
@@ -1206,8 +1242,8 @@ async fn write_person(
                 .filter(subjects::Column::Id.ne(id))
                 .one(txn)
                 .await?;
-            if let Some(holder) = holder {
-                return Err(identity_code_taken(Some(&holder.id)));
+            if holder.is_some() {
+                return Err(identity_code_taken());
             }
             let sealed = vault.seal(id, code);
             update = update
@@ -1227,7 +1263,7 @@ async fn write_person(
         .exec(txn)
         .await
         .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => identity_code_taken(None),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => identity_code_taken(),
             _ => e.into(),
         })?;
     replace_values(
