@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "rekisteri/events/v1/events.proto",
     "rekisteri/catalogue/v1/catalogue.proto",
     "rekisteri/customers/v1/customers.proto",
+    "rekisteri/disclosures/v1/disclosures.proto",
     "rekisteri/operations/v1/operations.proto",
 ];
 

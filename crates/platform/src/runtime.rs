@@ -51,6 +51,28 @@ impl ServiceSpec {
     }
 }
 
+/// A service's own background work (e.g. signing checkpoints): started with the relay and the
+/// consumers, stopped with them.
+pub type BackgroundTask = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
+
+#[derive(Default, Clone)]
+struct Background(std::sync::Arc<std::sync::Mutex<Vec<BackgroundTask>>>);
+
+impl std::fmt::Debug for Background {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |t| t.len());
+        write!(f, "{n} background tasks")
+    }
+}
+
+struct Tasks(Vec<BackgroundTask>);
+
+impl std::fmt::Debug for Tasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} background tasks", self.0.len())
+    }
+}
+
 /// What a service's routes are built from.
 #[derive(Debug, Clone)]
 pub struct Parts {
@@ -59,9 +81,22 @@ pub struct Parts {
     pub outbox: OutboxSignal,
     pub nats: async_nats::Client,
     pub config: ServiceConfig,
+    background: Background,
 }
 
 impl Parts {
+    /// Runs `task` beside the server until the service stops (its token is cancelled then).
+    pub fn spawn_task(
+        &self,
+        task: impl FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send + 'static,
+    ) {
+        self.background
+            .0
+            .lock()
+            .expect("not poisoned")
+            .push(Box::new(task));
+    }
+
     /// The configured message size limit, for the generated server's
     /// `max_decoding_message_size` and `max_encoding_message_size`.
     pub fn max_message_bytes(&self) -> usize {
@@ -171,6 +206,7 @@ impl Runtime {
             outbox: outbox.clone(),
             nats: nats.clone(),
             config: config.clone(),
+            background: Background::default(),
         };
         let max = parts.max_message_bytes();
         let operations = Operations {
@@ -185,9 +221,13 @@ impl Runtime {
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         );
+        let background = Tasks(std::mem::take(
+            &mut *parts.background.0.lock().expect("not poisoned"),
+        ));
         Ok(Service {
             spec,
             config,
+            background,
             server,
             routes,
             gate,
@@ -205,6 +245,7 @@ impl Runtime {
 pub struct Service {
     spec: &'static ServiceSpec,
     config: ServiceConfig,
+    background: Tasks,
     server: GrpcServer,
     routes: Routes,
     gate: Gate,
@@ -246,6 +287,9 @@ impl Service {
             )
             .run(workers.clone()),
         ));
+        for task in self.background.0 {
+            tasks.push(tokio::spawn(task(workers.clone())));
+        }
         for consumer in self.consumers {
             tasks.push(tokio::spawn(consumer.run(
                 jetstream.clone(),

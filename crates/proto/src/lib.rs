@@ -24,6 +24,12 @@ pub mod customers {
     }
 }
 
+pub mod disclosures {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.disclosures.v1");
+    }
+}
+
 pub mod operations {
     pub mod v1 {
         tonic::include_proto!("rekisteri.operations.v1");

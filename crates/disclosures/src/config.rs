@@ -1,0 +1,48 @@
+//! The disclosure service's own settings, the `[disclosures]` section (`REKISTERI_DISCLOSURES__…`).
+
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use rekisteri_platform::auth::Secret;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisclosuresConfig {
+    /// The Ed25519 key that signs checkpoints: its 32-byte seed, base64. Auditors pin its public
+    /// half; changing it starts a new chain of trust.
+    pub signing_key: Option<Secret>,
+    /// How often a checkpoint is signed while the log grows (seconds).
+    pub checkpoint_interval_secs: u64,
+    /// Where the catalogue answers: disclosures are classified against its published versions.
+    pub catalogue_endpoint: String,
+    /// The token this service presents to the catalogue (role `catalogue.reader`).
+    pub catalogue_token: Option<Secret>,
+}
+
+impl Default for DisclosuresConfig {
+    fn default() -> Self {
+        Self {
+            signing_key: None,
+            checkpoint_interval_secs: 60,
+            catalogue_endpoint: String::new(),
+            catalogue_token: None,
+        }
+    }
+}
+
+impl DisclosuresConfig {
+    pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
+        let secret = self.signing_key.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "disclosures.signing_key: required (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)"
+            )
+        })?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(secret.expose().trim())
+            .map_err(|_| anyhow::anyhow!("disclosures.signing_key: not base64"))?;
+        let seed: [u8; 32] = bytes.try_into().map_err(|_| {
+            anyhow::anyhow!("disclosures.signing_key: an Ed25519 seed is 32 bytes")
+        })?;
+        Ok(SigningKey::from_bytes(&seed))
+    }
+}

@@ -1,0 +1,802 @@
+//! The append-only log: recording a batch (one transaction, consecutive sequence numbers under
+//! the head row's lock, every perfect subtree stored), signed checkpoints, proofs, and the
+//! verification that recomputes everything from storage.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signer, SigningKey};
+use prost::Message;
+use rekisteri_platform::db::Db;
+use rekisteri_platform::error::ServiceError;
+use rekisteri_platform::outbox::{self, OutboxSignal};
+use rekisteri_proto::catalogue::v1::LegalBasis;
+use rekisteri_proto::disclosures::v1 as pb;
+use rekisteri_proto::events::v1::{DisclosureFlagged, DisclosureRecorded, event_envelope::Payload};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use crate::declarations::Registers;
+use crate::domain::NewDisclosure;
+use crate::entity::{checkpoints, entries, entry_subjects, log_head, tree_nodes};
+use crate::merkle::{self, Frontier, Hash, NodeId};
+use crate::{events, pseudonyms};
+
+/// The first line of every signed checkpoint text: what the signature is about.
+pub const CHECKPOINT_ORIGIN: &str = "rekisteri-disclosures/v1";
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables at 21 columns.
+const INSERT_CHUNK: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct Log {
+    db: Db,
+    outbox: OutboxSignal,
+    signer: Arc<SigningKey>,
+    registers: Registers,
+}
+
+fn timestamp_of_micros(us: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: us.div_euclid(1_000_000),
+        nanos: (us.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}
+
+fn split_words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+/// The entry as the API shows it and as its leaf is hashed (with `leaf_hash` set from storage).
+pub fn entry_of(row: &entries::Model) -> pb::LogEntry {
+    pb::LogEntry {
+        sequence: row.sequence as u64,
+        disclosure_id: row.disclosure_id.clone(),
+        recorded_time: Some(timestamp_of_micros(row.recorded_at_us)),
+        disclosed_time: Some(timestamp_of_micros(row.disclosed_at_us)),
+        recipient: Some(pb::Recipient {
+            name: row.recipient_name.clone(),
+            business_id: row.recipient_business_id.clone(),
+            country_code: row.recipient_country.clone(),
+        }),
+        subject_pseudonyms: split_words(&row.subject_pseudonyms),
+        register_id: row.register_id.clone(),
+        register_version: row.register_version as u32,
+        data_categories: split_words(&row.data_categories),
+        purpose: row.purpose.clone(),
+        legal_basis: row.legal_basis,
+        channel: row.channel,
+        principal: row.principal.clone(),
+        classification: Some(pb::Classification {
+            regular: row.regular,
+            transfer: row.transfer,
+            flags: row
+                .flags
+                .split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect(),
+            safeguard: row.safeguard,
+        }),
+        leaf_hash: row.leaf_hash.clone(),
+    }
+}
+
+/// The bytes an entry's leaf commits to: its protobuf encoding without the leaf hash. Auditors
+/// recompute it from what GetEntries returns.
+pub fn leaf_bytes(entry: &pb::LogEntry) -> Vec<u8> {
+    let mut bare = entry.clone();
+    bare.leaf_hash.clear();
+    bare.encode_to_vec()
+}
+
+pub fn leaf_of(entry: &pb::LogEntry) -> Hash {
+    merkle::leaf_hash(&leaf_bytes(entry))
+}
+
+/// The text a checkpoint's signature covers.
+pub fn checkpoint_text(tree_size: u64, root: &[u8], signed_at_s: i64) -> String {
+    format!(
+        "{CHECKPOINT_ORIGIN}\n{tree_size}\n{}\n{signed_at_s}\n",
+        base64::engine::general_purpose::STANDARD.encode(root)
+    )
+}
+
+pub fn checkpoint_pb(row: &checkpoints::Model) -> pb::SignedCheckpoint {
+    pb::SignedCheckpoint {
+        tree_size: row.tree_size as u64,
+        root_hash: row.root_hash.clone(),
+        time: Some(prost_types::Timestamp {
+            seconds: row.signed_at_s,
+            nanos: 0,
+        }),
+        signature: row.signature.clone(),
+        public_key: row.public_key.clone(),
+        signed_text: checkpoint_text(row.tree_size as u64, &row.root_hash, row.signed_at_s)
+            .into_bytes(),
+    }
+}
+
+/// Checks a checkpoint's signature against `public_key` (32 bytes).
+pub fn verify_checkpoint(checkpoint: &pb::SignedCheckpoint, public_key: &[u8]) -> Result<(), String> {
+    let key: [u8; 32] = public_key
+        .try_into()
+        .map_err(|_| "the public key is not 32 bytes".to_owned())?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
+        .map_err(|e| format!("not an Ed25519 public key: {e}"))?;
+    let signature: [u8; 64] = checkpoint
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| "the signature is not 64 bytes".to_owned())?;
+    let text = checkpoint_text(
+        checkpoint.tree_size,
+        &checkpoint.root_hash,
+        checkpoint.time.as_ref().map_or(0, |t| t.seconds),
+    );
+    key.verify_strict(text.as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature))
+        .map_err(|_| "the signature does not match the checkpoint".to_owned())
+}
+
+fn flag_name(flag: i32) -> String {
+    pb::Flag::try_from(flag)
+        .map(|f| {
+            f.as_str_name()
+                .trim_start_matches("FLAG_")
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+fn flag_reason(flag: pb::Flag, entry: &pb::LogEntry) -> String {
+    let recipient = entry.recipient.clone().unwrap_or_default();
+    match flag {
+        pb::Flag::IrregularDisclosure => format!(
+            "register {} version {} declares no regular disclosure to {}",
+            entry.register_id, entry.register_version, recipient.name
+        ),
+        pb::Flag::TransferWithoutSafeguard => format!(
+            "{} is outside the EU/EEA and register {} version {} declares no safeguarded transfer there",
+            recipient.country_code, entry.register_id, entry.register_version
+        ),
+        pb::Flag::UndeclaredCategory => format!(
+            "a disclosed category is not declared by register {} version {}",
+            entry.register_id, entry.register_version
+        ),
+        pb::Flag::Unspecified => String::new(),
+    }
+}
+
+fn transfer_name(transfer: i32) -> String {
+    pb::TransferKind::try_from(transfer)
+        .map(|t| {
+            t.as_str_name()
+                .trim_start_matches("TRANSFER_KIND_")
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+fn channel_name(channel: i32) -> String {
+    pb::Channel::try_from(channel)
+        .map(|c| c.as_str_name().trim_start_matches("CHANNEL_").to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Reads the stored nodes a set of proofs needs, in one query per 500 ids.
+async fn nodes<C: ConnectionTrait>(
+    db: &C,
+    ids: &HashSet<NodeId>,
+) -> Result<HashMap<NodeId, Hash>, ServiceError> {
+    let mut found = HashMap::with_capacity(ids.len());
+    let ids: Vec<&NodeId> = ids.iter().collect();
+    for chunk in ids.chunks(500) {
+        let mut any = sea_orm::Condition::any();
+        for id in chunk {
+            any = any.add(
+                sea_orm::Condition::all()
+                    .add(tree_nodes::Column::Level.eq(id.level as i32))
+                    .add(tree_nodes::Column::Idx.eq(id.index as i64)),
+            );
+        }
+        for row in tree_nodes::Entity::find().filter(any).all(db).await? {
+            let hash: Hash = row.hash.as_slice().try_into().map_err(|_| {
+                ServiceError::Internal(anyhow::anyhow!(
+                    "tree node ({}, {}) is not 32 bytes",
+                    row.level,
+                    row.idx
+                ))
+            })?;
+            found.insert(
+                NodeId {
+                    level: row.level as u32,
+                    index: row.idx as u64,
+                },
+                hash,
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The hashes of `ranges` from stored nodes.
+async fn range_hashes<C: ConnectionTrait>(
+    db: &C,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Vec<Hash>, ServiceError> {
+    let wanted: HashSet<NodeId> = ranges
+        .iter()
+        .flat_map(|r| merkle::parts(r.clone()))
+        .collect();
+    let stored = nodes(db, &wanted).await?;
+    ranges
+        .iter()
+        .map(|r| {
+            let parts: Option<Vec<Hash>> = merkle::parts(r.clone())
+                .iter()
+                .map(|id| stored.get(id).copied())
+                .collect();
+            parts.map(|p| merkle::fold(&p)).ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!(
+                    "a tree node of leaves {r:?} is missing from storage"
+                ))
+            })
+        })
+        .collect()
+}
+
+impl Log {
+    pub fn new(db: Db, outbox: OutboxSignal, signer: Arc<SigningKey>, registers: Registers) -> Self {
+        Self {
+            db,
+            outbox,
+            signer,
+            registers,
+        }
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signer.verifying_key().to_bytes()
+    }
+
+    /// Records a batch: all or nothing. Disclosures whose `disclosure_id` is already in the log
+    /// come back as they were recorded, and are not recorded again.
+    pub async fn record(
+        &self,
+        principal: &str,
+        batch: Vec<NewDisclosure>,
+    ) -> Result<Vec<pb::LogEntry>, ServiceError> {
+        // The declarations first: a network call has no place inside the transaction.
+        let mut classified = Vec::with_capacity(batch.len());
+        for d in batch {
+            let declarations = self
+                .registers
+                .version(&d.register_id, d.register_version)
+                .await?;
+            let classification = declarations.classify(&d);
+            classified.push((d, classification));
+        }
+
+        let txn = self.db.begin().await?;
+        // The head row's lock orders every append (PostgreSQL: FOR UPDATE; SQLite: the write
+        // transaction itself).
+        let head = log_head::Entity::find_by_id(1)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the log head row is missing")))?;
+        let mut frontier = Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!(
+                "the log head's frontier does not fit its size {}",
+                head.size
+            ))
+        })?;
+
+        // Retries: ids already recorded are answered from the log.
+        let given: Vec<String> = classified
+            .iter()
+            .filter_map(|(d, _)| d.disclosure_id.map(|id| id.to_string()))
+            .collect();
+        let mut already: HashMap<String, pb::LogEntry> = HashMap::new();
+        for chunk in given.chunks(INSERT_CHUNK) {
+            for row in entries::Entity::find()
+                .filter(entries::Column::DisclosureId.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await?
+            {
+                already.insert(row.disclosure_id.clone(), entry_of(&row));
+            }
+        }
+
+        let subjects: Vec<String> = classified
+            .iter()
+            .filter(|(d, _)| {
+                !d.disclosure_id
+                    .is_some_and(|id| already.contains_key(&id.to_string()))
+            })
+            .flat_map(|(d, _)| d.subject_ids.iter().cloned())
+            .collect();
+        let pseudonym_of = pseudonyms::assign(&txn, &subjects).await?;
+
+        let recorded_at_us = Utc::now().timestamp_micros();
+        let mut out = Vec::with_capacity(classified.len());
+        let mut rows = Vec::new();
+        let mut links = Vec::new();
+        let mut nodes_made = Vec::new();
+        let mut events_out = Vec::new();
+        for (d, classification) in classified {
+            if let Some(existing) = d
+                .disclosure_id
+                .and_then(|id| already.get(&id.to_string()))
+            {
+                out.push(existing.clone());
+                continue;
+            }
+            let sequence = frontier.size();
+            let disclosure_id = d.disclosure_id.unwrap_or_else(uuid::Uuid::now_v7).to_string();
+            // Guard against one id twice in a batch slipping past validation.
+            already.insert(disclosure_id.clone(), pb::LogEntry::default());
+            let pseudonyms: Vec<String> = d
+                .subject_ids
+                .iter()
+                .map(|s| pseudonym_of[s].clone())
+                .collect();
+            let mut entry = pb::LogEntry {
+                sequence,
+                disclosure_id: disclosure_id.clone(),
+                recorded_time: Some(timestamp_of_micros(recorded_at_us)),
+                disclosed_time: Some(timestamp_of_micros(d.disclosed_at.timestamp_micros())),
+                recipient: Some(pb::Recipient {
+                    name: d.recipient_name.clone(),
+                    business_id: d.recipient_business_id.clone(),
+                    country_code: d.recipient_country.clone(),
+                }),
+                subject_pseudonyms: pseudonyms.clone(),
+                register_id: d.register_id.clone(),
+                register_version: d.register_version,
+                data_categories: d.data_categories.clone(),
+                purpose: d.purpose.clone(),
+                legal_basis: d.legal_basis as i32,
+                channel: d.channel as i32,
+                principal: principal.to_owned(),
+                classification: Some(classification.clone()),
+                leaf_hash: Vec::new(),
+            };
+            let leaf = leaf_of(&entry);
+            entry.leaf_hash = leaf.to_vec();
+            nodes_made.extend(frontier.push(leaf));
+            for p in pseudonyms.iter().collect::<HashSet<_>>() {
+                links.push(entry_subjects::ActiveModel {
+                    pseudonym: Set(p.clone()),
+                    sequence: Set(sequence as i64),
+                });
+            }
+            rows.push(entries::ActiveModel {
+                sequence: Set(sequence as i64),
+                disclosure_id: Set(disclosure_id),
+                recorded_at_us: Set(recorded_at_us),
+                disclosed_at_us: Set(d.disclosed_at.timestamp_micros()),
+                recipient_name: Set(d.recipient_name),
+                recipient_business_id: Set(d.recipient_business_id),
+                recipient_country: Set(d.recipient_country),
+                subject_pseudonyms: Set(pseudonyms.join(" ")),
+                register_id: Set(d.register_id),
+                register_version: Set(d.register_version as i32),
+                data_categories: Set(d.data_categories.join(" ")),
+                purpose: Set(d.purpose),
+                legal_basis: Set(d.legal_basis as i32),
+                channel: Set(d.channel as i32),
+                principal: Set(principal.to_owned()),
+                regular: Set(classification.regular),
+                transfer: Set(classification.transfer),
+                flags: Set(classification
+                    .flags
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")),
+                safeguard: Set(classification.safeguard),
+                leaf_hash: Set(leaf.to_vec()),
+            });
+            events_out.extend(self.events_of(&entry));
+            out.push(entry);
+        }
+
+        if !rows.is_empty() {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                entries::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(|e| match e.sql_err() {
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                            ServiceError::Aborted(
+                                "a disclosure with one of these ids was recorded meanwhile; send the batch again".into(),
+                            )
+                        }
+                        _ => e.into(),
+                    })?;
+            }
+            for chunk in links.chunks(INSERT_CHUNK * 5) {
+                entry_subjects::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            let node_rows: Vec<tree_nodes::ActiveModel> = nodes_made
+                .into_iter()
+                .map(|(id, hash)| tree_nodes::ActiveModel {
+                    level: Set(id.level as i32),
+                    idx: Set(id.index as i64),
+                    hash: Set(hash.to_vec()),
+                })
+                .collect();
+            for chunk in node_rows.chunks(INSERT_CHUNK * 5) {
+                tree_nodes::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            log_head::Entity::update(log_head::ActiveModel {
+                id: Set(1),
+                size: Set(frontier.size() as i64),
+                frontier: Set(frontier.to_bytes()),
+            })
+            .exec(&txn)
+            .await?;
+            for (subject, envelope) in &events_out {
+                outbox::enqueue(&txn, subject, envelope).await?;
+            }
+        }
+        txn.commit().await?;
+        if !events_out.is_empty() {
+            self.outbox.notify();
+        }
+        Ok(out)
+    }
+
+    fn events_of(&self, entry: &pb::LogEntry) -> Vec<(&'static str, rekisteri_proto::events::v1::EventEnvelope)> {
+        let recipient = entry.recipient.clone().unwrap_or_default();
+        let classification = entry.classification.clone().unwrap_or_default();
+        let mut out = vec![(
+            events::RECORDED,
+            outbox::envelope(
+                events::SOURCE,
+                events::RECORDED_TYPE,
+                &entry.principal,
+                Payload::DisclosureRecorded(DisclosureRecorded {
+                    sequence: entry.sequence,
+                    disclosure_id: entry.disclosure_id.clone(),
+                    disclosed_time: entry.disclosed_time,
+                    recipient_name: recipient.name.clone(),
+                    recipient_business_id: recipient.business_id.clone(),
+                    recipient_country_code: recipient.country_code.clone(),
+                    subject_pseudonyms: entry.subject_pseudonyms.clone(),
+                    register_id: entry.register_id.clone(),
+                    register_version: entry.register_version,
+                    data_categories: entry.data_categories.clone(),
+                    purpose: entry.purpose.clone(),
+                    legal_basis: LegalBasis::try_from(entry.legal_basis)
+                        .map(|b| b.as_str_name().to_owned())
+                        .unwrap_or_default(),
+                    channel: channel_name(entry.channel),
+                    regular: classification.regular,
+                    transfer: transfer_name(classification.transfer),
+                    flags: classification.flags.iter().map(|f| flag_name(*f)).collect(),
+                }),
+            ),
+        )];
+        for flag in &classification.flags {
+            out.push((
+                events::FLAGGED,
+                outbox::envelope(
+                    events::SOURCE,
+                    events::FLAGGED_TYPE,
+                    &entry.principal,
+                    Payload::DisclosureFlagged(DisclosureFlagged {
+                        sequence: entry.sequence,
+                        disclosure_id: entry.disclosure_id.clone(),
+                        flag: flag_name(*flag),
+                        register_id: entry.register_id.clone(),
+                        recipient_name: recipient.name.clone(),
+                        recipient_country_code: recipient.country_code.clone(),
+                        reason: flag_reason(
+                            pb::Flag::try_from(*flag).unwrap_or(pb::Flag::Unspecified),
+                            entry,
+                        ),
+                    }),
+                ),
+            ));
+        }
+        out
+    }
+
+    // ----- checkpoints -----
+
+    pub async fn latest_checkpoint(&self) -> Result<Option<pb::SignedCheckpoint>, ServiceError> {
+        Ok(checkpoints::Entity::find()
+            .order_by_desc(checkpoints::Column::TreeSize)
+            .one(self.db.reader())
+            .await?
+            .map(|row| checkpoint_pb(&row)))
+    }
+
+    /// Signs the log as it is now, unless the latest checkpoint already covers it.
+    pub async fn checkpoint(&self) -> Result<pb::SignedCheckpoint, ServiceError> {
+        let txn = self.db.begin().await?;
+        let head = log_head::Entity::find_by_id(1)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the log head row is missing")))?;
+        let latest = checkpoints::Entity::find()
+            .order_by_desc(checkpoints::Column::TreeSize)
+            .one(&txn)
+            .await?;
+        if let Some(latest) = latest
+            && latest.tree_size == head.size
+        {
+            return Ok(checkpoint_pb(&latest));
+        }
+        let frontier = Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("the log head's frontier does not fit its size"))
+        })?;
+        let root = frontier.root();
+        let signed_at_s = Utc::now().timestamp();
+        let text = checkpoint_text(head.size as u64, &root, signed_at_s);
+        let signature = self.signer.sign(text.as_bytes());
+        let row = checkpoints::Model {
+            tree_size: head.size,
+            root_hash: root.to_vec(),
+            signed_at_s,
+            signature: signature.to_bytes().to_vec(),
+            public_key: self.public_key().to_vec(),
+        };
+        checkpoints::Entity::insert(checkpoints::ActiveModel {
+            tree_size: Set(row.tree_size),
+            root_hash: Set(row.root_hash.clone()),
+            signed_at_s: Set(row.signed_at_s),
+            signature: Set(row.signature.clone()),
+            public_key: Set(row.public_key.clone()),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(tree_size = head.size, "checkpoint signed");
+        Ok(checkpoint_pb(&row))
+    }
+
+    /// Signs a checkpoint every `interval` while the log grows.
+    pub async fn sign_periodically(
+        self,
+        interval: std::time::Duration,
+        cancel: tokio_util::sync::CancellationToken,
+    ) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            if let Err(e) = self.checkpoint().await {
+                tracing::warn!(error = %e, "cannot sign a checkpoint now; trying again at the next interval");
+            }
+        }
+    }
+
+    async fn size_for(&self, requested: u64) -> Result<u64, ServiceError> {
+        if requested != 0 {
+            let size = log_head::Entity::find_by_id(1)
+                .one(self.db.reader())
+                .await?
+                .map_or(0, |h| h.size as u64);
+            if requested > size {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "the log holds {size} entries, not {requested}"
+                )));
+            }
+            return Ok(requested);
+        }
+        Ok(self.latest_checkpoint().await?.map_or(0, |c| c.tree_size))
+    }
+
+    pub async fn inclusion_proof(
+        &self,
+        sequence: u64,
+        tree_size: u64,
+    ) -> Result<pb::InclusionProof, ServiceError> {
+        let size = self.size_for(tree_size).await?;
+        if sequence >= size {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "entry {sequence} is not in a tree of {size} entries (sign a checkpoint first, or ask for a larger tree)"
+            )));
+        }
+        let leaf = range_hashes(self.db.reader(), &[sequence..sequence + 1]).await?;
+        let hashes = range_hashes(self.db.reader(), &merkle::inclusion_ranges(sequence, size)).await?;
+        Ok(pb::InclusionProof {
+            sequence,
+            tree_size: size,
+            leaf_hash: leaf[0].to_vec(),
+            hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+        })
+    }
+
+    pub async fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<pb::ConsistencyProof, ServiceError> {
+        let new_size = self.size_for(new_size).await?;
+        if old_size > new_size {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "the old size {old_size} is larger than the new size {new_size}"
+            )));
+        }
+        let hashes = range_hashes(
+            self.db.reader(),
+            &merkle::consistency_ranges(old_size, new_size),
+        )
+        .await?;
+        Ok(pb::ConsistencyProof {
+            old_size,
+            new_size,
+            hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+        })
+    }
+
+    pub async fn entries(&self, start: u64, count: u64) -> Result<Vec<pb::LogEntry>, ServiceError> {
+        Ok(entries::Entity::find()
+            .filter(entries::Column::Sequence.gte(start as i64))
+            .order_by_asc(entries::Column::Sequence)
+            .limit(count)
+            .all(self.db.reader())
+            .await?
+            .iter()
+            .map(entry_of)
+            .collect())
+    }
+
+    /// Recomputes the tree from the stored entries, page by page, and compares: each entry's
+    /// leaf with its stored leaf hash and place, and each signed checkpoint's root.
+    pub async fn verify(&self) -> Result<pb::VerifyLogResponse, ServiceError> {
+        let db = self.db.reader();
+        let checkpoints: BTreeMap<u64, checkpoints::Model> = checkpoints::Entity::find()
+            .order_by_asc(checkpoints::Column::TreeSize)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.tree_size as u64, c))
+            .collect();
+        let head_size = log_head::Entity::find_by_id(1)
+            .one(db)
+            .await?
+            .map_or(0, |h| h.size as u64);
+        let public_key = self.public_key();
+        let mut report = pb::VerifyLogResponse {
+            ok: true,
+            ..Default::default()
+        };
+        let fail = |report: &mut pb::VerifyLogResponse, at: u64, problem: String| {
+            report.ok = false;
+            report.first_bad_sequence = at;
+            report.problem = problem;
+        };
+        let mut frontier = Frontier::new();
+        let mut previous_checkpoint = 0u64;
+        let check_root = |frontier: &Frontier,
+                              report: &mut pb::VerifyLogResponse,
+                              previous: &mut u64|
+         -> bool {
+            let size = frontier.size();
+            let Some(c) = checkpoints.get(&size) else {
+                return true;
+            };
+            report.checkpoints_checked += 1;
+            let pb_c = checkpoint_pb(c);
+            if let Err(e) = verify_checkpoint(&pb_c, &public_key) {
+                let at = *previous;
+                fail(report, at, format!("checkpoint of {size} entries: {e}"));
+                return false;
+            }
+            if frontier.root().as_slice() != c.root_hash.as_slice() {
+                let at = *previous;
+                fail(
+                    report,
+                    at,
+                    format!(
+                        "the entries up to {size} no longer give the root signed at that size: an entry in {at}..{size} was changed, together with its stored hash"
+                    ),
+                );
+                return false;
+            }
+            *previous = size;
+            true
+        };
+        if !check_root(&frontier, &mut report, &mut previous_checkpoint) {
+            return Ok(report);
+        }
+        let mut next = 0u64;
+        loop {
+            let page = entries::Entity::find()
+                .filter(entries::Column::Sequence.gte(next as i64))
+                .order_by_asc(entries::Column::Sequence)
+                .limit(1000)
+                .all(db)
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for row in &page {
+                let at = frontier.size();
+                if row.sequence as u64 != at {
+                    fail(
+                        &mut report,
+                        at,
+                        format!(
+                            "entry {at} is missing: the next stored entry is {} (deleted or renumbered)",
+                            row.sequence
+                        ),
+                    );
+                    return Ok(report);
+                }
+                let leaf = leaf_of(&entry_of(row));
+                if leaf.as_slice() != row.leaf_hash.as_slice() {
+                    fail(
+                        &mut report,
+                        at,
+                        format!("entry {at} no longer matches its leaf: a field was changed"),
+                    );
+                    return Ok(report);
+                }
+                frontier.push(leaf);
+                report.entries_checked += 1;
+                if !check_root(&frontier, &mut report, &mut previous_checkpoint) {
+                    return Ok(report);
+                }
+            }
+            next = frontier.size();
+        }
+        if frontier.size() != head_size {
+            let at = frontier.size();
+            fail(
+                &mut report,
+                at,
+                format!("the log should hold {head_size} entries; from {at} on they are missing"),
+            );
+            return Ok(report);
+        }
+        if let Some((&size, _)) = checkpoints.range(head_size + 1..).next() {
+            fail(
+                &mut report,
+                head_size,
+                format!("a checkpoint was signed at {size} entries, the log now holds {head_size}: entries were deleted"),
+            );
+        }
+        Ok(report)
+    }
+
+    // ----- queries -----
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// Disclosure time of a row, for summaries.
+pub fn disclosed_at(row: &entries::Model) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(row.disclosed_at_us).unwrap_or_default()
+}
+
+/// For the erasure consumer and queries that run in a transaction.
+pub async fn entries_of_pseudonym(
+    txn: &DatabaseTransaction,
+    pseudonym: &str,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    Ok(entry_subjects::Entity::find()
+        .filter(entry_subjects::Column::Pseudonym.eq(pseudonym))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| r.sequence)
+        .collect())
+}

@@ -1,0 +1,100 @@
+//! Per-subject pseudonyms: the log names people only by these. The table that links a customer
+//! subject id to its pseudonym is the one secret erasure destroys; after that the log still
+//! verifies, and nothing in it points at the person.
+
+use std::collections::HashMap;
+
+use rekisteri_platform::inbox::{ConsumerSpec, EventHandler, HandlerError};
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+use crate::entity::pseudonyms;
+
+/// 128 random bits, hex: not derivable from the subject id, so a deleted link cannot be redone.
+fn fresh() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The pseudonym of each subject, made for those that have none yet. Runs under the log head's
+/// lock, so two batches never race to make one subject's pseudonym.
+pub async fn assign<C: ConnectionTrait>(
+    txn: &C,
+    subject_ids: &[String],
+) -> Result<HashMap<String, String>, sea_orm::DbErr> {
+    let mut known = HashMap::with_capacity(subject_ids.len());
+    let mut unique: Vec<String> = subject_ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    for chunk in unique.chunks(1000) {
+        for row in pseudonyms::Entity::find()
+            .filter(pseudonyms::Column::SubjectId.is_in(chunk.iter().cloned()))
+            .all(txn)
+            .await?
+        {
+            known.insert(row.subject_id, row.pseudonym);
+        }
+    }
+    let mut new = Vec::new();
+    for s in &unique {
+        if !known.contains_key(s) {
+            let pseudonym = fresh();
+            known.insert(s.clone(), pseudonym.clone());
+            new.push(pseudonyms::ActiveModel {
+                subject_id: Set(s.clone()),
+                pseudonym: Set(pseudonym),
+            });
+        }
+    }
+    for chunk in new.chunks(1000) {
+        pseudonyms::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(known)
+}
+
+/// The pseudonym of one subject, if it has one (and was not erased).
+pub async fn of<C: ConnectionTrait>(
+    db: &C,
+    subject_id: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    Ok(pseudonyms::Entity::find_by_id(subject_id.to_owned())
+        .one(db)
+        .await?
+        .map(|r| r.pseudonym))
+}
+
+/// The durable consumer of the customer service's erasures.
+pub fn consumer_spec() -> ConsumerSpec {
+    ConsumerSpec {
+        stream: rekisteri_customers::events::STREAM,
+        durable: "disclosures-erasures".into(),
+        filter_subject: rekisteri_customers::events::SUBJECT_ERASED.into(),
+        max_deliver: 10,
+        ack_wait: std::time::Duration::from_secs(30),
+    }
+}
+
+/// Destroys the link between an erased subject and its pseudonym (crypto-shredding by deletion:
+/// the pseudonym was random, so nothing can recompute it).
+#[derive(Debug, Clone, Copy)]
+pub struct Erasures;
+
+impl EventHandler for Erasures {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError> {
+        if let Some(Payload::SubjectErased(erased)) = &event.payload {
+            let gone = pseudonyms::Entity::delete_many()
+                .filter(pseudonyms::Column::SubjectId.eq(erased.subject_id.clone()))
+                .exec(txn)
+                .await?;
+            if gone.rows_affected > 0 {
+                tracing::info!(subject_id = %erased.subject_id, "erased subject's pseudonym link destroyed");
+            }
+        }
+        Ok(())
+    }
+}
