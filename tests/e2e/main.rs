@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod customers;
+mod disclosures;
 mod health;
 mod operations;
 mod replicas;

@@ -4,6 +4,7 @@
 mod catalogue;
 mod connect;
 mod customers;
+mod disclosures;
 mod operations;
 mod output;
 mod serve;
@@ -41,6 +42,9 @@ enum Command {
     /// The customer data: persons, organisations and their contacts, finds, marketing
     /// prohibitions, export and erasure.
     Customers(customers::CustomersArgs),
+    /// The disclosure log: record and list disclosures, summaries, a subject's disclosures with
+    /// proofs, checkpoints, and verification of the log from outside.
+    Disclosures(disclosures::DisclosuresArgs),
     /// A service's state: database, NATS, outbox backlog, parked events, dead letters.
     Status(operations::StatusArgs),
     /// Outbox events the relay parked after repeated failures: list them, retry them.
@@ -60,6 +64,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Catalogue(args) => catalogue::run(args).await,
         Command::Customers(args) => customers::run(args).await,
+        Command::Disclosures(args) => disclosures::run(args).await,
         Command::Status(args) => operations::status(args).await,
         Command::Outbox(args) => operations::outbox(args).await,
         Command::DeadLetters(args) => operations::dead_letters(args).await,

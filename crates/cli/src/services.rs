@@ -48,7 +48,50 @@ pub const ALL: &[ServiceEntry] = &[
         build: |config| Box::pin(rekisteri_customers::build(config)),
         local: Some(customers_locally),
     },
+    ServiceEntry {
+        spec: &rekisteri_disclosures::app::SPEC,
+        default_port: 50054,
+        build: |config| Box::pin(rekisteri_disclosures::build(config)),
+        local: Some(disclosures_locally),
+    },
 ];
+
+/// The address `rekisteri up` started the catalogue on, for the services that ask it.
+fn catalogue_url(local: &Local<'_>) -> String {
+    local
+        .started
+        .iter()
+        .find(|(name, _)| *name == "catalogue")
+        .map(|(_, addr)| format!("http://{addr}"))
+        .unwrap_or_default()
+}
+
+/// A checkpoint signing key made once and kept in the data directory (mode 0600): a new key
+/// would start a new chain of trust for every auditor.
+fn disclosures_locally(local: &Local<'_>) -> anyhow::Result<String> {
+    use base64::Engine;
+    let path = local.data_dir.join("disclosures-signing-key");
+    let key = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+            write_private(&path, &format!("{key}\n"))?;
+            key
+        }
+        Err(e) => anyhow::bail!("reading {}: {e}", path.display()),
+    };
+    Ok(format!(
+        r#"
+[disclosures]
+catalogue_endpoint = "{catalogue}"
+catalogue_token = "{token}"
+signing_key = "{key}"
+checkpoint_interval_secs = 10
+"#,
+        catalogue = catalogue_url(local),
+        token = local.admin_token,
+    ))
+}
 
 /// Local keys for identity codes, made once and kept in the data directory (mode 0600): losing
 /// them loses every stored identity code.
@@ -74,12 +117,7 @@ fn customers_locally(local: &Local<'_>) -> anyhow::Result<String> {
             path.display()
         );
     };
-    let catalogue = local
-        .started
-        .iter()
-        .find(|(name, _)| *name == "catalogue")
-        .map(|(_, addr)| format!("http://{addr}"))
-        .unwrap_or_default();
+    let catalogue = catalogue_url(local);
     Ok(format!(
         r#"
 [customers]

@@ -40,9 +40,9 @@ impl DisclosuresConfig {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(secret.expose().trim())
             .map_err(|_| anyhow::anyhow!("disclosures.signing_key: not base64"))?;
-        let seed: [u8; 32] = bytes.try_into().map_err(|_| {
-            anyhow::anyhow!("disclosures.signing_key: an Ed25519 seed is 32 bytes")
-        })?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("disclosures.signing_key: an Ed25519 seed is 32 bytes"))?;
         Ok(SigningKey::from_bytes(&seed))
     }
 }

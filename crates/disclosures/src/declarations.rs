@@ -44,7 +44,11 @@ impl Declarations {
     pub fn of(content: &catalogue::RegisterContent) -> Self {
         Self {
             register_name: content.name.clone(),
-            category_keys: content.data_categories.iter().map(|c| c.key.clone()).collect(),
+            category_keys: content
+                .data_categories
+                .iter()
+                .map(|c| c.key.clone())
+                .collect(),
             recipients: content
                 .disclosures
                 .iter()
@@ -78,25 +82,31 @@ impl Declarations {
             flags.push(pb::Flag::IrregularDisclosure);
         }
         let (transfer, safeguard) = if in_eea(&d.recipient_country) {
-            (pb::TransferKind::WithinEea, catalogue::TransferSafeguard::Unspecified)
+            (
+                pb::TransferKind::WithinEea,
+                catalogue::TransferSafeguard::Unspecified,
+            )
         } else {
             let declared = self.transfers.iter().find(|(country, safeguard)| {
                 *country == d.recipient_country
                     && !matches!(
                         safeguard,
-                        catalogue::TransferSafeguard::None | catalogue::TransferSafeguard::Unspecified
+                        catalogue::TransferSafeguard::None
+                            | catalogue::TransferSafeguard::Unspecified
                     )
             });
             match declared {
                 Some((_, safeguard)) => (pb::TransferKind::Safeguarded, *safeguard),
                 None => {
                     flags.push(pb::Flag::TransferWithoutSafeguard);
-                    (pb::TransferKind::Undeclared, catalogue::TransferSafeguard::Unspecified)
+                    (
+                        pb::TransferKind::Undeclared,
+                        catalogue::TransferSafeguard::Unspecified,
+                    )
                 }
             }
         };
-        if d
-            .data_categories
+        if d.data_categories
             .iter()
             .any(|c| !self.category_keys.contains(c))
         {
@@ -234,7 +244,10 @@ mod tests {
     }
 
     fn flags(c: &pb::Classification) -> Vec<pb::Flag> {
-        c.flags.iter().map(|f| pb::Flag::try_from(*f).unwrap()).collect()
+        c.flags
+            .iter()
+            .map(|f| pb::Flag::try_from(*f).unwrap())
+            .collect()
     }
 
     #[test]
@@ -264,7 +277,10 @@ mod tests {
         let d = declarations();
         let c = d.classify(&to("Posti Oy", "", "US", &["contact_details"]));
         assert_eq!(c.transfer(), pb::TransferKind::Safeguarded);
-        assert_eq!(c.safeguard(), catalogue::TransferSafeguard::StandardContractualClauses);
+        assert_eq!(
+            c.safeguard(),
+            catalogue::TransferSafeguard::StandardContractualClauses
+        );
         for country in ["IN", "CN", "GB"] {
             let c = d.classify(&to("Posti Oy", "", country, &["contact_details"]));
             assert_eq!(c.transfer(), pb::TransferKind::Undeclared, "{country}");

@@ -70,7 +70,10 @@ fn uuid_field(value: &str, path: &str, v: &mut FieldViolations) -> String {
     match uuid::Uuid::parse_str(value.trim()) {
         Ok(id) => id.to_string(),
         Err(_) => {
-            v.add(path, "a UUID, as the customer service and the catalogue give them");
+            v.add(
+                path,
+                "a UUID, as the customer service and the catalogue give them",
+            );
             String::new()
         }
     }
@@ -87,11 +90,17 @@ pub fn disclosure(
     let recipient_name = required_text(&recipient.name, &format!("{path}.recipient.name"), 300, v);
     let country = recipient.country_code.trim().to_ascii_uppercase();
     if country.is_empty() {
-        v.add(format!("{path}.recipient.country_code"), "required, e.g. FI or US");
+        v.add(
+            format!("{path}.recipient.country_code"),
+            "required, e.g. FI or US",
+        );
     } else if !is_country(&country) {
         v.add(
             format!("{path}.recipient.country_code"),
-            format!("`{}` is not an ISO 3166-1 alpha-2 country code", recipient.country_code),
+            format!(
+                "`{}` is not an ISO 3166-1 alpha-2 country code",
+                recipient.country_code
+            ),
         );
     }
     let mut business_id = recipient.business_id.trim().to_owned();
@@ -132,7 +141,10 @@ pub fn disclosure(
         );
     }
     if d.data_categories.is_empty() {
-        v.add(format!("{path}.data_categories"), "at least one category key");
+        v.add(
+            format!("{path}.data_categories"),
+            "at least one category key",
+        );
     }
     let data_categories: Vec<String> = d
         .data_categories
@@ -157,7 +169,10 @@ pub fn disclosure(
     let purpose = required_text(&d.purpose, &format!("{path}.purpose"), 500, v);
     let legal_basis = match LegalBasis::try_from(d.legal_basis) {
         Ok(LegalBasis::Unspecified) | Err(_) => {
-            v.add(format!("{path}.legal_basis"), "required, e.g. LEGAL_BASIS_CONTRACT");
+            v.add(
+                format!("{path}.legal_basis"),
+                "required, e.g. LEGAL_BASIS_CONTRACT",
+            );
             LegalBasis::Unspecified
         }
         Ok(b) => b,
@@ -237,7 +252,10 @@ pub fn batch(
         if let Some(id) = d.disclosure_id
             && !ids.insert(id)
         {
-            v.add(format!("disclosures[{i}].disclosure_id"), "named twice in this call");
+            v.add(
+                format!("disclosures[{i}].disclosure_id"),
+                "named twice in this call",
+            );
         }
     }
     v.into_result(parsed)
@@ -272,7 +290,11 @@ mod tests {
         let d = disclosure(&valid(), "d", Utc::now(), &mut v);
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(d.recipient_country, "FI");
-        assert_eq!(d.disclosed_at.timestamp_subsec_nanos() % 1000, 0, "microseconds");
+        assert_eq!(
+            d.disclosed_at.timestamp_subsec_nanos() % 1000,
+            0,
+            "microseconds"
+        );
     }
 
     #[test]

@@ -46,7 +46,11 @@ fn page(page: Option<&PageRequest>, v: &mut FieldViolations) -> (u64, Option<i64
             }
         }
     };
-    let size = if size <= 0 { DEFAULT_PAGE_SIZE } else { size as u64 };
+    let size = if size <= 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        size as u64
+    };
     (size, after)
 }
 
@@ -148,7 +152,9 @@ impl DisclosureService for Disclosures {
             .await
             .map_err(ServiceError::from)?;
         let next_page_token = if rows.len() as u64 == limit {
-            rows.last().map(|r| r.sequence.to_string()).unwrap_or_default()
+            rows.last()
+                .map(|r| r.sequence.to_string())
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -288,7 +294,11 @@ impl DisclosureService for Disclosures {
             v.add("count", "at most 1000");
         }
         v.into_result(())?;
-        let count = if req.count == 0 { 100 } else { req.count as u64 };
+        let count = if req.count == 0 {
+            100
+        } else {
+            req.count as u64
+        };
         let entries = self.log.entries(req.start, count).await?;
         Ok(Response::new(pb::GetEntriesResponse { entries }))
     }
@@ -316,7 +326,9 @@ impl DisclosureService for Disclosures {
     ) -> Result<Response<pb::InclusionProof>, Status> {
         let req = request.get_ref();
         Ok(Response::new(
-            self.log.inclusion_proof(req.sequence, req.tree_size).await?,
+            self.log
+                .inclusion_proof(req.sequence, req.tree_size)
+                .await?,
         ))
     }
 
@@ -326,7 +338,9 @@ impl DisclosureService for Disclosures {
     ) -> Result<Response<pb::ConsistencyProof>, Status> {
         let req = request.get_ref();
         Ok(Response::new(
-            self.log.consistency_proof(req.old_size, req.new_size).await?,
+            self.log
+                .consistency_proof(req.old_size, req.new_size)
+                .await?,
         ))
     }
 

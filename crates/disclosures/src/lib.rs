@@ -3,6 +3,7 @@
 //! are signed, and streamed to analysts under per-subject pseudonyms.
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod declarations;
 pub mod domain;

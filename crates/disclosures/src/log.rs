@@ -16,8 +16,7 @@ use rekisteri_proto::catalogue::v1::LegalBasis;
 use rekisteri_proto::disclosures::v1 as pb;
 use rekisteri_proto::events::v1::{DisclosureFlagged, DisclosureRecorded, event_envelope::Payload};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::declarations::Registers;
@@ -121,7 +120,10 @@ pub fn checkpoint_pb(row: &checkpoints::Model) -> pb::SignedCheckpoint {
 }
 
 /// Checks a checkpoint's signature against `public_key` (32 bytes).
-pub fn verify_checkpoint(checkpoint: &pb::SignedCheckpoint, public_key: &[u8]) -> Result<(), String> {
+pub fn verify_checkpoint(
+    checkpoint: &pb::SignedCheckpoint,
+    public_key: &[u8],
+) -> Result<(), String> {
     let key: [u8; 32] = public_key
         .try_into()
         .map_err(|_| "the public key is not 32 bytes".to_owned())?;
@@ -137,8 +139,11 @@ pub fn verify_checkpoint(checkpoint: &pb::SignedCheckpoint, public_key: &[u8]) -
         &checkpoint.root_hash,
         checkpoint.time.as_ref().map_or(0, |t| t.seconds),
     );
-    key.verify_strict(text.as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature))
-        .map_err(|_| "the signature does not match the checkpoint".to_owned())
+    key.verify_strict(
+        text.as_bytes(),
+        &ed25519_dalek::Signature::from_bytes(&signature),
+    )
+    .map_err(|_| "the signature does not match the checkpoint".to_owned())
 }
 
 fn flag_name(flag: i32) -> String {
@@ -182,7 +187,11 @@ fn transfer_name(transfer: i32) -> String {
 
 fn channel_name(channel: i32) -> String {
     pb::Channel::try_from(channel)
-        .map(|c| c.as_str_name().trim_start_matches("CHANNEL_").to_ascii_lowercase())
+        .map(|c| {
+            c.as_str_name()
+                .trim_start_matches("CHANNEL_")
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -249,7 +258,12 @@ async fn range_hashes<C: ConnectionTrait>(
 }
 
 impl Log {
-    pub fn new(db: Db, outbox: OutboxSignal, signer: Arc<SigningKey>, registers: Registers) -> Self {
+    pub fn new(
+        db: Db,
+        outbox: OutboxSignal,
+        signer: Arc<SigningKey>,
+        registers: Registers,
+    ) -> Self {
         Self {
             db,
             outbox,
@@ -287,13 +301,16 @@ impl Log {
             .lock_exclusive()
             .one(&txn)
             .await?
-            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the log head row is missing")))?;
-        let mut frontier = Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
-            ServiceError::Internal(anyhow::anyhow!(
-                "the log head's frontier does not fit its size {}",
-                head.size
-            ))
-        })?;
+            .ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!("the log head row is missing"))
+            })?;
+        let mut frontier =
+            Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!(
+                    "the log head's frontier does not fit its size {}",
+                    head.size
+                ))
+            })?;
 
         // Retries: ids already recorded are answered from the log.
         let given: Vec<String> = classified
@@ -328,15 +345,15 @@ impl Log {
         let mut nodes_made = Vec::new();
         let mut events_out = Vec::new();
         for (d, classification) in classified {
-            if let Some(existing) = d
-                .disclosure_id
-                .and_then(|id| already.get(&id.to_string()))
-            {
+            if let Some(existing) = d.disclosure_id.and_then(|id| already.get(&id.to_string())) {
                 out.push(existing.clone());
                 continue;
             }
             let sequence = frontier.size();
-            let disclosure_id = d.disclosure_id.unwrap_or_else(uuid::Uuid::now_v7).to_string();
+            let disclosure_id = d
+                .disclosure_id
+                .unwrap_or_else(uuid::Uuid::now_v7)
+                .to_string();
             // Guard against one id twice in a batch slipping past validation.
             already.insert(disclosure_id.clone(), pb::LogEntry::default());
             let pseudonyms: Vec<String> = d
@@ -455,7 +472,10 @@ impl Log {
         Ok(out)
     }
 
-    fn events_of(&self, entry: &pb::LogEntry) -> Vec<(&'static str, rekisteri_proto::events::v1::EventEnvelope)> {
+    fn events_of(
+        &self,
+        entry: &pb::LogEntry,
+    ) -> Vec<(&'static str, rekisteri_proto::events::v1::EventEnvelope)> {
         let recipient = entry.recipient.clone().unwrap_or_default();
         let classification = entry.classification.clone().unwrap_or_default();
         let mut out = vec![(
@@ -527,7 +547,9 @@ impl Log {
         let head = log_head::Entity::find_by_id(1)
             .one(&txn)
             .await?
-            .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the log head row is missing")))?;
+            .ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!("the log head row is missing"))
+            })?;
         let latest = checkpoints::Entity::find()
             .order_by_desc(checkpoints::Column::TreeSize)
             .one(&txn)
@@ -538,7 +560,9 @@ impl Log {
             return Ok(checkpoint_pb(&latest));
         }
         let frontier = Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
-            ServiceError::Internal(anyhow::anyhow!("the log head's frontier does not fit its size"))
+            ServiceError::Internal(anyhow::anyhow!(
+                "the log head's frontier does not fit its size"
+            ))
         })?;
         let root = frontier.root();
         let signed_at_s = Utc::now().timestamp();
@@ -612,7 +636,8 @@ impl Log {
             )));
         }
         let leaf = range_hashes(self.db.reader(), &[sequence..sequence + 1]).await?;
-        let hashes = range_hashes(self.db.reader(), &merkle::inclusion_ranges(sequence, size)).await?;
+        let hashes =
+            range_hashes(self.db.reader(), &merkle::inclusion_ranges(sequence, size)).await?;
         Ok(pb::InclusionProof {
             sequence,
             tree_size: size,
@@ -684,8 +709,8 @@ impl Log {
         let mut frontier = Frontier::new();
         let mut previous_checkpoint = 0u64;
         let check_root = |frontier: &Frontier,
-                              report: &mut pb::VerifyLogResponse,
-                              previous: &mut u64|
+                          report: &mut pb::VerifyLogResponse,
+                          previous: &mut u64|
          -> bool {
             let size = frontier.size();
             let Some(c) = checkpoints.get(&size) else {
@@ -726,6 +751,18 @@ impl Log {
             if page.is_empty() {
                 break;
             }
+            // The leaves as the tree stores them (level 0), a second record of each hash.
+            let first = page[0].sequence;
+            let last = page[page.len() - 1].sequence;
+            let stored_leaves: HashMap<i64, Vec<u8>> = tree_nodes::Entity::find()
+                .filter(tree_nodes::Column::Level.eq(0))
+                .filter(tree_nodes::Column::Idx.gte(first))
+                .filter(tree_nodes::Column::Idx.lte(last))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|n| (n.idx, n.hash))
+                .collect();
             for row in &page {
                 let at = frontier.size();
                 if row.sequence as u64 != at {
@@ -745,6 +782,16 @@ impl Log {
                         &mut report,
                         at,
                         format!("entry {at} no longer matches its leaf: a field was changed"),
+                    );
+                    return Ok(report);
+                }
+                if stored_leaves.get(&row.sequence).map(Vec::as_slice) != Some(leaf.as_slice()) {
+                    fail(
+                        &mut report,
+                        at,
+                        format!(
+                            "entry {at} is not the leaf the tree holds: it was changed together with its hash"
+                        ),
                     );
                     return Ok(report);
                 }
@@ -769,7 +816,9 @@ impl Log {
             fail(
                 &mut report,
                 head_size,
-                format!("a checkpoint was signed at {size} entries, the log now holds {head_size}: entries were deleted"),
+                format!(
+                    "a checkpoint was signed at {size} entries, the log now holds {head_size}: entries were deleted"
+                ),
             );
         }
         Ok(report)
@@ -785,18 +834,4 @@ impl Log {
 /// Disclosure time of a row, for summaries.
 pub fn disclosed_at(row: &entries::Model) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(row.disclosed_at_us).unwrap_or_default()
-}
-
-/// For the erasure consumer and queries that run in a transaction.
-pub async fn entries_of_pseudonym(
-    txn: &DatabaseTransaction,
-    pseudonym: &str,
-) -> Result<Vec<i64>, sea_orm::DbErr> {
-    Ok(entry_subjects::Entity::find()
-        .filter(entry_subjects::Column::Pseudonym.eq(pseudonym))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|r| r.sequence)
-        .collect())
 }

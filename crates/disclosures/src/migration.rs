@@ -88,12 +88,20 @@ impl MigrationTrait for CreateLog {
                 Table::create()
                     .table(id("entries"))
                     .col(big("sequence").primary_key())
-                    .col(ColumnDef::new(id("disclosure_id")).string_len(36).not_null())
+                    .col(
+                        ColumnDef::new(id("disclosure_id"))
+                            .string_len(36)
+                            .not_null(),
+                    )
                     .col(big("recorded_at_us"))
                     .col(big("disclosed_at_us"))
                     .col(text("recipient_name"))
                     .col(text("recipient_business_id"))
-                    .col(ColumnDef::new(id("recipient_country")).string_len(2).not_null())
+                    .col(
+                        ColumnDef::new(id("recipient_country"))
+                            .string_len(2)
+                            .not_null(),
+                    )
                     .col(text("subject_pseudonyms"))
                     .col(ColumnDef::new(id("register_id")).string_len(36).not_null())
                     .col(int("register_version"))
@@ -110,11 +118,38 @@ impl MigrationTrait for CreateLog {
                     .to_owned(),
             )
             .await?;
-        index(manager, "entries", "entries_disclosure_id", &["disclosure_id"], true).await?;
-        index(manager, "entries", "entries_recipient", &["recipient_name", "sequence"], false)
-            .await?;
-        index(manager, "entries", "entries_register", &["register_id", "sequence"], false).await?;
-        index(manager, "entries", "entries_disclosed_at", &["disclosed_at_us"], false).await?;
+        index(
+            manager,
+            "entries",
+            "entries_disclosure_id",
+            &["disclosure_id"],
+            true,
+        )
+        .await?;
+        index(
+            manager,
+            "entries",
+            "entries_recipient",
+            &["recipient_name", "sequence"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "entries",
+            "entries_register",
+            &["register_id", "sequence"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "entries",
+            "entries_disclosed_at",
+            &["disclosed_at_us"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -162,6 +197,13 @@ impl MigrationTrait for CreateLog {
                     .to_owned(),
             )
             .await?;
-        index(manager, "pseudonyms", "pseudonyms_pseudonym", &["pseudonym"], true).await
+        index(
+            manager,
+            "pseudonyms",
+            "pseudonyms_pseudonym",
+            &["pseudonym"],
+            true,
+        )
+        .await
     }
 }

@@ -1,0 +1,458 @@
+//! `rekisteri disclosures ...`: record and list disclosures, and audit the log from outside.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use rekisteri_disclosures::audit::{self, AuditClient, SavedCheckpoint};
+use rekisteri_proto::catalogue::v1::LegalBasis;
+use rekisteri_proto::common::v1::PageRequest;
+use rekisteri_proto::disclosures::v1 as pb;
+use rekisteri_proto::disclosures::v1::disclosure_service_client::DisclosureServiceClient;
+use serde_json::json;
+
+#[derive(Debug, Args)]
+pub struct DisclosuresArgs {
+    /// The disclosure service's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "REKISTERI_DISCLOSURES_ENDPOINT",
+        default_value = "http://127.0.0.1:50054"
+    )]
+    endpoint: String,
+    /// Bearer token; without one, the admin token `rekisteri up` left in --data-dir is used.
+    #[arg(long, global = true, env = "REKISTERI_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[arg(long, global = true, default_value = crate::DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Print machine-readable JSON instead of text for people.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Basis {
+    Consent,
+    Contract,
+    LegalObligation,
+    VitalInterests,
+    PublicTask,
+    LegitimateInterests,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ChannelArg {
+    Api,
+    FileTransfer,
+    Email,
+    Paper,
+    Oral,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FlagArg {
+    IrregularDisclosure,
+    TransferWithoutSafeguard,
+    UndeclaredCategory,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record one disclosure.
+    Record {
+        /// Who received the data.
+        #[arg(long)]
+        recipient: String,
+        /// The recipient's business ID (checked when the country is FI).
+        #[arg(long)]
+        business_id: Option<String>,
+        /// The recipient's country, ISO 3166-1 alpha-2.
+        #[arg(long, default_value = "FI")]
+        country: String,
+        /// A customer subject id whose data was disclosed (repeatable).
+        #[arg(long = "subject", required = true)]
+        subjects: Vec<String>,
+        #[arg(long)]
+        register: String,
+        /// The published register version the disclosure was made under.
+        #[arg(long)]
+        version: u32,
+        /// A data category key disclosed (repeatable).
+        #[arg(long = "category", required = true)]
+        categories: Vec<String>,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, value_enum)]
+        basis: Basis,
+        #[arg(long, value_enum, default_value = "api")]
+        channel: ChannelArg,
+    },
+    /// List disclosures, oldest first (subjects by pseudonym).
+    List {
+        #[arg(long)]
+        recipient: Option<String>,
+        #[arg(long)]
+        register: Option<String>,
+        #[arg(long, value_enum)]
+        flag: Option<FlagArg>,
+        #[arg(long, default_value_t = 50)]
+        page_size: i32,
+        #[arg(long, default_value = "")]
+        page_token: String,
+    },
+    /// Counts per recipient, register, purpose, month and flag.
+    Summary,
+    /// One customer's disclosures with their inclusion proofs (an access request).
+    Subject { subject_id: String },
+    /// Sign a checkpoint of the log now and print it; --save keeps it for a later verify.
+    Checkpoint {
+        #[arg(long)]
+        save: Option<PathBuf>,
+    },
+    /// Verify the running log from outside against a checkpoint saved earlier: the signature,
+    /// that the log only grew, and every entry. Without the file, the current checkpoint is
+    /// taken on trust and saved there.
+    Verify {
+        #[arg(long)]
+        checkpoint: PathBuf,
+    },
+}
+
+fn flag_name(flag: i32) -> String {
+    pb::Flag::try_from(flag)
+        .map(|f| {
+            f.as_str_name()
+                .trim_start_matches("FLAG_")
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+fn print_entry(e: &pb::LogEntry) {
+    let recipient = e.recipient.clone().unwrap_or_default();
+    let classification = e.classification.clone().unwrap_or_default();
+    let when = e
+        .disclosed_time
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let flags: Vec<String> = classification.flags.iter().map(|f| flag_name(*f)).collect();
+    println!(
+        "#{:<6} {when}  {} ({}) {}  register {} v{}  {} subject(s)  {}{}",
+        e.sequence,
+        recipient.name,
+        recipient.country_code,
+        e.purpose,
+        e.register_id,
+        e.register_version,
+        e.subject_pseudonyms.len(),
+        if classification.regular {
+            "regular"
+        } else {
+            "IRREGULAR"
+        },
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  flags: {}", flags.join(", "))
+        }
+    );
+}
+
+pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
+    let bearer = crate::connect::bearer(args.token.as_deref(), &args.data_dir)?;
+    let channel = crate::connect::channel(&args.endpoint, "disclosure service").await?;
+    let mut client: AuditClient = DisclosureServiceClient::with_interceptor(channel, bearer);
+    let json = args.json;
+    match args.command {
+        Command::Record {
+            recipient,
+            business_id,
+            country,
+            subjects,
+            register,
+            version,
+            categories,
+            purpose,
+            basis,
+            channel,
+        } => {
+            let legal_basis = match basis {
+                Basis::Consent => LegalBasis::Consent,
+                Basis::Contract => LegalBasis::Contract,
+                Basis::LegalObligation => LegalBasis::LegalObligation,
+                Basis::VitalInterests => LegalBasis::VitalInterests,
+                Basis::PublicTask => LegalBasis::PublicTask,
+                Basis::LegitimateInterests => LegalBasis::LegitimateInterests,
+            };
+            let channel = match channel {
+                ChannelArg::Api => pb::Channel::Api,
+                ChannelArg::FileTransfer => pb::Channel::FileTransfer,
+                ChannelArg::Email => pb::Channel::Email,
+                ChannelArg::Paper => pb::Channel::Paper,
+                ChannelArg::Oral => pb::Channel::Oral,
+            };
+            let entries = client
+                .record_disclosures(pb::RecordDisclosuresRequest {
+                    disclosures: vec![pb::Disclosure {
+                        recipient: Some(pb::Recipient {
+                            name: recipient,
+                            business_id: business_id.unwrap_or_default(),
+                            country_code: country,
+                        }),
+                        subject_ids: subjects,
+                        register_id: register,
+                        register_version: version,
+                        data_categories: categories,
+                        purpose,
+                        legal_basis: legal_basis as i32,
+                        channel: channel as i32,
+                        disclosed_time: None,
+                        disclosure_id: String::new(),
+                    }],
+                })
+                .await?
+                .into_inner()
+                .entries;
+            for e in &entries {
+                if json {
+                    let c = e.classification.clone().unwrap_or_default();
+                    println!(
+                        "{}",
+                        json!({
+                            "sequence": e.sequence,
+                            "disclosure_id": e.disclosure_id,
+                            "regular": c.regular,
+                            "flags": c.flags.iter().map(|f| flag_name(*f)).collect::<Vec<_>>(),
+                            "subject_pseudonyms": e.subject_pseudonyms,
+                            "leaf_hash": hex::encode(&e.leaf_hash),
+                        })
+                    );
+                } else {
+                    print!("Recorded ");
+                    print_entry(e);
+                }
+            }
+        }
+        Command::List {
+            recipient,
+            register,
+            flag,
+            page_size,
+            page_token,
+        } => {
+            let flag = flag.map_or(pb::Flag::Unspecified, |f| match f {
+                FlagArg::IrregularDisclosure => pb::Flag::IrregularDisclosure,
+                FlagArg::TransferWithoutSafeguard => pb::Flag::TransferWithoutSafeguard,
+                FlagArg::UndeclaredCategory => pb::Flag::UndeclaredCategory,
+            });
+            let answer = client
+                .list_disclosures(pb::ListDisclosuresRequest {
+                    recipient_name: recipient.unwrap_or_default(),
+                    register_id: register.unwrap_or_default(),
+                    flag: flag as i32,
+                    page: Some(PageRequest {
+                        page_size,
+                        page_token,
+                    }),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            let page = answer.page.unwrap_or_default();
+            if json {
+                let entries: Vec<_> = answer
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let r = e.recipient.clone().unwrap_or_default();
+                        let c = e.classification.clone().unwrap_or_default();
+                        json!({
+                            "sequence": e.sequence,
+                            "disclosure_id": e.disclosure_id,
+                            "recipient": r.name,
+                            "country": r.country_code,
+                            "register_id": e.register_id,
+                            "register_version": e.register_version,
+                            "purpose": e.purpose,
+                            "subject_pseudonyms": e.subject_pseudonyms,
+                            "regular": c.regular,
+                            "flags": c.flags.iter().map(|f| flag_name(*f)).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "entries": entries,
+                        "total_size": page.total_size,
+                        "next_page_token": page.next_page_token,
+                    }))?
+                );
+            } else {
+                for e in &answer.entries {
+                    print_entry(e);
+                }
+                println!(
+                    "{} of {} disclosures",
+                    answer.entries.len(),
+                    page.total_size
+                );
+                if !page.next_page_token.is_empty() {
+                    println!("more: --page-token {}", page.next_page_token);
+                }
+            }
+        }
+        Command::Summary => {
+            let s = client
+                .summarize_disclosures(pb::SummarizeDisclosuresRequest::default())
+                .await?
+                .into_inner();
+            let table = |counts: &[pb::Count]| -> Vec<serde_json::Value> {
+                counts
+                    .iter()
+                    .map(|c| json!({"key": c.key, "disclosures": c.disclosures}))
+                    .collect()
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "total": s.total,
+                        "by_recipient": table(&s.by_recipient),
+                        "by_register": table(&s.by_register),
+                        "by_purpose": table(&s.by_purpose),
+                        "by_month": table(&s.by_month),
+                        "by_flag": table(&s.by_flag),
+                    }))?
+                );
+            } else {
+                println!("{} disclosures", s.total);
+                for (title, counts) in [
+                    ("recipient", &s.by_recipient),
+                    ("register", &s.by_register),
+                    ("purpose", &s.by_purpose),
+                    ("month", &s.by_month),
+                    ("flag", &s.by_flag),
+                ] {
+                    println!("by {title}:");
+                    for c in counts {
+                        println!("  {:>8}  {}", c.disclosures, c.key);
+                    }
+                }
+            }
+        }
+        Command::Subject { subject_id } => {
+            let answer = client
+                .get_subject_disclosures(pb::GetSubjectDisclosuresRequest { subject_id })
+                .await?
+                .into_inner();
+            if json {
+                let items: Vec<_> = answer
+                    .disclosures
+                    .iter()
+                    .map(|d| {
+                        let e = d.entry.clone().unwrap_or_default();
+                        json!({
+                            "sequence": e.sequence,
+                            "recipient": e.recipient.unwrap_or_default().name,
+                            "purpose": e.purpose,
+                            "proof": d.proof.as_ref().map(|p| p.hashes.iter().map(hex::encode).collect::<Vec<_>>()),
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "subject_pseudonym": answer.subject_pseudonym,
+                        "checkpoint_tree_size": answer.checkpoint.map(|c| c.tree_size),
+                        "disclosures": items,
+                    }))?
+                );
+            } else if answer.subject_pseudonym.is_empty() {
+                println!("No disclosures name this subject (or it was erased).");
+            } else {
+                println!("Pseudonym {}", answer.subject_pseudonym);
+                for d in &answer.disclosures {
+                    if let Some(e) = &d.entry {
+                        print_entry(e);
+                    }
+                }
+            }
+        }
+        Command::Checkpoint { save } => {
+            let c = client
+                .create_checkpoint(pb::CreateCheckpointRequest {})
+                .await?
+                .into_inner();
+            let saved = SavedCheckpoint::of(&c);
+            if let Some(path) = save {
+                std::fs::write(&path, serde_json::to_string_pretty(&saved)? + "\n")?;
+                eprintln!("saved to {}", path.display());
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&saved)?);
+            } else {
+                println!(
+                    "Checkpoint: {} entries, root {}, signed at {} by key {}",
+                    saved.tree_size, saved.root_hash, saved.signed_at, saved.public_key
+                );
+            }
+        }
+        Command::Verify { checkpoint } => {
+            let trusted: Option<SavedCheckpoint> = match std::fs::read_to_string(&checkpoint) {
+                Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: not a saved checkpoint: {e}", checkpoint.display())
+                })?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => anyhow::bail!("reading {}: {e}", checkpoint.display()),
+            };
+            let report = audit::audit(&mut client, trusted.as_ref(), |done, all| {
+                if !json && all >= 10_000 {
+                    eprintln!("verified {done} of {all} entries");
+                }
+            })
+            .await?;
+            if let Some((sequence, problem)) = &report.problem {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"ok": false, "first_bad_sequence": sequence, "problem": problem})
+                    );
+                }
+                anyhow::bail!("the disclosure log does not verify: {problem}");
+            }
+            // The newest verified state becomes the one to hold the service to next time.
+            std::fs::write(
+                &checkpoint,
+                serde_json::to_string_pretty(&report.latest)? + "\n",
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"ok": true, "entries_checked": report.entries_checked, "tree_size": report.latest.tree_size})
+                );
+            } else {
+                match &trusted {
+                    Some(t) => println!(
+                        "Verified: {} entries; the log extends your checkpoint of {} entries and is signed by its key. {} now holds the checkpoint of {} entries.",
+                        report.entries_checked,
+                        t.tree_size,
+                        checkpoint.display(),
+                        report.latest.tree_size
+                    ),
+                    None => println!(
+                        "Verified: {} entries against the service's own checkpoint. No earlier checkpoint was saved, so its key ({}) is taken on trust from now on: {} holds it.",
+                        report.entries_checked,
+                        report.latest.public_key,
+                        checkpoint.display()
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}

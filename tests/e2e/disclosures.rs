@@ -1,0 +1,743 @@
+//! The disclosure log with the catalogue and the customer service beside it, over real gRPC and
+//! NATS, on both databases: classification against the register's declarations, batches all or
+//! nothing, proofs checked by a verifier written here from the RFC (not the service's code),
+//! tampering in the database detected and named, the analysts' stream once per entry across a
+//! NATS restart, and erasure that keeps the log verifiable.
+
+use std::collections::HashMap;
+
+use futures::StreamExt as _;
+use prost::Message as _;
+use rekisteri_disclosures::audit::{self, SavedCheckpoint};
+use rekisteri_e2e::System;
+use rekisteri_platform::auth::BearerToken;
+use rekisteri_platform::error::field_violations;
+use rekisteri_proto::catalogue::v1 as cat;
+use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
+use rekisteri_proto::customers::v1 as cust;
+use rekisteri_proto::customers::v1::customer_service_client::CustomerServiceClient;
+use rekisteri_proto::disclosures::v1 as pb;
+use rekisteri_proto::disclosures::v1::disclosure_service_client::DisclosureServiceClient;
+use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens, wait_for_messages};
+use sea_orm::ConnectionTrait as _;
+use sha2::{Digest, Sha256};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::{WAIT, sample};
+
+db_tests!(
+    a_thousand_disclosures_are_logged_streamed_once_and_verified,
+    tampering_in_the_database_is_detected_and_named,
+    a_batch_is_all_or_nothing,
+    erasure_unlinks_the_subject_and_the_log_still_verifies,
+);
+
+type Disclosures = DisclosureServiceClient<InterceptedService<Channel, BearerToken>>;
+
+struct World {
+    system: System,
+    disclosures: Disclosures,
+    register: String,
+    subjects: Vec<String>,
+}
+
+/// The system, a register that declares a regular disclosure to a debt collector and a
+/// safeguarded transfer to the US, and three customers in it.
+async fn world(backend: Backend) -> World {
+    let system = System::start(backend).await;
+    let bearer = || BearerToken::new(tokens::ADMIN).unwrap();
+    let mut catalogue = CatalogueServiceClient::with_interceptor(
+        system.service("catalogue").channel().await,
+        bearer(),
+    );
+    let mut content = sample();
+    content.disclosures.push(cat::Disclosure {
+        recipient: "Perintätoimisto Saatava Oy (2135102-9)".into(),
+        purpose: "Saatavien perintä".into(),
+        legal_basis: cat::LegalBasis::Contract as i32,
+    });
+    content.transfers_outside_eea = cat::TransfersOutsideEea::Some as i32;
+    content.transfers = vec![cat::ThirdCountryTransfer {
+        country_code: "US".into(),
+        safeguard: cat::TransferSafeguard::StandardContractualClauses as i32,
+        description: "Sähköpostipalvelun tarjoaja".into(),
+    }];
+    let register = catalogue
+        .create_register(cat::CreateRegisterRequest {
+            content: Some(content),
+        })
+        .await
+        .expect("create")
+        .into_inner()
+        .register
+        .unwrap()
+        .register_id;
+    catalogue
+        .publish_register(cat::PublishRegisterRequest {
+            register_id: register.clone(),
+            expected_version: 0,
+            etag: String::new(),
+        })
+        .await
+        .expect("publish");
+    let mut customers = CustomerServiceClient::with_interceptor(
+        system.service("customers").channel().await,
+        bearer(),
+    );
+    let mut subjects = Vec::new();
+    for name in ["Aino", "Eino", "Iines"] {
+        let subject = customers
+            .create_person(cust::CreatePersonRequest {
+                person: Some(cust::Person {
+                    given_names: name.into(),
+                    family_name: "Luovutettu".into(),
+                    ..Default::default()
+                }),
+                memberships: vec![cust::RegisterMembership {
+                    register_id: register.clone(),
+                    basis: "asiakassuhde".into(),
+                    ..Default::default()
+                }],
+                billing: None,
+            })
+            .await
+            .expect("a customer")
+            .into_inner()
+            .subject
+            .unwrap();
+        subjects.push(subject.subject_id);
+    }
+    let disclosures = DisclosureServiceClient::with_interceptor(
+        system.service("disclosures").channel().await,
+        bearer(),
+    );
+    World {
+        system,
+        disclosures,
+        register,
+        subjects,
+    }
+}
+
+impl World {
+    fn disclosure(&self, recipient: &str, country: &str, subjects: &[usize]) -> pb::Disclosure {
+        pb::Disclosure {
+            recipient: Some(pb::Recipient {
+                name: recipient.into(),
+                business_id: String::new(),
+                country_code: country.into(),
+            }),
+            subject_ids: subjects.iter().map(|i| self.subjects[*i].clone()).collect(),
+            register_id: self.register.clone(),
+            register_version: 1,
+            data_categories: vec!["contact_details".into()],
+            purpose: "Saatavien perintä".into(),
+            legal_basis: cat::LegalBasis::Contract as i32,
+            channel: pb::Channel::FileTransfer as i32,
+            disclosed_time: None,
+            disclosure_id: String::new(),
+        }
+    }
+
+    async fn record(
+        &mut self,
+        batch: Vec<pb::Disclosure>,
+    ) -> Result<Vec<pb::LogEntry>, tonic::Status> {
+        self.disclosures
+            .record_disclosures(pb::RecordDisclosuresRequest { disclosures: batch })
+            .await
+            .map(|r| r.into_inner().entries)
+    }
+
+    async fn checkpoint(&mut self) -> pb::SignedCheckpoint {
+        self.disclosures
+            .create_checkpoint(pb::CreateCheckpointRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn verify(&mut self) -> pb::VerifyLogResponse {
+        self.disclosures
+            .verify_log(pb::VerifyLogRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn database(&self) -> sea_orm::DatabaseConnection {
+        let index = self
+            .system
+            .services
+            .iter()
+            .position(|s| s.entry.name() == "disclosures")
+            .unwrap();
+        sea_orm::Database::connect(self.system.databases[index].url.as_str())
+            .await
+            .unwrap()
+    }
+
+    async fn sql(&self, statement: &str) {
+        let db = self.database().await;
+        db.execute_unprepared(statement).await.unwrap();
+        db.close().await.unwrap();
+    }
+}
+
+// ----- an independent verifier: RFC 6962 / 9162 written out here, sharing no code -----
+
+fn leaf_hash(data: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update([0u8])
+        .chain_update(data)
+        .finalize()
+        .into()
+}
+
+fn node_hash(l: &[u8], r: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update([1u8])
+        .chain_update(l)
+        .chain_update(r)
+        .finalize()
+        .into()
+}
+
+/// MTH(D[n]) by its recursive definition.
+fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = n.next_power_of_two() / 2;
+            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+        }
+    }
+}
+
+/// Rebuilds the root from a leaf and its audit path the way the RFC 6962 §2.1.1 recursion
+/// builds the path: returns the root the proof implies.
+fn root_from_path(index: usize, size: usize, leaf: [u8; 32], path: &[Vec<u8>]) -> Option<[u8; 32]> {
+    if size == 1 {
+        return path.is_empty().then_some(leaf);
+    }
+    let k = size.next_power_of_two() / 2;
+    let (last, rest) = path.split_last()?;
+    if index < k {
+        Some(node_hash(&root_from_path(index, k, leaf, rest)?, last))
+    } else {
+        Some(node_hash(
+            last,
+            &root_from_path(index - k, size - k, leaf, rest)?,
+        ))
+    }
+}
+
+/// The leaf bytes as the proto documents them: the entry's encoding with leaf_hash empty.
+fn leaf_of(entry: &pb::LogEntry) -> [u8; 32] {
+    let mut bare = entry.clone();
+    bare.leaf_hash.clear();
+    leaf_hash(&bare.encode_to_vec())
+}
+
+fn checkpoint_signature_holds(c: &pb::SignedCheckpoint) -> bool {
+    use ed25519_dalek::Verifier as _;
+    let text = format!(
+        "rekisteri-disclosures/v1\n{}\n{}\n{}\n",
+        c.tree_size,
+        base64_encode(&c.root_hash),
+        c.time.as_ref().unwrap().seconds
+    );
+    assert_eq!(
+        c.signed_text,
+        text.as_bytes(),
+        "the signed text is the documented one"
+    );
+    let key = ed25519_dalek::VerifyingKey::from_bytes(c.public_key.as_slice().try_into().unwrap())
+        .unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&c.signature).unwrap();
+    key.verify(text.as_bytes(), &signature).is_ok()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn all_entries(d: &mut Disclosures, size: u64) -> Vec<pb::LogEntry> {
+    let mut all = Vec::new();
+    while (all.len() as u64) < size {
+        let page = d
+            .get_entries(pb::GetEntriesRequest {
+                start: all.len() as u64,
+                count: 1000,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .entries;
+        assert!(!page.is_empty());
+        all.extend(page);
+    }
+    all
+}
+
+fn flags(entry: &pb::LogEntry) -> Vec<pb::Flag> {
+    entry
+        .classification
+        .as_ref()
+        .unwrap()
+        .flags
+        .iter()
+        .map(|f| pb::Flag::try_from(*f).unwrap())
+        .collect()
+}
+
+async fn a_thousand_disclosures_are_logged_streamed_once_and_verified(backend: Backend) {
+    let mut w = world(backend).await;
+    let nats = w.system.nats.client().await;
+
+    // An analyst's durable consumer, created before anything is recorded.
+    let js = async_nats::jetstream::new(nats.clone());
+    let stream = wait_for_stream(&js).await;
+    let analyst = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("analyst".into()),
+            filter_subject: "rekisteri.disclosures.recorded".into(),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let before = w.checkpoint().await;
+    assert_eq!(before.tree_size, 0);
+    let mut recorded = Vec::new();
+    for batch in 0..10 {
+        let disclosures: Vec<_> = (0..100)
+            .map(|i| w.disclosure("Perintätoimisto Saatava Oy", "FI", &[(batch * 100 + i) % 3]))
+            .collect();
+        if batch == 5 {
+            // A NATS restart in the middle: the outbox holds the events until it is back.
+            w.system.nats.restart().await;
+        }
+        recorded.extend(w.record(disclosures).await.expect("a batch of 100"));
+    }
+    assert_eq!(recorded.len(), 1000);
+    for (i, e) in recorded.iter().enumerate() {
+        assert_eq!(e.sequence, i as u64, "consecutive sequence numbers");
+        assert!(
+            e.classification.as_ref().unwrap().regular,
+            "declared recipient"
+        );
+        assert!(flags(e).is_empty());
+    }
+    // The same subject keeps one pseudonym; different subjects differ.
+    assert_eq!(
+        recorded[0].subject_pseudonyms,
+        recorded[3].subject_pseudonyms
+    );
+    assert_ne!(
+        recorded[0].subject_pseudonyms,
+        recorded[1].subject_pseudonyms
+    );
+
+    // An irregular disclosure and a transfer outside the EU/EEA with no declared safeguard.
+    let odd = w
+        .record(vec![
+            w.disclosure("Markkinointi Oy", "FI", &[0]),
+            w.disclosure("Perintätoimisto Saatava Oy", "CN", &[1]),
+            w.disclosure("Perintätoimisto Saatava Oy", "US", &[2]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(flags(&odd[0]), [pb::Flag::IrregularDisclosure]);
+    assert_eq!(flags(&odd[1]), [pb::Flag::TransferWithoutSafeguard]);
+    assert_eq!(
+        odd[1].classification.as_ref().unwrap().transfer(),
+        pb::TransferKind::Undeclared
+    );
+    assert!(flags(&odd[2]).is_empty(), "US is declared with SCCs");
+    assert_eq!(
+        odd[2].classification.as_ref().unwrap().transfer(),
+        pb::TransferKind::Safeguarded
+    );
+
+    // The analyst receives every entry once, and the flags arrive as events of their own.
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut messages = analyst.messages().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while seen.len() < 1003 {
+        let message = tokio::time::timeout_at(deadline, messages.next())
+            .await
+            .expect("every entry reaches the analyst in time")
+            .unwrap()
+            .unwrap();
+        let envelope = EventEnvelope::decode(message.payload.clone()).unwrap();
+        let Some(Payload::DisclosureRecorded(d)) = envelope.payload else {
+            panic!("not a recorded disclosure: {envelope:?}");
+        };
+        for secret in ["Aino", "Eino", "Iines", "Luovutettu"] {
+            assert!(
+                !format!("{d:?}").contains(secret),
+                "the stream names people only by pseudonym"
+            );
+        }
+        *seen.entry(d.sequence).or_default() += 1;
+        message.ack().await.unwrap();
+    }
+    assert!(seen.values().all(|n| *n == 1), "each entry once");
+    let flagged = wait_for_messages(&nats, "REKISTERI_DISCLOSURES", 1003 + 2, WAIT).await;
+    let flag_events: Vec<String> = flagged
+        .iter()
+        .filter_map(
+            |m| match EventEnvelope::decode(m.payload.clone()).unwrap().payload {
+                Some(Payload::DisclosureFlagged(f)) => Some(f.flag),
+                _ => None,
+            },
+        )
+        .collect();
+    assert_eq!(
+        flag_events,
+        ["irregular_disclosure", "transfer_without_safeguard"]
+    );
+
+    // The signed checkpoint, checked here; proofs rebuilt by the RFC's recursion.
+    let after = w.checkpoint().await;
+    assert_eq!(after.tree_size, 1003);
+    assert!(checkpoint_signature_holds(&after));
+    let entries = all_entries(&mut w.disclosures, after.tree_size).await;
+    let leaves: Vec<[u8; 32]> = entries.iter().map(leaf_of).collect();
+    assert_eq!(mth(&leaves).as_slice(), after.root_hash.as_slice());
+    for index in [0usize, 1, 511, 512, 999, 1002] {
+        let proof = w
+            .disclosures
+            .get_inclusion_proof(pb::GetInclusionProofRequest {
+                sequence: index as u64,
+                tree_size: after.tree_size,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(proof.leaf_hash.as_slice(), leaves[index].as_slice());
+        let root = root_from_path(index, 1003, leaves[index], &proof.hashes);
+        assert_eq!(
+            root.map(|r| r.to_vec()),
+            Some(after.root_hash.clone()),
+            "inclusion of entry {index}"
+        );
+        let other = root_from_path(index, 1003, leaf_hash(b"another entry"), &proof.hashes);
+        assert_ne!(other.map(|r| r.to_vec()), Some(after.root_hash.clone()));
+    }
+
+    // The auditor's command-line check: against the empty log's checkpoint saved at the start.
+    let report = audit::audit(
+        &mut w.disclosures,
+        Some(&SavedCheckpoint::of(&before)),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.problem, None);
+    assert_eq!(report.entries_checked, 1003);
+    assert!(w.verify().await.ok);
+    assert!(
+        !stream_messages(&nats, "REKISTERI_DISCLOSURES")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn wait_for_stream(
+    js: &async_nats::jetstream::Context,
+) -> async_nats::jetstream::stream::Stream {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(stream) = js.get_stream("REKISTERI_DISCLOSURES").await {
+            return stream;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the disclosure stream exists"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
+    let mut w = world(backend).await;
+    for _ in 0..3 {
+        let batch: Vec<_> = (0..20)
+            .map(|i| w.disclosure("Perintätoimisto Saatava Oy", "FI", &[i % 3]))
+            .collect();
+        w.record(batch).await.unwrap();
+    }
+    let saved = SavedCheckpoint::of(&w.checkpoint().await);
+    assert!(w.verify().await.ok);
+
+    // An entry edited directly in the database: named by both checks.
+    w.sql("UPDATE entries SET purpose = 'Markkinointi' WHERE sequence = 17")
+        .await;
+    let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
+    assert!(!server.ok);
+    assert_eq!(server.first_bad_sequence, 17, "{server:?}");
+    assert_eq!(
+        outside.problem.as_ref().map(|p| p.0),
+        Some(17),
+        "{outside:?}"
+    );
+    w.sql("UPDATE entries SET purpose = 'Saatavien perintä' WHERE sequence = 17")
+        .await;
+    assert!(w.verify().await.ok, "restored");
+
+    // Edited together with its stored hash: the signed root still gives it away.
+    let entries = all_entries(&mut w.disclosures, 60).await;
+    let mut forged = entries[23].clone();
+    forged.purpose = "Markkinointi".into();
+    let forged_leaf = hex_of(&leaf_of(&forged));
+    let blob = |hex: &str| match backend {
+        Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        Backend::Sqlite => format!("X'{hex}'"),
+    };
+    w.sql(&format!(
+        "UPDATE entries SET purpose = 'Markkinointi', leaf_hash = {} WHERE sequence = 23",
+        blob(&forged_leaf)
+    ))
+    .await;
+    let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 23),
+        "{server:?}"
+    );
+    assert_eq!(
+        outside.problem.as_ref().map(|p| p.0),
+        Some(23),
+        "{outside:?}"
+    );
+    w.sql(&format!(
+        "UPDATE entries SET purpose = 'Saatavien perintä', leaf_hash = {} WHERE sequence = 23",
+        blob(&hex_of(entries[23].leaf_hash.as_slice()))
+    ))
+    .await;
+    assert!(w.verify().await.ok, "restored");
+
+    // Two entries reordered (their sequence numbers swapped).
+    w.sql("UPDATE entries SET sequence = -1 WHERE sequence = 30")
+        .await;
+    w.sql("UPDATE entries SET sequence = 30 WHERE sequence = 31")
+        .await;
+    w.sql("UPDATE entries SET sequence = 31 WHERE sequence = -1")
+        .await;
+    let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 30),
+        "{server:?}"
+    );
+    assert_eq!(
+        outside.problem.as_ref().map(|p| p.0),
+        Some(30),
+        "{outside:?}"
+    );
+    w.sql("UPDATE entries SET sequence = -1 WHERE sequence = 30")
+        .await;
+    w.sql("UPDATE entries SET sequence = 30 WHERE sequence = 31")
+        .await;
+    w.sql("UPDATE entries SET sequence = 31 WHERE sequence = -1")
+        .await;
+    assert!(w.verify().await.ok, "restored");
+
+    // A row inserted after the last entry, as if recorded.
+    w.sql(
+        "INSERT INTO entries SELECT 60, 'ffffffff-ffff-7fff-bfff-ffffffffffff', recorded_at_us, disclosed_at_us, \
+         recipient_name, recipient_business_id, recipient_country, subject_pseudonyms, register_id, \
+         register_version, data_categories, purpose, legal_basis, channel, principal, regular, transfer, \
+         flags, safeguard, leaf_hash FROM entries WHERE sequence = 59",
+    )
+    .await;
+    let server = w.verify().await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 60),
+        "{server:?}"
+    );
+    w.sql("DELETE FROM entries WHERE sequence = 60").await;
+
+    // An entry deleted.
+    w.sql("DELETE FROM entries WHERE sequence = 42").await;
+    let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 42),
+        "{server:?}"
+    );
+    assert_eq!(
+        outside.problem.as_ref().map(|p| p.0),
+        Some(42),
+        "{outside:?}"
+    );
+}
+
+/// The service's own verification and the auditor's check from outside.
+async fn both_checks(
+    d: &mut Disclosures,
+    saved: &SavedCheckpoint,
+) -> (pb::VerifyLogResponse, audit::AuditReport) {
+    let server = d
+        .verify_log(pb::VerifyLogRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let outside = audit::audit(d, Some(saved), |_, _| {}).await.unwrap();
+    (server, outside)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn a_batch_is_all_or_nothing(backend: Backend) {
+    let mut w = world(backend).await;
+    let mut bad = w.disclosure("Perintätoimisto Saatava Oy", "XX", &[0]);
+    bad.purpose = String::new();
+    let refused = w
+        .record(vec![
+            w.disclosure("Perintätoimisto Saatava Oy", "FI", &[1]),
+            bad,
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let fields: Vec<String> = field_violations(&refused)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "disclosures[1].recipient.country_code",
+            "disclosures[1].purpose"
+        ]
+    );
+    // A version that was never published: refused as a whole, the valid one with it.
+    let mut draft = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0]);
+    draft.register_version = 2;
+    let refused = w
+        .record(vec![
+            w.disclosure("Perintätoimisto Saatava Oy", "FI", &[1]),
+            draft,
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(w.checkpoint().await.tree_size, 0, "nothing was recorded");
+
+    // A retry with the same disclosure id records nothing new.
+    let mut once = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[2]);
+    once.disclosure_id = uuid::Uuid::now_v7().to_string();
+    let first = w.record(vec![once.clone()]).await.unwrap();
+    let again = w.record(vec![once]).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(w.checkpoint().await.tree_size, 1);
+}
+
+async fn erasure_unlinks_the_subject_and_the_log_still_verifies(backend: Backend) {
+    let mut w = world(backend).await;
+    w.record(vec![
+        w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0, 1]),
+        w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0]),
+    ])
+    .await
+    .unwrap();
+    w.checkpoint().await;
+    let mine = w
+        .disclosures
+        .get_subject_disclosures(pb::GetSubjectDisclosuresRequest {
+            subject_id: w.subjects[0].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.disclosures.len(), 2);
+    let checkpoint = mine.checkpoint.clone().unwrap();
+    for d in &mine.disclosures {
+        let entry = d.entry.as_ref().unwrap();
+        let proof = d.proof.as_ref().unwrap();
+        assert_eq!(
+            root_from_path(
+                entry.sequence as usize,
+                checkpoint.tree_size as usize,
+                leaf_of(entry),
+                &proof.hashes
+            )
+            .map(|r| r.to_vec()),
+            Some(checkpoint.root_hash.clone())
+        );
+    }
+
+    let mut customers = CustomerServiceClient::with_interceptor(
+        w.system.service("customers").channel().await,
+        BearerToken::new(tokens::ADMIN).unwrap(),
+    );
+    customers
+        .erase_subject(cust::EraseSubjectRequest {
+            subject_id: w.subjects[0].clone(),
+            etag: String::new(),
+            reason: "erasure request".into(),
+        })
+        .await
+        .unwrap();
+    crate::wait_until(
+        "the disclosure service has heard of the erasure",
+        async || {
+            w.disclosures
+                .get_subject_disclosures(pb::GetSubjectDisclosuresRequest {
+                    subject_id: w.subjects[0].clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .disclosures
+                .is_empty()
+        },
+    )
+    .await;
+    // The entries stay, naming a pseudonym nothing links to anyone; the log verifies.
+    let report = w.verify().await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.entries_checked, 2);
+    let others = w
+        .disclosures
+        .get_subject_disclosures(pb::GetSubjectDisclosuresRequest {
+            subject_id: w.subjects[1].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        others.disclosures.len(),
+        1,
+        "the other subject keeps its link"
+    );
+}
