@@ -121,11 +121,14 @@ impl Declarations {
     }
 }
 
+/// Fetched versions by register id and version number.
+type Known = HashMap<(String, u32), Arc<Declarations>>;
+
 /// Register versions as the catalogue published them, remembered once fetched.
 #[derive(Debug, Clone)]
 pub struct Registers {
     catalogue: Option<Catalogue>,
-    known: Arc<Mutex<HashMap<(String, u32), Arc<Declarations>>>>,
+    known: Arc<Mutex<Known>>,
 }
 
 impl Registers {

@@ -635,7 +635,8 @@ impl Log {
                 "entry {sequence} is not in a tree of {size} entries (sign a checkpoint first, or ask for a larger tree)"
             )));
         }
-        let leaf = range_hashes(self.db.reader(), &[sequence..sequence + 1]).await?;
+        let leaf_range = std::iter::once(sequence..sequence + 1).collect::<Vec<_>>();
+        let leaf = range_hashes(self.db.reader(), &leaf_range).await?;
         let hashes =
             range_hashes(self.db.reader(), &merkle::inclusion_ranges(sequence, size)).await?;
         Ok(pb::InclusionProof {

@@ -147,7 +147,7 @@ impl Frontier {
 
     /// The stored form of the peaks: 32 bytes each, largest first.
     pub fn from_bytes(size: u64, bytes: &[u8]) -> Option<Self> {
-        if bytes.len() % 32 != 0 {
+        if !bytes.len().is_multiple_of(32) {
             return None;
         }
         let peaks = bytes
