@@ -492,8 +492,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             code(&r),
-            Code::PermissionDenied,
-            "an undeclared method is closed"
+            Code::Unimplemented,
+            "an undeclared method is closed, and says it is not served"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         // Health and reflection are not ours: they pass untouched, without a token.
