@@ -351,15 +351,13 @@ async fn a_thousand_disclosures_are_logged_streamed_once_and_verified(backend: B
         );
         assert!(flags(e).is_empty());
     }
-    // The same subject keeps one pseudonym; different subjects differ.
-    assert_eq!(
-        recorded[0].subject_pseudonyms,
-        recorded[3].subject_pseudonyms
-    );
-    assert_ne!(
-        recorded[0].subject_pseudonyms,
-        recorded[1].subject_pseudonyms
-    );
+    // The recorder is not told the pseudonyms (it would keep the link erasure destroys); the log
+    // holds them: the same subject keeps one pseudonym, different subjects differ.
+    assert!(recorded.iter().all(|e| e.subject_pseudonyms.is_empty()));
+    let logged = all_entries(&mut w.disclosures, 4).await;
+    assert_eq!(logged[0].subject_pseudonyms, logged[3].subject_pseudonyms);
+    assert_ne!(logged[0].subject_pseudonyms, logged[1].subject_pseudonyms);
+    assert_eq!(logged[0].subject_pseudonyms[0].len(), 32, "128 bits, hex");
 
     // An irregular disclosure and a transfer outside the EU/EEA with no declared safeguard.
     let odd = w
@@ -584,6 +582,40 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
     );
     w.sql("DELETE FROM entries WHERE sequence = 60").await;
 
+    // The lookup by pseudonym (access requests) loses an entry.
+    w.sql("DELETE FROM entry_subjects WHERE sequence = 12")
+        .await;
+    let server = w.verify().await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 12),
+        "{server:?}"
+    );
+    let pseudonym = entries[12].subject_pseudonyms[0].clone();
+    w.sql(&format!(
+        "INSERT INTO entry_subjects (pseudonym, sequence) VALUES ('{pseudonym}', 12)"
+    ))
+    .await;
+    assert!(w.verify().await.ok, "restored");
+
+    // A checkpoint row written by someone else (another key) is never answered.
+    w.sql(&format!(
+        "INSERT INTO checkpoints (tree_size, root_hash, signed_at_s, signature, public_key) \
+         VALUES (1000000, {}, 0, {}, {})",
+        blob(&"00".repeat(32)),
+        blob(&"00".repeat(64)),
+        blob(&"11".repeat(32))
+    ))
+    .await;
+    let refused = w
+        .disclosures
+        .get_latest_checkpoint(pb::GetLatestCheckpointRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Internal, "{refused:?}");
+    w.sql("DELETE FROM checkpoints WHERE tree_size = 1000000")
+        .await;
+
     // An entry deleted.
     w.sql("DELETE FROM entries WHERE sequence = 42").await;
     let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
@@ -657,8 +689,13 @@ async fn a_batch_is_all_or_nothing(backend: Backend) {
     let mut once = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[2]);
     once.disclosure_id = uuid::Uuid::now_v7().to_string();
     let first = w.record(vec![once.clone()]).await.unwrap();
-    let again = w.record(vec![once]).await.unwrap();
+    let again = w.record(vec![once.clone()]).await.unwrap();
     assert_eq!(first, again);
+    assert_eq!(w.checkpoint().await.tree_size, 1);
+    // The same id for another disclosure is refused, not acknowledged.
+    once.purpose = "Markkinointi".into();
+    let reused = w.record(vec![once]).await.unwrap_err();
+    assert_eq!(reused.code(), Code::AlreadyExists, "{reused:?}");
     assert_eq!(w.checkpoint().await.tree_size, 1);
 }
 
@@ -740,4 +777,11 @@ async fn erasure_unlinks_the_subject_and_the_log_still_verifies(backend: Backend
         1,
         "the other subject keeps its link"
     );
+    // No new disclosure of the erased subject is recorded.
+    let after = w
+        .record(vec![w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0])])
+        .await
+        .unwrap_err();
+    assert_eq!(after.code(), Code::FailedPrecondition, "{after:?}");
+    assert!(after.message().contains("erased"), "{after:?}");
 }

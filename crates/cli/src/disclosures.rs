@@ -112,11 +112,15 @@ enum Command {
         save: Option<PathBuf>,
     },
     /// Verify the running log from outside against a checkpoint saved earlier: the signature,
-    /// that the log only grew, and every entry. Without the file, the current checkpoint is
-    /// taken on trust and saved there.
+    /// that the log only grew, and every entry. The newest verified checkpoint is saved back.
     Verify {
         #[arg(long)]
         checkpoint: PathBuf,
+        /// The first audit, when there is no saved checkpoint yet: take the service's key and
+        /// checkpoint on trust and save them (without this flag a missing file is an error, so
+        /// a mistyped path never weakens the check).
+        #[arg(long)]
+        trust_first_use: bool,
     },
 }
 
@@ -402,12 +406,19 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Verify { checkpoint } => {
+        Command::Verify {
+            checkpoint,
+            trust_first_use,
+        } => {
             let trusted: Option<SavedCheckpoint> = match std::fs::read_to_string(&checkpoint) {
                 Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
                     anyhow::anyhow!("{}: not a saved checkpoint: {e}", checkpoint.display())
                 })?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust_first_use => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+                    "{}: no saved checkpoint there; for the first audit add --trust-first-use",
+                    checkpoint.display()
+                ),
                 Err(e) => anyhow::bail!("reading {}: {e}", checkpoint.display()),
             };
             let report = audit::audit(&mut client, trusted.as_ref(), |done, all| {

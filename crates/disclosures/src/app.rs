@@ -63,9 +63,10 @@ pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
             );
             let signing = log.clone();
             parts.spawn_task(move |cancel| Box::pin(signing.sign_periodically(interval, cancel)));
-            let service = DisclosureServiceServer::new(Disclosures::new(log))
-                .max_decoding_message_size(parts.max_message_bytes())
-                .max_encoding_message_size(parts.max_message_bytes());
+            let service =
+                DisclosureServiceServer::new(Disclosures::new(log, parts.max_message_bytes()))
+                    .max_decoding_message_size(parts.max_message_bytes())
+                    .max_encoding_message_size(parts.max_message_bytes());
             Routes::new(service)
         })
         .build()

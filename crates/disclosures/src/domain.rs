@@ -126,9 +126,10 @@ pub fn disclosure(
         );
     }
     let mut subject_ids: Vec<String> = Vec::with_capacity(d.subject_ids.len());
+    let mut seen = std::collections::HashSet::with_capacity(d.subject_ids.len());
     for (i, s) in d.subject_ids.iter().enumerate() {
         let id = uuid_field(s, &format!("{path}.subject_ids[{i}]"), v);
-        if !id.is_empty() && subject_ids.contains(&id) {
+        if !id.is_empty() && !seen.insert(id.clone()) {
             v.add(format!("{path}.subject_ids[{i}]"), "named twice");
         }
         subject_ids.push(id);
@@ -186,7 +187,11 @@ pub fn disclosure(
     };
     let disclosed_at = match &d.disclosed_time {
         None => now,
-        Some(t) => match DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32) {
+        Some(t) => match u32::try_from(t.nanos)
+            .ok()
+            .filter(|n| *n < 1_000_000_000)
+            .and_then(|n| DateTime::from_timestamp(t.seconds, n))
+        {
             Some(at) if at <= now + CLOCK_SKEW => at,
             Some(_) => {
                 v.add(format!("{path}.disclosed_time"), "in the future");

@@ -121,6 +121,24 @@ pub mod checkpoints {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// `erased_subjects`: customer subjects erased in the customer service. No disclosure of them is
+/// recorded afterwards (that would make a new link to a person who asked to be forgotten).
+pub mod erased_subjects {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "erased_subjects")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub subject_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// `pseudonyms`: the only link between a customer subject id and its pseudonym in the log.
 /// Erasure deletes the row: the log keeps the pseudonym, nothing says whose it was.
 pub mod pseudonyms {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use prost::Message as _;
 use rekisteri_platform::auth::Principal;
 use rekisteri_platform::error::{FieldViolations, ServiceError};
 use rekisteri_proto::common::v1::{PageRequest, PageResponse};
@@ -22,11 +23,15 @@ const MAX_PAGE_SIZE: u64 = 500;
 #[derive(Debug, Clone)]
 pub struct Disclosures {
     log: Log,
+    max_message_bytes: usize,
 }
 
 impl Disclosures {
-    pub fn new(log: Log) -> Self {
-        Self { log }
+    pub fn new(log: Log, max_message_bytes: usize) -> Self {
+        Self {
+            log,
+            max_message_bytes,
+        }
     }
 }
 
@@ -56,7 +61,8 @@ fn page(page: Option<&PageRequest>, v: &mut FieldViolations) -> (u64, Option<i64
 
 fn micros(t: Option<&prost_types::Timestamp>, path: &str, v: &mut FieldViolations) -> Option<i64> {
     let t = t?;
-    match DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32) {
+    let nanos = u32::try_from(t.nanos).ok().filter(|n| *n < 1_000_000_000);
+    match nanos.and_then(|n| DateTime::<Utc>::from_timestamp(t.seconds, n)) {
         Some(at) => Some(at.timestamp_micros()),
         None => {
             v.add(path, "not a time");
@@ -82,7 +88,13 @@ impl DisclosureService for Disclosures {
     ) -> Result<Response<pb::RecordDisclosuresResponse>, Status> {
         let principal = Principal::of(&request)?.subject;
         let batch = domain::batch(request.get_ref(), Utc::now())?;
-        let entries = self.log.record(&principal, batch).await?;
+        let mut entries = self.log.record(&principal, batch).await?;
+        // The recorder knows which subjects it named: with the pseudonyms beside them it could
+        // keep the link that erasure destroys. The pseudonyms stay in the log, the stream and
+        // the reader's lists.
+        for entry in &mut entries {
+            entry.subject_pseudonyms.clear();
+        }
         Ok(Response::new(pb::RecordDisclosuresResponse { entries }))
     }
 
@@ -236,12 +248,17 @@ impl DisclosureService for Disclosures {
     ) -> Result<Response<pb::GetSubjectDisclosuresResponse>, Status> {
         let req = request.get_ref();
         let mut v = FieldViolations::new();
-        if uuid::Uuid::parse_str(req.subject_id.trim()).is_err() {
-            v.add("subject_id", "a subject id (UUID) of the customer service");
-        }
+        // The canonical form, as subject ids were stored (any letter case or hyphenation given).
+        let subject_id = match uuid::Uuid::parse_str(req.subject_id.trim()) {
+            Ok(id) => id.to_string(),
+            Err(_) => {
+                v.add("subject_id", "a subject id (UUID) of the customer service");
+                String::new()
+            }
+        };
         v.into_result(())?;
         let db = self.log.db().reader();
-        let Some(pseudonym) = pseudonyms::of(db, req.subject_id.trim())
+        let Some(pseudonym) = pseudonyms::of(db, &subject_id)
             .await
             .map_err(ServiceError::from)?
         else {
@@ -249,17 +266,13 @@ impl DisclosureService for Disclosures {
         };
         let checkpoint = self.log.latest_checkpoint().await?;
         let size = checkpoint.as_ref().map_or(0, |c| c.tree_size);
-        let sequences: Vec<i64> = entry_subjects::Entity::find()
-            .filter(entry_subjects::Column::Pseudonym.eq(pseudonym.as_str()))
-            .order_by_asc(entry_subjects::Column::Sequence)
-            .all(db)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(|r| r.sequence)
-            .collect();
+        let sequences = sea_orm::sea_query::Query::select()
+            .column(entry_subjects::Column::Sequence)
+            .from(entry_subjects::Entity)
+            .and_where(entry_subjects::Column::Pseudonym.eq(pseudonym.as_str()))
+            .to_owned();
         let rows = entries::Entity::find()
-            .filter(entries::Column::Sequence.is_in(sequences))
+            .filter(entries::Column::Sequence.in_subquery(sequences))
             .order_by_asc(entries::Column::Sequence)
             .all(db)
             .await
@@ -299,7 +312,20 @@ impl DisclosureService for Disclosures {
         } else {
             req.count as u64
         };
-        let entries = self.log.entries(req.start, count).await?;
+        let mut entries = self.log.entries(req.start, count).await?;
+        // Entries naming many subjects are large: a page stops short of the message limit (a
+        // short page is no end of the log; ask again from where it stopped).
+        let budget = self.max_message_bytes / 2;
+        let mut size = 0;
+        let keep = entries
+            .iter()
+            .take_while(|e| {
+                size += e.encoded_len() + 8;
+                size <= budget
+            })
+            .count()
+            .max(1);
+        entries.truncate(keep);
         Ok(Response::new(pb::GetEntriesResponse { entries }))
     }
 

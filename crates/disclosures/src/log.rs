@@ -195,6 +195,22 @@ fn channel_name(channel: i32) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a recorded entry is the disclosure `d` (a retry): everything the caller said but the
+/// time, which a retry without one takes anew.
+fn same_disclosure(entry: &pb::LogEntry, d: &NewDisclosure) -> bool {
+    let recipient = entry.recipient.clone().unwrap_or_default();
+    recipient.name == d.recipient_name
+        && recipient.business_id == d.recipient_business_id
+        && recipient.country_code == d.recipient_country
+        && entry.subject_pseudonyms.len() == d.subject_ids.len()
+        && entry.register_id == d.register_id
+        && entry.register_version == d.register_version
+        && entry.data_categories == d.data_categories
+        && entry.purpose == d.purpose
+        && entry.legal_basis == d.legal_basis as i32
+        && entry.channel == d.channel as i32
+}
+
 /// Reads the stored nodes a set of proofs needs, in one query per 500 ids.
 async fn nodes<C: ConnectionTrait>(
     db: &C,
@@ -346,6 +362,14 @@ impl Log {
         let mut events_out = Vec::new();
         for (d, classification) in classified {
             if let Some(existing) = d.disclosure_id.and_then(|id| already.get(&id.to_string())) {
+                // A retry answers with what was recorded; the same id for another disclosure is
+                // a mistake the caller must hear of, not an acknowledgement.
+                if !same_disclosure(existing, &d) {
+                    return Err(ServiceError::AlreadyExists(format!(
+                        "disclosure id {} was recorded (entry {}) for another disclosure; give this one an id of its own",
+                        existing.disclosure_id, existing.sequence
+                    )));
+                }
                 out.push(existing.clone());
                 continue;
             }
@@ -461,9 +485,7 @@ impl Log {
             })
             .exec(&txn)
             .await?;
-            for (subject, envelope) in &events_out {
-                outbox::enqueue(&txn, subject, envelope).await?;
-            }
+            outbox::enqueue_many(&txn, &events_out).await?;
         }
         txn.commit().await?;
         if !events_out.is_empty() {
@@ -534,11 +556,30 @@ impl Log {
     // ----- checkpoints -----
 
     pub async fn latest_checkpoint(&self) -> Result<Option<pb::SignedCheckpoint>, ServiceError> {
-        Ok(checkpoints::Entity::find()
+        checkpoints::Entity::find()
             .order_by_desc(checkpoints::Column::TreeSize)
             .one(self.db.reader())
             .await?
-            .map(|row| checkpoint_pb(&row)))
+            .map(|row| self.trusted(&row))
+            .transpose()
+    }
+
+    /// A stored checkpoint, answered only when this service's own key signed it: a row written
+    /// into the table by someone else (with a key of their own) is refused, never passed on.
+    fn trusted(&self, row: &checkpoints::Model) -> Result<pb::SignedCheckpoint, ServiceError> {
+        let mut checkpoint = checkpoint_pb(row);
+        checkpoint.public_key = self.public_key().to_vec();
+        verify_checkpoint(&checkpoint, &self.public_key()).map_err(|e| {
+            tracing::error!(
+                tree_size = row.tree_size,
+                "a stored checkpoint is not this service's: {e}"
+            );
+            ServiceError::Internal(anyhow::anyhow!(
+                "the checkpoint of {} entries in storage is not signed by this service's key: {e}",
+                row.tree_size
+            ))
+        })?;
+        Ok(checkpoint)
     }
 
     /// Signs the log as it is now, unless the latest checkpoint already covers it.
@@ -554,10 +595,10 @@ impl Log {
             .order_by_desc(checkpoints::Column::TreeSize)
             .one(&txn)
             .await?;
-        if let Some(latest) = latest
+        if let Some(latest) = &latest
             && latest.tree_size == head.size
         {
-            return Ok(checkpoint_pb(&latest));
+            return self.trusted(latest);
         }
         let frontier = Frontier::from_bytes(head.size as u64, &head.frontier).ok_or_else(|| {
             ServiceError::Internal(anyhow::anyhow!(
@@ -565,6 +606,43 @@ impl Log {
             ))
         })?;
         let root = frontier.root();
+        // Sign only a tree that extends the last signed one: the stored nodes must prove it, so a
+        // log rewritten in the database is never given a signature of its own.
+        if let Some(latest) = &latest {
+            let signed = self.trusted(latest)?;
+            let old_root: Hash = signed.root_hash.as_slice().try_into().unwrap_or_default();
+            let proof = range_hashes(
+                &txn,
+                &merkle::consistency_ranges(signed.tree_size, head.size as u64),
+            )
+            .await?;
+            let ours = range_hashes(
+                &txn,
+                &std::iter::once(0..head.size as u64).collect::<Vec<_>>(),
+            )
+            .await?;
+            let consistent = ours.first() == Some(&root)
+                && merkle::verify_consistency(
+                    signed.tree_size,
+                    head.size as u64,
+                    &old_root,
+                    &root,
+                    &proof,
+                )
+                .is_ok();
+            if !consistent {
+                tracing::error!(
+                    signed = signed.tree_size,
+                    now = head.size,
+                    "the log no longer extends its last signed checkpoint; refusing to sign (run VerifyLog)"
+                );
+                return Err(ServiceError::Internal(anyhow::anyhow!(
+                    "the log of {} entries does not extend the checkpoint signed at {}: not signed",
+                    head.size,
+                    signed.tree_size
+                )));
+            }
+        }
         let signed_at_s = Utc::now().timestamp();
         let text = checkpoint_text(head.size as u64, &root, signed_at_s);
         let signature = self.signer.sign(text.as_bytes());
@@ -575,18 +653,34 @@ impl Log {
             signature: signature.to_bytes().to_vec(),
             public_key: self.public_key().to_vec(),
         };
-        checkpoints::Entity::insert(checkpoints::ActiveModel {
+        // Another replica may sign the same size at the same moment: the first row stands.
+        let inserted = checkpoints::Entity::insert(checkpoints::ActiveModel {
             tree_size: Set(row.tree_size),
             root_hash: Set(row.root_hash.clone()),
             signed_at_s: Set(row.signed_at_s),
             signature: Set(row.signature.clone()),
             public_key: Set(row.public_key.clone()),
         })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(checkpoints::Column::TreeSize)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(&txn)
         .await?;
+        let stored = if inserted == 0 {
+            checkpoints::Entity::find_by_id(head.size)
+                .one(&txn)
+                .await?
+                .unwrap_or(row)
+        } else {
+            row
+        };
         txn.commit().await?;
-        tracing::info!(tree_size = head.size, "checkpoint signed");
-        Ok(checkpoint_pb(&row))
+        if inserted > 0 {
+            tracing::info!(tree_size = head.size, "checkpoint signed");
+        }
+        self.trusted(&stored)
     }
 
     /// Signs a checkpoint every `interval` while the log grows.
@@ -743,8 +837,10 @@ impl Log {
         }
         let mut next = 0u64;
         loop {
+            // Up to the size read at the start: entries recorded meanwhile are the next run's.
             let page = entries::Entity::find()
                 .filter(entries::Column::Sequence.gte(next as i64))
+                .filter(entries::Column::Sequence.lt(head_size as i64))
                 .order_by_asc(entries::Column::Sequence)
                 .limit(1000)
                 .all(db)
@@ -764,6 +860,16 @@ impl Log {
                 .into_iter()
                 .map(|n| (n.idx, n.hash))
                 .collect();
+            // The lookup of entries by pseudonym (access requests) must say what the entries say.
+            let mut named: HashMap<i64, Vec<String>> = HashMap::new();
+            for link in entry_subjects::Entity::find()
+                .filter(entry_subjects::Column::Sequence.gte(first))
+                .filter(entry_subjects::Column::Sequence.lte(last))
+                .all(db)
+                .await?
+            {
+                named.entry(link.sequence).or_default().push(link.pseudonym);
+            }
             for row in &page {
                 let at = frontier.size();
                 if row.sequence as u64 != at {
@@ -796,6 +902,21 @@ impl Log {
                     );
                     return Ok(report);
                 }
+                let mut listed = named.remove(&row.sequence).unwrap_or_default();
+                listed.sort();
+                let mut own: Vec<String> = split_words(&row.subject_pseudonyms);
+                own.sort();
+                own.dedup();
+                if listed != own {
+                    fail(
+                        &mut report,
+                        at,
+                        format!(
+                            "entry {at}: the subject lookup lists other pseudonyms than the entry names (entry_subjects was changed)"
+                        ),
+                    );
+                    return Ok(report);
+                }
                 frontier.push(leaf);
                 report.entries_checked += 1;
                 if !check_root(&frontier, &mut report, &mut previous_checkpoint) {
@@ -810,6 +931,28 @@ impl Log {
                 &mut report,
                 at,
                 format!("the log should hold {head_size} entries; from {at} on they are missing"),
+            );
+            return Ok(report);
+        }
+        // Rows past the log's end (read again: appends may have come meanwhile) were not
+        // appended by the service.
+        let head_now = log_head::Entity::find_by_id(1)
+            .one(db)
+            .await?
+            .map_or(0, |h| h.size as u64);
+        if let Some(stray) = entries::Entity::find()
+            .filter(entries::Column::Sequence.gte(head_now as i64))
+            .order_by_asc(entries::Column::Sequence)
+            .one(db)
+            .await?
+        {
+            fail(
+                &mut report,
+                stray.sequence as u64,
+                format!(
+                    "entry {} lies past the log's end ({head_now} entries): it was inserted",
+                    stray.sequence
+                ),
             );
             return Ok(report);
         }

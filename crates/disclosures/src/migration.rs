@@ -10,12 +10,41 @@ impl MigratorTrait for Migrator {
         // In the order they first ran where the service is deployed: never reorder.
         let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(CreateLog)];
         all.extend(rekisteri_platform::migrations());
+        all.push(Box::new(ErasedSubjects));
         all
     }
 }
 
 #[derive(Debug)]
 struct CreateLog;
+
+#[derive(Debug)]
+struct ErasedSubjects;
+
+impl MigrationName for ErasedSubjects {
+    fn name(&self) -> &str {
+        "m20261202_000002_erased_subjects"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ErasedSubjects {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(id("erased_subjects"))
+                    .col(
+                        ColumnDef::new(id("subject_id"))
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}
 
 impl MigrationName for CreateLog {
     fn name(&self) -> &str {

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 
 use rekisteri_platform::inbox::{ConsumerSpec, EventHandler, HandlerError};
 use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
-use crate::entity::pseudonyms;
+use crate::entity::{erased_subjects, log_head, pseudonyms};
 
 /// 128 random bits, hex: not derivable from the subject id, so a deleted link cannot be redone.
 fn fresh() -> String {
@@ -16,15 +18,30 @@ fn fresh() -> String {
 }
 
 /// The pseudonym of each subject, made for those that have none yet. Runs under the log head's
-/// lock, so two batches never race to make one subject's pseudonym.
+/// lock, so two batches never race to make one subject's pseudonym. A subject erased in the
+/// customer service gets none: the call is refused, naming it.
 pub async fn assign<C: ConnectionTrait>(
     txn: &C,
     subject_ids: &[String],
-) -> Result<HashMap<String, String>, sea_orm::DbErr> {
+) -> Result<HashMap<String, String>, rekisteri_platform::error::ServiceError> {
     let mut known = HashMap::with_capacity(subject_ids.len());
     let mut unique: Vec<String> = subject_ids.to_vec();
     unique.sort();
     unique.dedup();
+    for chunk in unique.chunks(1000) {
+        if let Some(erased) = erased_subjects::Entity::find()
+            .filter(erased_subjects::Column::SubjectId.is_in(chunk.iter().cloned()))
+            .one(txn)
+            .await?
+        {
+            return Err(rekisteri_platform::error::ServiceError::FailedPrecondition(
+                format!(
+                    "subject {} was erased in the customer service: no disclosure of it is recorded any more",
+                    erased.subject_id
+                ),
+            ));
+        }
+    }
     for chunk in unique.chunks(1000) {
         for row in pseudonyms::Entity::find()
             .filter(pseudonyms::Column::SubjectId.is_in(chunk.iter().cloned()))
@@ -87,12 +104,28 @@ impl EventHandler for Erasures {
         event: &EventEnvelope,
     ) -> Result<(), HandlerError> {
         if let Some(Payload::SubjectErased(erased)) = &event.payload {
+            // Under the log head's lock: a batch naming this subject either committed before
+            // (its entries keep the pseudonym, now unlinked) or sees the erasure and is refused.
+            log_head::Entity::find_by_id(1)
+                .lock_exclusive()
+                .one(txn)
+                .await?;
+            erased_subjects::Entity::insert(erased_subjects::ActiveModel {
+                subject_id: Set(erased.subject_id.clone()),
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(erased_subjects::Column::SubjectId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
             let gone = pseudonyms::Entity::delete_many()
                 .filter(pseudonyms::Column::SubjectId.eq(erased.subject_id.clone()))
                 .exec(txn)
                 .await?;
             if gone.rows_affected > 0 {
-                tracing::info!(subject_id = %erased.subject_id, "erased subject's pseudonym link destroyed");
+                tracing::info!("an erased subject's pseudonym link was destroyed");
             }
         }
         Ok(())
