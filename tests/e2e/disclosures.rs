@@ -158,6 +158,8 @@ impl World {
             .await
             .unwrap()
             .into_inner()
+            .checkpoint
+            .unwrap()
     }
 
     async fn verify(&mut self) -> pb::VerifyLogResponse {
@@ -419,6 +421,33 @@ async fn a_thousand_disclosures_are_logged_streamed_once_and_verified(backend: B
         ["irregular_disclosure", "transfer_without_safeguard"]
     );
 
+    // The Python example of docs/examples, as the docs run it: every entry once, counted.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = tokio::process::Command::new(root.join("scripts/python-example"))
+        .arg(root.join("docs/examples/disclosures_consumer.py"))
+        .args([w.system.nats.url().as_str(), "python-analyst", "1003"])
+        .output()
+        .await
+        .expect("scripts/python-example runs");
+    assert!(
+        python.status.success(),
+        "the Python example: {}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let counted: serde_json::Value = serde_json::from_slice(&python.stdout).unwrap();
+    assert_eq!(counted["disclosures"], 1003);
+    let per_month = counted["per_recipient_month"].as_object().unwrap();
+    assert_eq!(
+        per_month.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        1003
+    );
+    assert!(
+        per_month
+            .keys()
+            .any(|k| k.starts_with("Perintätoimisto Saatava Oy ")),
+        "{per_month:?}"
+    );
+
     // The signed checkpoint, checked here; proofs rebuilt by the RFC's recursion.
     let after = w.checkpoint().await;
     assert_eq!(after.tree_size, 1003);
@@ -435,7 +464,9 @@ async fn a_thousand_disclosures_are_logged_streamed_once_and_verified(backend: B
             })
             .await
             .unwrap()
-            .into_inner();
+            .into_inner()
+            .proof
+            .unwrap();
         assert_eq!(proof.leaf_hash.as_slice(), leaves[index].as_slice());
         let root = root_from_path(index, 1003, leaves[index], &proof.hashes);
         assert_eq!(

@@ -111,6 +111,28 @@ enum Command {
         #[arg(long)]
         save: Option<PathBuf>,
     },
+    /// Follow the analysts' stream of recorded disclosures (subjects by pseudonym), from now, a
+    /// time or a stream sequence; reads NATS directly, with no token of the service.
+    Tail {
+        /// NATS to read REKISTERI_DISCLOSURES from.
+        #[arg(
+            long,
+            env = "REKISTERI_NATS_URL",
+            default_value = "nats://127.0.0.1:4222"
+        )]
+        nats_url: String,
+        #[arg(long, env = "REKISTERI_NATS_TOKEN", hide_env_values = true)]
+        nats_token: Option<String>,
+        /// Replay from this time on: RFC 3339 (2026-12-01T00:00:00Z) or an age (30m, 12h, 7d).
+        #[arg(long, conflicts_with = "from_sequence")]
+        since: Option<String>,
+        /// Replay from this stream sequence on.
+        #[arg(long)]
+        from_sequence: Option<u64>,
+        /// Stop after this many disclosures (default: follow until Ctrl-C).
+        #[arg(long)]
+        count: Option<u64>,
+    },
     /// Verify the running log from outside against a checkpoint saved earlier: the signature,
     /// that the log only grew, and every entry. The newest verified checkpoint is saved back.
     Verify {
@@ -166,7 +188,165 @@ fn print_entry(e: &pb::LogEntry) {
     );
 }
 
+/// `--since`: an RFC 3339 time, or an age such as 30m, 12h or 7d.
+fn parse_since(since: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(since) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let (number, unit) = since.split_at(since.len().saturating_sub(1));
+    let n: i64 = number.parse().map_err(|_| {
+        anyhow::anyhow!("--since `{since}`: an RFC 3339 time or an age like 30m, 12h, 7d")
+    })?;
+    let age = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => anyhow::bail!("--since `{since}`: an age ends in s, m, h or d"),
+    };
+    Ok(chrono::Utc::now() - age)
+}
+
+async fn tail(
+    nats_url: &str,
+    nats_token: Option<&str>,
+    since: Option<String>,
+    from_sequence: Option<u64>,
+    count: Option<u64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
+    use futures::StreamExt as _;
+    use prost::Message as _;
+    use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+
+    let deliver_policy = match (since, from_sequence) {
+        (Some(since), _) => {
+            let at = parse_since(&since)?;
+            let nanos = i128::from(at.timestamp()) * 1_000_000_000
+                + i128::from(at.timestamp_subsec_nanos());
+            DeliverPolicy::ByStartTime {
+                start_time: time::OffsetDateTime::from_unix_timestamp_nanos(nanos)?,
+            }
+        }
+        (None, Some(sequence)) => DeliverPolicy::ByStartSequence {
+            start_sequence: sequence,
+        },
+        (None, None) => DeliverPolicy::New,
+    };
+    let mut options = async_nats::ConnectOptions::new().name("rekisteri-disclosures-tail");
+    if let Some(token) = nats_token {
+        options = options.token(token.to_owned());
+    }
+    let client = options
+        .connect(nats_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach NATS at {nats_url}: {e}"))?;
+    let js = async_nats::jetstream::new(client);
+    let stream = js
+        .get_stream(rekisteri_disclosures::events::STREAM.name)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "no stream {} at {nats_url}: {e}",
+                rekisteri_disclosures::events::STREAM.name
+            )
+        })?;
+    // An ordered consumer: no state on the server, gone when this command ends.
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: rekisteri_disclosures::events::RECORDED.into(),
+            deliver_policy,
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut seen = 0u64;
+    while count.is_none_or(|c| seen < c) {
+        let Some(message) = messages.next().await else {
+            break;
+        };
+        let message = message?;
+        let stream_sequence = message
+            .info()
+            .map(|i| i.stream_sequence)
+            .unwrap_or_default();
+        let envelope = EventEnvelope::decode(message.payload.clone())?;
+        let Some(Payload::DisclosureRecorded(d)) = envelope.payload else {
+            continue;
+        };
+        seen += 1;
+        let when = d
+            .disclosed_time
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "stream_sequence": stream_sequence,
+                    "event_id": envelope.event_id,
+                    "sequence": d.sequence,
+                    "disclosure_id": d.disclosure_id,
+                    "disclosed_time": when,
+                    "recipient": d.recipient_name,
+                    "recipient_business_id": d.recipient_business_id,
+                    "country": d.recipient_country_code,
+                    "subject_pseudonyms": d.subject_pseudonyms,
+                    "register_id": d.register_id,
+                    "register_version": d.register_version,
+                    "data_categories": d.data_categories,
+                    "purpose": d.purpose,
+                    "legal_basis": d.legal_basis,
+                    "channel": d.channel,
+                    "regular": d.regular,
+                    "transfer": d.transfer,
+                    "flags": d.flags,
+                })
+            );
+        } else {
+            println!(
+                "#{:<6} {when}  {} ({})  {}  register {} v{}  {} subject(s){}{}",
+                d.sequence,
+                d.recipient_name,
+                d.recipient_country_code,
+                d.purpose,
+                d.register_id,
+                d.register_version,
+                d.subject_pseudonyms.len(),
+                if d.regular { "" } else { "  IRREGULAR" },
+                if d.flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  flags: {}", d.flags.join(", "))
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
+    if let Command::Tail {
+        nats_url,
+        nats_token,
+        since,
+        from_sequence,
+        count,
+    } = args.command
+    {
+        return tail(
+            &nats_url,
+            nats_token.as_deref(),
+            since,
+            from_sequence,
+            count,
+            args.json,
+        )
+        .await;
+    }
     let bearer = crate::connect::bearer(args.token.as_deref(), &args.data_dir)?;
     let channel = crate::connect::channel(&args.endpoint, "disclosure service").await?;
     let mut client: AuditClient = DisclosureServiceClient::with_interceptor(channel, bearer);
@@ -391,7 +571,9 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
             let c = client
                 .create_checkpoint(pb::CreateCheckpointRequest {})
                 .await?
-                .into_inner();
+                .into_inner()
+                .checkpoint
+                .unwrap_or_default();
             let saved = SavedCheckpoint::of(&c);
             if let Some(path) = save {
                 std::fs::write(&path, serde_json::to_string_pretty(&saved)? + "\n")?;
@@ -406,6 +588,7 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Tail { .. } => unreachable!("handled above: it needs no token"),
         Command::Verify {
             checkpoint,
             trust_first_use,

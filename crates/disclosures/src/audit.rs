@@ -97,7 +97,9 @@ where
     let latest = client
         .create_checkpoint(pb::CreateCheckpointRequest {})
         .await?
-        .into_inner();
+        .into_inner()
+        .checkpoint
+        .unwrap_or_default();
     let trusted_pb = trusted.map(SavedCheckpoint::to_pb).transpose()?;
     let key = trusted_pb
         .as_ref()
@@ -135,7 +137,9 @@ where
                 new_size: latest.tree_size,
             })
             .await?
-            .into_inner();
+            .into_inner()
+            .proof
+            .unwrap_or_default();
         let hashes: Option<Vec<Hash>> = proof.hashes.iter().map(|h| hash32(h)).collect();
         let consistent = match (hashes, hash32(&t.root_hash), hash32(&latest.root_hash)) {
             (Some(hashes), Some(old), Some(new)) => {
@@ -230,7 +234,9 @@ where
                 tree_size: signed.tree_size,
             })
             .await?
-            .into_inner();
+            .into_inner()
+            .proof
+            .unwrap_or_default();
         let hashes: Option<Vec<Hash>> = proof.hashes.iter().map(|h| hash32(h)).collect();
         let included = hashes.is_some_and(|h| {
             merkle::verify_inclusion(i as u64, signed.tree_size, leaf, &h, &root).is_ok()

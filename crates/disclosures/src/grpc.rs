@@ -332,42 +332,51 @@ impl DisclosureService for Disclosures {
     async fn get_latest_checkpoint(
         &self,
         _request: Request<pb::GetLatestCheckpointRequest>,
-    ) -> Result<Response<pb::SignedCheckpoint>, Status> {
-        match self.log.latest_checkpoint().await? {
-            Some(c) => Ok(Response::new(c)),
-            None => Ok(Response::new(self.log.checkpoint().await?)),
-        }
+    ) -> Result<Response<pb::GetLatestCheckpointResponse>, Status> {
+        let checkpoint = match self.log.latest_checkpoint().await? {
+            Some(c) => c,
+            None => self.log.checkpoint().await?,
+        };
+        Ok(Response::new(pb::GetLatestCheckpointResponse {
+            checkpoint: Some(checkpoint),
+        }))
     }
 
     async fn create_checkpoint(
         &self,
         _request: Request<pb::CreateCheckpointRequest>,
-    ) -> Result<Response<pb::SignedCheckpoint>, Status> {
-        Ok(Response::new(self.log.checkpoint().await?))
+    ) -> Result<Response<pb::CreateCheckpointResponse>, Status> {
+        Ok(Response::new(pb::CreateCheckpointResponse {
+            checkpoint: Some(self.log.checkpoint().await?),
+        }))
     }
 
     async fn get_inclusion_proof(
         &self,
         request: Request<pb::GetInclusionProofRequest>,
-    ) -> Result<Response<pb::InclusionProof>, Status> {
+    ) -> Result<Response<pb::GetInclusionProofResponse>, Status> {
         let req = request.get_ref();
-        Ok(Response::new(
-            self.log
-                .inclusion_proof(req.sequence, req.tree_size)
-                .await?,
-        ))
+        let proof = self
+            .log
+            .inclusion_proof(req.sequence, req.tree_size)
+            .await?;
+        Ok(Response::new(pb::GetInclusionProofResponse {
+            proof: Some(proof),
+        }))
     }
 
     async fn get_consistency_proof(
         &self,
         request: Request<pb::GetConsistencyProofRequest>,
-    ) -> Result<Response<pb::ConsistencyProof>, Status> {
+    ) -> Result<Response<pb::GetConsistencyProofResponse>, Status> {
         let req = request.get_ref();
-        Ok(Response::new(
-            self.log
-                .consistency_proof(req.old_size, req.new_size)
-                .await?,
-        ))
+        let proof = self
+            .log
+            .consistency_proof(req.old_size, req.new_size)
+            .await?;
+        Ok(Response::new(pb::GetConsistencyProofResponse {
+            proof: Some(proof),
+        }))
     }
 
     async fn verify_log(

@@ -100,12 +100,15 @@ fn json_of(output: &Output) -> Value {
 fn up_runs_the_system_and_the_client_drives_it() {
     let data = tempfile::tempdir().unwrap();
     let (nats_port, catalogue_port) = (free_port(), free_port());
+    let (customers_port, disclosures_port) = (free_port(), free_port());
     let up = Command::new(BIN)
         .arg("up")
         .arg("--data-dir")
         .arg(data.path())
         .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
         .args(["--port", &format!("catalogue={catalogue_port}")])
+        .args(["--port", &format!("customers={customers_port}")])
+        .args(["--port", &format!("disclosures={disclosures_port}")])
         // A setting of the platform's goes to every service, one of a service's own section to
         // that service only (the catalogue would refuse `[customers]`).
         .args(["--set", "read_cache.ttl_ms=500"])
@@ -154,6 +157,90 @@ fn up_runs_the_system_and_the_client_drives_it() {
         6
     );
     assert_eq!(read["version"]["published_by"], "local-admin");
+
+    // A disclosure under the published register, followed on the analysts' stream, and the log
+    // audited from outside.
+    let disclosures = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("disclosures")
+            .args([
+                "--endpoint",
+                &format!("http://127.0.0.1:{disclosures_port}"),
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .args(args)
+            .env_remove("REKISTERI_TOKEN")
+            .output()
+            .unwrap()
+    };
+    wait_for(
+        "the disclosure service to listen",
+        Duration::from_secs(60),
+        || listening(disclosures_port),
+    );
+    let subject = uuid::Uuid::now_v7().to_string();
+    let recorded = disclosures(&[
+        "--json",
+        "record",
+        "--recipient",
+        "Viranomaiset",
+        "--subject",
+        &subject,
+        "--register",
+        &id,
+        "--version",
+        "1",
+        "--category",
+        "contact_details",
+        "--purpose",
+        "Viranomaisen tietopyyntö",
+        "--basis",
+        "legal-obligation",
+    ]);
+    let recorded = json_of(&recorded);
+    assert_eq!(recorded["sequence"], 0);
+    assert_eq!(
+        recorded["regular"], true,
+        "Viranomaiset is a declared recipient"
+    );
+    let tailed = Command::new(BIN)
+        .args([
+            "disclosures",
+            "--json",
+            "tail",
+            "--since",
+            "1h",
+            "--count",
+            "1",
+        ])
+        .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
+        .output()
+        .unwrap();
+    let line: Value = serde_json::from_slice(&tailed.stdout)
+        .unwrap_or_else(|_| panic!("tail printed: {}", String::from_utf8_lossy(&tailed.stderr)));
+    assert_eq!(line["recipient"], "Viranomaiset");
+    assert_eq!(line["sequence"], 0);
+    assert!(
+        !line.to_string().contains(&subject),
+        "pseudonyms only: {line}"
+    );
+    let audit = data.path().join("audit.json");
+    let untrusted = disclosures(&["verify", "--checkpoint", audit.to_str().unwrap()]);
+    assert_eq!(untrusted.status.code(), Some(1), "{untrusted:?}");
+    assert!(String::from_utf8_lossy(&untrusted.stderr).contains("--trust-first-use"));
+    for first in [true, false] {
+        let mut args = vec!["verify", "--checkpoint", audit.to_str().unwrap()];
+        if first {
+            args.push("--trust-first-use");
+        }
+        let verified = disclosures(&args);
+        assert!(verified.status.success(), "{verified:?}");
+        assert!(
+            String::from_utf8_lossy(&verified.stdout).starts_with("Verified: 1 entries"),
+            "{verified:?}"
+        );
+    }
 
     // Text output for people.
     let listed = client(data.path(), catalogue_port, &["list"]);
