@@ -2,7 +2,7 @@
 //! COUNT are recorded; prints the throughput (entries per second) and the latency of the calls:
 //! the recording workloads of `scripts/bench-disclosures`.
 //!
-//!   cargo run --release -p rekisteri-disclosures --example load -- ENDPOINT TOKEN REGISTER_ID COUNT CONCURRENCY BATCH
+//!   cargo run --release -p rekisteri-disclosures --example record -- ENDPOINT TOKEN REGISTER_ID COUNT CONCURRENCY BATCH
 //!
 //! Prints one line of JSON: entries, calls, seconds, entries_per_second, p50_ms, p99_ms.
 
@@ -19,7 +19,7 @@ use rekisteri_proto::disclosures::v1::disclosure_service_client::DisclosureServi
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, endpoint, token, register, count, concurrency, batch] = args.as_slice() else {
-        anyhow::bail!("usage: load ENDPOINT TOKEN REGISTER_ID COUNT CONCURRENCY BATCH");
+        anyhow::bail!("usage: record ENDPOINT TOKEN REGISTER_ID COUNT CONCURRENCY BATCH");
     };
     let count: u64 = count.parse()?;
     let concurrency: u64 = concurrency.parse()?;
