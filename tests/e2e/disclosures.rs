@@ -448,6 +448,34 @@ async fn a_thousand_disclosures_are_logged_streamed_once_and_verified(backend: B
         "{per_month:?}"
     );
 
+    // The summary counts per recipient, flag and month.
+    let summary = w
+        .disclosures
+        .summarize_disclosures(pb::SummarizeDisclosuresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summary.total, 1003);
+    let count = |counts: &[pb::Count], key: &str| {
+        counts
+            .iter()
+            .find(|c| c.key == key)
+            .map_or(0, |c| c.disclosures)
+    };
+    assert_eq!(
+        count(&summary.by_recipient, "Perintätoimisto Saatava Oy"),
+        1002
+    );
+    assert_eq!(count(&summary.by_recipient, "Markkinointi Oy"), 1);
+    assert_eq!(count(&summary.by_flag, "FLAG_IRREGULAR_DISCLOSURE"), 1);
+    assert_eq!(
+        count(&summary.by_flag, "FLAG_TRANSFER_WITHOUT_SAFEGUARD"),
+        1
+    );
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert_eq!(count(&summary.by_month, &this_month), 1003);
+    assert_eq!(count(&summary.by_register, &w.register), 1003);
+
     // The signed checkpoint, checked here; proofs rebuilt by the RFC's recursion.
     let after = w.checkpoint().await;
     assert_eq!(after.tree_size, 1003);
@@ -612,6 +640,19 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
         "{server:?}"
     );
     w.sql("DELETE FROM entries WHERE sequence = 60").await;
+
+    // A list column rewritten so the leaf reads the same but queries do not.
+    w.sql("UPDATE entries SET data_categories = 'contact_details ' WHERE sequence = 7")
+        .await;
+    let server = w.verify().await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 7),
+        "{server:?}"
+    );
+    w.sql("UPDATE entries SET data_categories = 'contact_details' WHERE sequence = 7")
+        .await;
+    assert!(w.verify().await.ok, "restored");
 
     // The lookup by pseudonym (access requests) loses an entry.
     w.sql("DELETE FROM entry_subjects WHERE sequence = 12")

@@ -77,7 +77,14 @@ impl Declarations {
 
     pub fn classify(&self, d: &NewDisclosure) -> pb::Classification {
         let mut flags = Vec::new();
-        let regular = self.declares_recipient(&d.recipient_name, &d.recipient_business_id);
+        // A business ID counts only when it is a checked Finnish one: a foreign registration
+        // number is free text and could match any word of a declaration.
+        let business_id = if d.recipient_country == "FI" {
+            d.recipient_business_id.as_str()
+        } else {
+            ""
+        };
+        let regular = self.declares_recipient(&d.recipient_name, business_id);
         if !regular {
             flags.push(pb::Flag::IrregularDisclosure);
         }

@@ -188,50 +188,65 @@ impl DisclosureService for Disclosures {
         let from = micros(req.from_time.as_ref(), "from_time", &mut v);
         let to = micros(req.to_time.as_ref(), "to_time", &mut v);
         v.into_result(())?;
-        let mut by_recipient = BTreeMap::new();
-        let mut by_register = BTreeMap::new();
-        let mut by_purpose = BTreeMap::new();
-        let mut by_month = BTreeMap::new();
-        let mut by_flag = BTreeMap::new();
-        let mut total = 0u64;
-        let mut next = 0i64;
         let db = self.log.db().reader();
-        // Page through by sequence: a summary of a large log never holds it all in memory.
-        loop {
-            let mut query = entries::Entity::find().filter(entries::Column::Sequence.gte(next));
+        // Counted by the database (GROUP BY), never by loading the log.
+        let grouped = |key: sea_orm::sea_query::SimpleExpr| {
+            let mut query = entries::Entity::find()
+                .select_only()
+                .column_as(key.clone(), "key")
+                .column_as(entries::Column::Sequence.count(), "n")
+                .group_by(key);
             if let Some(from) = from {
                 query = query.filter(entries::Column::DisclosedAtUs.gte(from));
             }
             if let Some(to) = to {
                 query = query.filter(entries::Column::DisclosedAtUs.lt(to));
             }
-            let rows = query
-                .order_by_asc(entries::Column::Sequence)
-                .limit(5000)
-                .all(db)
-                .await
-                .map_err(ServiceError::from)?;
-            let Some(last) = rows.last() else { break };
-            next = last.sequence + 1;
-            for row in &rows {
-                total += 1;
-                *by_recipient.entry(row.recipient_name.clone()).or_insert(0) += 1;
-                *by_register.entry(row.register_id.clone()).or_insert(0) += 1;
-                *by_purpose.entry(row.purpose.clone()).or_insert(0) += 1;
-                *by_month
-                    .entry(log::disclosed_at(row).format("%Y-%m").to_string())
-                    .or_insert(0) += 1;
-                for flag in row.flags.split_whitespace() {
-                    let name = flag
-                        .parse::<i32>()
-                        .ok()
-                        .and_then(|f| pb::Flag::try_from(f).ok())
-                        .map(|f| f.as_str_name().to_owned())
-                        .unwrap_or_default();
-                    *by_flag.entry(name).or_insert(0) += 1;
-                }
+            query.into_tuple::<(String, i64)>().all(db)
+        };
+        let col = |c: entries::Column| sea_orm::sea_query::Expr::col(c).into();
+        let by = |rows: Vec<(String, i64)>| -> BTreeMap<String, u64> {
+            rows.into_iter().map(|(k, n)| (k, n as u64)).collect()
+        };
+        let by_recipient = by(grouped(col(entries::Column::RecipientName))
+            .await
+            .map_err(ServiceError::from)?);
+        let by_register = by(grouped(col(entries::Column::RegisterId))
+            .await
+            .map_err(ServiceError::from)?);
+        let by_purpose = by(grouped(col(entries::Column::Purpose))
+            .await
+            .map_err(ServiceError::from)?);
+        // Days from the database, months from the days (the databases spell dates differently).
+        let day = sea_orm::sea_query::Expr::cust(
+            "CAST(CAST(disclosed_at_us / 86400000000 AS BIGINT) AS TEXT)",
+        );
+        let mut by_month = BTreeMap::new();
+        for (days, n) in grouped(day).await.map_err(ServiceError::from)? {
+            let month = days
+                .parse::<i64>()
+                .ok()
+                .and_then(|d| DateTime::<Utc>::from_timestamp(d * 86_400, 0))
+                .map(|t| t.format("%Y-%m").to_string())
+                .unwrap_or_default();
+            *by_month.entry(month).or_insert(0) += n as u64;
+        }
+        let mut by_flag = BTreeMap::new();
+        for (flags, n) in grouped(col(entries::Column::Flags))
+            .await
+            .map_err(ServiceError::from)?
+        {
+            for flag in flags.split_whitespace() {
+                let name = flag
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|f| pb::Flag::try_from(f).ok())
+                    .map(|f| f.as_str_name().to_owned())
+                    .unwrap_or_default();
+                *by_flag.entry(name).or_insert(0) += n as u64;
             }
         }
+        let total = by_register.values().sum();
         Ok(Response::new(pb::SummarizeDisclosuresResponse {
             total,
             by_recipient: counts(by_recipient),
