@@ -204,7 +204,7 @@ impl DisclosureService for Disclosures {
             }
             query.into_tuple::<(String, i64)>().all(db)
         };
-        let col = |c: entries::Column| sea_orm::sea_query::Expr::col(c).into();
+        let col = |c: entries::Column| sea_orm::sea_query::Expr::col(c);
         let by = |rows: Vec<(String, i64)>| -> BTreeMap<String, u64> {
             rows.into_iter().map(|(k, n)| (k, n as u64)).collect()
         };
