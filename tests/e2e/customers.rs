@@ -538,6 +538,18 @@ async fn fields_need_a_register_that_declares_them(backend: Backend) {
         "names the register checked: {err:?}"
     );
     assert!(err.message().contains("Uutiskirjeen tilaajat"), "{err:?}");
+    // The same, for programs: one PreconditionFailure violation per refused field.
+    let refused: Vec<(String, String)> = rekisteri_platform::error::precondition_violations(&err)
+        .into_iter()
+        .map(|(kind, subject, _)| (kind, subject))
+        .collect();
+    assert_eq!(
+        refused,
+        [(
+            "DATA_CATEGORY".to_owned(),
+            "person.personal_identity_code".to_owned()
+        )]
+    );
     let note = customers
         .add_note(pb::AddNoteRequest {
             subject_id: liisa.subject_id.clone(),

@@ -318,7 +318,13 @@ pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if let Some(status) = err.downcast_ref::<tonic::Status>() {
         let violations = rekisteri_platform::error::field_violations(status);
-        if violations.is_empty() {
+        let preconditions = rekisteri_platform::error::precondition_violations(status);
+        if !preconditions.is_empty() {
+            eprintln!("error: {:?}:", status.code());
+            for (_, subject, description) in preconditions {
+                eprintln!("  - {subject}: {description}");
+            }
+        } else if violations.is_empty() {
             eprintln!("error: {:?}: {}", status.code(), status.message());
         } else {
             // The message repeats the violations on one line; the list says it once, readably.

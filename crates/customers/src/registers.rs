@@ -197,32 +197,46 @@ pub fn check_fields(
                 .split(' ')
                 .any(|k| kind.category_keys().contains(&k))
     };
-    let refused: Vec<String> = fields
+    let refused: Vec<(&String, FieldKind)> = fields
         .iter()
         .filter(|(_, kind)| !registers.iter().any(|r| allows(r, *kind)))
-        .map(|(path, kind)| {
-            format!(
-                "{path} (needs a data category {})",
-                kind.category_keys().join(" or ")
-            )
-        })
+        .map(|(path, kind)| (path, *kind))
         .collect();
     if refused.is_empty() {
         return Ok(());
     }
+    let needs = |kind: FieldKind| format!("a data category {}", kind.category_keys().join(" or "));
     let checked: Vec<String> = registers
         .iter()
         .map(|r| format!("{} ({})", r.register_id, r.name))
         .collect();
-    Err(ServiceError::FailedPrecondition(format!(
-        "not declared by the subject's registers: {}; registers checked: {}",
-        refused.join(", "),
-        if checked.is_empty() {
-            "none".to_owned()
-        } else {
-            checked.join(", ")
-        }
-    )))
+    let checked = if checked.is_empty() {
+        "none".to_owned()
+    } else {
+        checked.join(", ")
+    };
+    Err(ServiceError::PreconditionsFailed {
+        message: format!(
+            "not declared by the subject's registers: {}; registers checked: {checked}",
+            refused
+                .iter()
+                .map(|(path, kind)| format!("{path} (needs {})", needs(*kind)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // Type "DATA_CATEGORY", the field as subject: what a client must drop, or which
+        // register must declare what.
+        violations: refused
+            .iter()
+            .map(|(path, kind)| {
+                (
+                    "DATA_CATEGORY".to_owned(),
+                    (*path).clone(),
+                    format!("needs {}; registers checked: {checked}", needs(*kind)),
+                )
+            })
+            .collect(),
+    })
 }
 
 /// The durable consumer of the catalogue's register events.

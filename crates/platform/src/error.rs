@@ -48,6 +48,13 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     FailedPrecondition(String),
+    /// FAILED_PRECONDITION with `google.rpc.PreconditionFailure` details, one violation per
+    /// `(type, subject, description)`, so that programs see what to change without parsing text.
+    #[error("{message}")]
+    PreconditionsFailed {
+        message: String,
+        violations: Vec<(String, String, String)>,
+    },
     /// What the call would create exists already (the message names it).
     #[error("{0}")]
     AlreadyExists(String),
@@ -90,6 +97,16 @@ impl From<ServiceError> for Status {
             }
             ServiceError::NotFound(m) => Status::not_found(m),
             ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
+            ServiceError::PreconditionsFailed {
+                message,
+                violations,
+            } => {
+                let mut details = ErrorDetails::new();
+                for (kind, subject, description) in &violations {
+                    details.add_precondition_failure_violation(kind, subject, description);
+                }
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             ServiceError::Aborted(m) => Status::aborted(m),
             ServiceError::AlreadyExists(m) => Status::already_exists(m),
             ServiceError::Unavailable(m) => Status::unavailable(m),
@@ -100,6 +117,19 @@ impl From<ServiceError> for Status {
             }
         }
     }
+}
+
+/// The precondition violations carried by a status, as `(type, subject, description)`.
+pub fn precondition_violations(status: &Status) -> Vec<(String, String, String)> {
+    status
+        .get_details_precondition_failure()
+        .map(|pf| {
+            pf.violations
+                .into_iter()
+                .map(|v| (v.r#type, v.subject, v.description))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The field violations carried by a status, as `(field, description)` pairs (for clients and tests).
