@@ -137,6 +137,13 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Print a person's identity code (recorded in the access log with the reason).
+    Reveal {
+        subject_id: String,
+        /// Why it is needed, e.g. "credit check for order 1234".
+        #[arg(long)]
+        reason: String,
+    },
     /// Erase a subject's personal data for good (recorded in the access log).
     Erase {
         subject_id: String,
@@ -402,6 +409,21 @@ pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
                     json!(chrono::DateTime::from_timestamp(t.seconds, 0).map(|t| t.to_rfc3339()));
             }
             println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Command::Reveal { subject_id, reason } => {
+            let code = client
+                .reveal_personal_identity_code(pb::RevealPersonalIdentityCodeRequest {
+                    subject_id,
+                    reason,
+                })
+                .await?
+                .into_inner()
+                .personal_identity_code;
+            if json {
+                println!("{}", json!({ "personal_identity_code": code }));
+            } else {
+                println!("{code}");
+            }
         }
         Command::Erase {
             subject_id,

@@ -158,6 +158,88 @@ fn up_runs_the_system_and_the_client_drives_it() {
     );
     assert_eq!(read["version"]["published_by"], "local-admin");
 
+    // A customer in the published register: the identity code goes in on standard input, comes
+    // back only through the logged reveal.
+    let customers = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(BIN)
+            .arg("customers")
+            .args([
+                "--endpoint",
+                &format!("http://127.0.0.1:{customers_port}"),
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .args(args)
+            .env_remove("REKISTERI_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    wait_for(
+        "the customer service to listen",
+        Duration::from_secs(60),
+        || listening(customers_port),
+    );
+    let person = json_of(&customers(
+        &[
+            "--json",
+            "create-person",
+            "--register",
+            &id,
+            "--given-names",
+            "Matti",
+            "--family-name",
+            "Meikäläinen",
+            "--hetu",
+            "-",
+        ],
+        Some("131052-308T\n"),
+    ));
+    let person_id = person["subject_id"].as_str().unwrap().to_owned();
+    assert!(
+        !person.to_string().contains("131052"),
+        "the code is write-only: {person}"
+    );
+    let revealed = customers(
+        &["reveal", &person_id, "--reason", "credit check, order 1234"],
+        None,
+    );
+    assert!(revealed.status.success(), "{revealed:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&revealed.stdout).trim(),
+        "131052-308T"
+    );
+    let log = customers(&["access-log", &person_id], None);
+    assert!(
+        String::from_utf8_lossy(&log.stdout).contains("credit check, order 1234"),
+        "{log:?}"
+    );
+    let twice = customers(
+        &[
+            "create-person",
+            "--register",
+            &id,
+            "--family-name",
+            "Toinen",
+            "--hetu",
+            "-",
+        ],
+        Some("131052-308T\n"),
+    );
+    assert_eq!(twice.status.code(), Some(7), "a conflict: {twice:?}");
+
     // A disclosure under the published register, followed on the analysts' stream, and the log
     // audited from outside.
     let disclosures = |args: &[&str]| {
