@@ -36,11 +36,18 @@ async def main(url: str, durable: str, expect: int) -> None:
     )
     seen = set()
     per_recipient_month = collections.Counter()
+    idle = 0
     while len(seen) < expect:
         try:
             messages = await subscription.fetch(100, timeout=5)
         except nats.errors.TimeoutError:
+            # Nothing new: say so, and give up after a minute of silence instead of hanging.
+            idle += 1
+            print(f"waiting: {len(seen)} of {expect} disclosures so far", file=sys.stderr)
+            if idle == 12:
+                break
             continue
+        idle = 0
         for message in messages:
             envelope = events_pb2.EventEnvelope()
             envelope.ParseFromString(message.data)
@@ -52,6 +59,9 @@ async def main(url: str, durable: str, expect: int) -> None:
             await message.ack()
     await nc.drain()
     print(json.dumps({"disclosures": len(seen), "per_recipient_month": per_recipient_month}))
+    if len(seen) < expect:
+        sys.exit(f"only {len(seen)} of {expect} disclosures arrived (the durable consumer "
+                 f"{durable!r} resumes where it stopped: delete it, or use a new name, to start over)")
 
 
 if __name__ == "__main__":

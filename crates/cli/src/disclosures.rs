@@ -36,15 +36,20 @@ pub struct DisclosuresArgs {
 enum Basis {
     Consent,
     Contract,
+    #[value(alias = "legal_obligation")]
     LegalObligation,
+    #[value(alias = "vital_interests")]
     VitalInterests,
+    #[value(alias = "public_task")]
     PublicTask,
+    #[value(alias = "legitimate_interests")]
     LegitimateInterests,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ChannelArg {
     Api,
+    #[value(alias = "file_transfer")]
     FileTransfer,
     Email,
     Paper,
@@ -53,8 +58,11 @@ enum ChannelArg {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FlagArg {
+    #[value(alias = "irregular_disclosure")]
     IrregularDisclosure,
+    #[value(alias = "transfer_without_safeguard")]
     TransferWithoutSafeguard,
+    #[value(alias = "undeclared_category")]
     UndeclaredCategory,
 }
 
@@ -74,6 +82,7 @@ enum Command {
         /// A customer subject id whose data was disclosed (repeatable).
         #[arg(long = "subject", required = true)]
         subjects: Vec<String>,
+        /// The register the data was disclosed from (its id in the catalogue).
         #[arg(long)]
         register: String,
         /// The published register version the disclosure was made under.
@@ -82,19 +91,25 @@ enum Command {
         /// A data category key disclosed (repeatable).
         #[arg(long = "category", required = true)]
         categories: Vec<String>,
+        /// Why the data was disclosed, e.g. "Saatavien perintä".
         #[arg(long)]
         purpose: String,
+        /// The legal basis of the disclosure.
         #[arg(long, value_enum)]
         basis: Basis,
+        /// How the data left.
         #[arg(long, value_enum, default_value = "api")]
         channel: ChannelArg,
     },
     /// List disclosures, oldest first (subjects by pseudonym).
     List {
+        /// Only disclosures to this recipient (its name exactly as recorded).
         #[arg(long)]
         recipient: Option<String>,
+        /// Only disclosures from this register.
         #[arg(long)]
         register: Option<String>,
+        /// Only disclosures with this flag.
         #[arg(long, value_enum)]
         flag: Option<FlagArg>,
         #[arg(long, default_value_t = 50)]
@@ -108,7 +123,8 @@ enum Command {
     Subject { subject_id: String },
     /// Sign a checkpoint of the log now and print it; --save keeps it for a later verify.
     Checkpoint {
-        #[arg(long)]
+        /// A file to keep it in, for `verify --checkpoint FILE` later.
+        #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
     },
     /// Follow the analysts' stream of recorded disclosures (subjects by pseudonym), from now, a
@@ -379,6 +395,7 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                 ChannelArg::Paper => pb::Channel::Paper,
                 ChannelArg::Oral => pb::Channel::Oral,
             };
+            let subject_count = subjects.len();
             let entries = client
                 .record_disclosures(pb::RecordDisclosuresRequest {
                     disclosures: vec![pb::Disclosure {
@@ -416,8 +433,12 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                         })
                     );
                 } else {
+                    // The answer leaves the pseudonyms out (the recorder must not hold the
+                    // link); the count is what was sent.
+                    let mut shown = e.clone();
+                    shown.subject_pseudonyms = vec![String::new(); subject_count];
                     print!("Recorded ");
-                    print_entry(e);
+                    print_entry(&shown);
                 }
             }
         }
@@ -560,9 +581,28 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                 println!("No disclosures name this subject (or it was erased).");
             } else {
                 println!("Pseudonym {}", answer.subject_pseudonym);
+                if let Some(c) = &answer.checkpoint {
+                    println!(
+                        "Proofs against the checkpoint of {} entries, root {}",
+                        c.tree_size,
+                        hex::encode(&c.root_hash)
+                    );
+                }
                 for d in &answer.disclosures {
                     if let Some(e) = &d.entry {
                         print_entry(e);
+                        match &d.proof {
+                            Some(p) => println!(
+                                "        inclusion proof: {} hashes ({})",
+                                p.hashes.len(),
+                                p.hashes
+                                    .iter()
+                                    .map(hex::encode)
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            ),
+                            None => println!("        no proof yet (after the latest checkpoint)"),
+                        }
                     }
                 }
             }
@@ -582,9 +622,12 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&saved)?);
             } else {
+                let at = chrono::DateTime::from_timestamp(saved.signed_at, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
                 println!(
-                    "Checkpoint: {} entries, root {}, signed at {} by key {}",
-                    saved.tree_size, saved.root_hash, saved.signed_at, saved.public_key
+                    "Checkpoint: {} entries, root {}, signed {at} by key {}",
+                    saved.tree_size, saved.root_hash, saved.public_key
                 );
             }
         }

@@ -241,7 +241,11 @@ impl DisclosureService for Disclosures {
                     .parse::<i32>()
                     .ok()
                     .and_then(|f| pb::Flag::try_from(f).ok())
-                    .map(|f| f.as_str_name().to_owned())
+                    .map(|f| {
+                        f.as_str_name()
+                            .trim_start_matches("FLAG_")
+                            .to_ascii_lowercase()
+                    })
                     .unwrap_or_default();
                 *by_flag.entry(name).or_insert(0) += n as u64;
             }
