@@ -33,6 +33,7 @@ db_tests!(
     tampering_in_the_database_is_detected_and_named,
     a_batch_is_all_or_nothing,
     erasure_unlinks_the_subject_and_the_log_still_verifies,
+    a_new_signing_key_keeps_trusting_the_old_checkpoints,
 );
 
 type Disclosures = DisclosureServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -853,4 +854,79 @@ async fn erasure_unlinks_the_subject_and_the_log_still_verifies(backend: Backend
         .unwrap_err();
     assert_eq!(after.code(), Code::FailedPrecondition, "{after:?}");
     assert!(after.message().contains("erased"), "{after:?}");
+}
+
+/// Key rotation: the service restarted with a new signing key and the old one's public half in
+/// `previous_public_keys` answers the old checkpoints, signs new ones that extend them, and
+/// verifies; without the old key listed, the old checkpoints are not trusted.
+async fn a_new_signing_key_keeps_trusting_the_old_checkpoints(backend: Backend) {
+    let mut w = world(backend).await;
+    w.record(vec![w.disclosure("Viranomaiset", "FI", &[0])])
+        .await
+        .unwrap();
+    let old = w.checkpoint().await;
+    let index = w
+        .system
+        .services
+        .iter()
+        .position(|s| s.entry.name() == "disclosures")
+        .unwrap();
+    let catalogue_port = w.system.service("catalogue").port;
+    let restart = async |w: &mut World, previous: &[Vec<u8>]| {
+        let mut config = w.system.services[index].config.clone();
+        w.system.services[index].stop().await;
+        let key = base64_encode(&rand_key());
+        let previous: Vec<String> = previous
+            .iter()
+            .map(|k| format!("\"{}\"", base64_encode(k)))
+            .collect();
+        config
+            .add_sections(&format!(
+                "[disclosures]\ncatalogue_endpoint = \"http://127.0.0.1:{catalogue_port}\"\n\
+                 catalogue_token = \"{}\"\nsigning_key = \"{key}\"\n\
+                 previous_public_keys = [{}]\n",
+                tokens::ADMIN,
+                previous.join(", ")
+            ))
+            .unwrap();
+        let entry = w.system.services[index].entry;
+        w.system.services[index] = rekisteri_e2e::Running::start(entry, config).await;
+        w.disclosures = DisclosureServiceClient::with_interceptor(
+            w.system.services[index].channel().await,
+            BearerToken::new(tokens::ADMIN).unwrap(),
+        );
+    };
+
+    restart(&mut w, std::slice::from_ref(&old.public_key)).await;
+    let latest = w
+        .disclosures
+        .get_latest_checkpoint(pb::GetLatestCheckpointRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .checkpoint
+        .unwrap();
+    assert_eq!(latest, old, "the old key's checkpoint is still answered");
+    w.record(vec![w.disclosure("Viranomaiset", "FI", &[1])])
+        .await
+        .unwrap();
+    let new = w.checkpoint().await;
+    assert_eq!(new.tree_size, 2);
+    assert_ne!(new.public_key, old.public_key, "signed by the new key");
+    assert!(checkpoint_signature_holds(&new));
+    assert!(w.verify().await.ok);
+
+    // A restart that forgets the earlier keys does not trust their checkpoints.
+    restart(&mut w, &[]).await;
+    let refused = w
+        .disclosures
+        .get_latest_checkpoint(pb::GetLatestCheckpointRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Internal, "{refused:?}");
+}
+
+/// A fresh 32-byte seed (unique per call; a test key, not a secret).
+fn rand_key() -> Vec<u8> {
+    Sha256::digest(uuid::Uuid::now_v7().as_bytes()).to_vec()
 }

@@ -42,6 +42,7 @@ catalogue_endpoint = "http://127.0.0.1:50051"
 pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
     let own: DisclosuresConfig = config.section(SPEC.name)?;
     let signer = Arc::new(own.signing_key()?);
+    let previous_keys = own.previous_public_keys()?;
     if own.checkpoint_interval_secs == 0 {
         anyhow::bail!("disclosures.checkpoint_interval_secs: at least 1");
     }
@@ -59,6 +60,7 @@ pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
                 parts.db.clone(),
                 parts.outbox.clone(),
                 signer,
+                previous_keys,
                 Registers::new(catalogue),
             );
             let signing = log.clone();

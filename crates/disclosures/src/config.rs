@@ -11,6 +11,9 @@ pub struct DisclosuresConfig {
     /// The Ed25519 key that signs checkpoints: its 32-byte seed, base64. Auditors pin its public
     /// half; changing it starts a new chain of trust.
     pub signing_key: Option<Secret>,
+    /// The public halves (32 bytes, base64) of earlier signing keys: after a key change their
+    /// checkpoints still verify, and the first checkpoint under the new key extends them.
+    pub previous_public_keys: Vec<String>,
     /// How often a checkpoint is signed while the log grows (seconds).
     pub checkpoint_interval_secs: u64,
     /// Where the catalogue answers: disclosures are classified against its published versions.
@@ -23,6 +26,7 @@ impl Default for DisclosuresConfig {
     fn default() -> Self {
         Self {
             signing_key: None,
+            previous_public_keys: Vec::new(),
             checkpoint_interval_secs: 60,
             catalogue_endpoint: String::new(),
             catalogue_token: None,
@@ -31,6 +35,25 @@ impl Default for DisclosuresConfig {
 }
 
 impl DisclosuresConfig {
+    pub fn previous_public_keys(&self) -> anyhow::Result<Vec<[u8; 32]>> {
+        self.previous_public_keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(key.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .filter(|b| ed25519_dalek::VerifyingKey::from_bytes(b).is_ok())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "disclosures.previous_public_keys[{i}]: not an Ed25519 public key (32 bytes, base64)"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
         let secret = self.signing_key.as_ref().ok_or_else(|| {
             anyhow::anyhow!(

@@ -36,6 +36,8 @@ pub struct Log {
     db: Db,
     outbox: OutboxSignal,
     signer: Arc<SigningKey>,
+    /// Public keys of earlier signing keys: their checkpoints still count (key rotation).
+    previous_keys: Arc<Vec<[u8; 32]>>,
     registers: Registers,
 }
 
@@ -278,18 +280,27 @@ impl Log {
         db: Db,
         outbox: OutboxSignal,
         signer: Arc<SigningKey>,
+        previous_keys: Vec<[u8; 32]>,
         registers: Registers,
     ) -> Self {
         Self {
             db,
             outbox,
             signer,
+            previous_keys: Arc::new(previous_keys),
             registers,
         }
     }
 
     pub fn public_key(&self) -> [u8; 32] {
         self.signer.verifying_key().to_bytes()
+    }
+
+    /// The key a stored checkpoint names, when it is this service's current or an earlier
+    /// configured one; `None` for any other (a row written by someone else).
+    fn known_key(&self, stored: &[u8]) -> Option<[u8; 32]> {
+        let key: [u8; 32] = stored.try_into().ok()?;
+        (key == self.public_key() || self.previous_keys.contains(&key)).then_some(key)
     }
 
     /// Records a batch: all or nothing. Disclosures whose `disclosure_id` is already in the log
@@ -564,12 +575,22 @@ impl Log {
             .transpose()
     }
 
-    /// A stored checkpoint, answered only when this service's own key signed it: a row written
-    /// into the table by someone else (with a key of their own) is refused, never passed on.
+    /// A stored checkpoint, answered only when this service's key (or an earlier one it was
+    /// configured to keep trusting) signed it: a row written into the table by someone else, with
+    /// a key of their own, is refused, never passed on.
     fn trusted(&self, row: &checkpoints::Model) -> Result<pb::SignedCheckpoint, ServiceError> {
-        let mut checkpoint = checkpoint_pb(row);
-        checkpoint.public_key = self.public_key().to_vec();
-        verify_checkpoint(&checkpoint, &self.public_key()).map_err(|e| {
+        let checkpoint = checkpoint_pb(row);
+        let key = self.known_key(&row.public_key).ok_or_else(|| {
+            tracing::error!(
+                tree_size = row.tree_size,
+                "a stored checkpoint names a key this service does not know"
+            );
+            ServiceError::Internal(anyhow::anyhow!(
+                "the checkpoint of {} entries in storage names a key this service does not know (neither disclosures.signing_key nor disclosures.previous_public_keys)",
+                row.tree_size
+            ))
+        })?;
+        verify_checkpoint(&checkpoint, &key).map_err(|e| {
             tracing::error!(
                 tree_size = row.tree_size,
                 "a stored checkpoint is not this service's: {e}"
@@ -791,7 +812,6 @@ impl Log {
             .one(db)
             .await?
             .map_or(0, |h| h.size as u64);
-        let public_key = self.public_key();
         let mut report = pb::VerifyLogResponse {
             ok: true,
             ..Default::default()
@@ -813,7 +833,11 @@ impl Log {
             };
             report.checkpoints_checked += 1;
             let pb_c = checkpoint_pb(c);
-            if let Err(e) = verify_checkpoint(&pb_c, &public_key) {
+            let checked = match self.known_key(&c.public_key) {
+                Some(key) => verify_checkpoint(&pb_c, &key),
+                None => Err("signed by a key this service does not know".to_owned()),
+            };
+            if let Err(e) = checked {
                 let at = *previous;
                 fail(report, at, format!("checkpoint of {size} entries: {e}"));
                 return false;
