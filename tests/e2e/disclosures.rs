@@ -639,6 +639,27 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
     );
     w.sql("DELETE FROM entries WHERE sequence = 60").await;
 
+    // An inner node of the stored tree changed (proofs read it): named by the entry that
+    // completes it.
+    let inner = node_hash(&entries[6].leaf_hash, &entries[7].leaf_hash);
+    w.sql(&format!(
+        "UPDATE tree_nodes SET hash = {} WHERE level = 1 AND idx = 3",
+        blob(&"00".repeat(32))
+    ))
+    .await;
+    let server = w.verify().await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, 7),
+        "{server:?}"
+    );
+    w.sql(&format!(
+        "UPDATE tree_nodes SET hash = {} WHERE level = 1 AND idx = 3",
+        blob(&hex_of(&inner))
+    ))
+    .await;
+    assert!(w.verify().await.ok, "restored");
+
     // A list column rewritten so the leaf reads the same but queries do not.
     w.sql("UPDATE entries SET data_categories = 'contact_details ' WHERE sequence = 7")
         .await;
@@ -762,7 +783,12 @@ async fn a_batch_is_all_or_nothing(backend: Backend) {
     let again = w.record(vec![once.clone()]).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(w.checkpoint().await.tree_size, 1);
-    // The same id for another disclosure is refused, not acknowledged.
+    // The same id for another disclosure is refused, not acknowledged: other content, or the
+    // same content about another person.
+    let mut other_person = once.clone();
+    other_person.subject_ids = vec![w.subjects[1].clone()];
+    let reused = w.record(vec![other_person]).await.unwrap_err();
+    assert_eq!(reused.code(), Code::AlreadyExists, "{reused:?}");
     once.purpose = "Markkinointi".into();
     let reused = w.record(vec![once]).await.unwrap_err();
     assert_eq!(reused.code(), Code::AlreadyExists, "{reused:?}");

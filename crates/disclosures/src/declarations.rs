@@ -250,6 +250,7 @@ mod tests {
             legal_basis: LegalBasis::Contract,
             channel: pb::Channel::Api,
             disclosed_at: Utc::now(),
+            disclosed_time_given: None,
         }
     }
 

@@ -28,6 +28,8 @@ pub struct NewDisclosure {
     pub legal_basis: LegalBasis,
     pub channel: pb::Channel,
     pub disclosed_at: DateTime<Utc>,
+    /// The disclosure time in microseconds when the caller gave one (a retry must give the same).
+    pub disclosed_time_given: Option<i64>,
 }
 
 /// EU member states and the other EEA states (Iceland, Liechtenstein, Norway).
@@ -229,6 +231,10 @@ pub fn disclosure(
         // Microseconds: what the log stores, so that the leaf recomputes exactly.
         disclosed_at: DateTime::from_timestamp_micros(disclosed_at.timestamp_micros())
             .unwrap_or(disclosed_at),
+        disclosed_time_given: d
+            .disclosed_time
+            .is_some()
+            .then(|| disclosed_at.timestamp_micros()),
     }
 }
 

@@ -117,7 +117,8 @@ impl DisclosureService for Disclosures {
         };
         v.into_result(())?;
         use entries::Column;
-        let mut query = entries::Entity::find();
+        // Sequence numbers start at 0: anything below was not appended by the service.
+        let mut query = entries::Entity::find().filter(Column::Sequence.gte(0));
         if !req.recipient_name.trim().is_empty() {
             query = query.filter(Column::RecipientName.eq(req.recipient_name.trim()));
         }
@@ -218,8 +219,12 @@ impl DisclosureService for Disclosures {
             .await
             .map_err(ServiceError::from)?);
         // Days from the database, months from the days (the databases spell dates differently).
+        // Floor division (both databases truncate towards zero, which would put the last day
+        // before 1970 into the first one after).
         let day = sea_orm::sea_query::Expr::cust(
-            "CAST(CAST(disclosed_at_us / 86400000000 AS BIGINT) AS TEXT)",
+            "CAST(CASE WHEN disclosed_at_us < 0 \
+             THEN -((-disclosed_at_us - 1) / 86400000000) - 1 \
+             ELSE disclosed_at_us / 86400000000 END AS TEXT)",
         );
         let mut by_month = BTreeMap::new();
         for (days, n) in grouped(day).await.map_err(ServiceError::from)? {

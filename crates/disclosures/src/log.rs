@@ -199,15 +199,36 @@ fn channel_name(channel: i32) -> String {
 
 /// Whether a recorded entry is the disclosure `d` (a retry): everything the caller said but the
 /// time, which a retry without one takes anew.
-fn same_disclosure(entry: &pb::LogEntry, d: &NewDisclosure) -> bool {
+fn same_disclosure(
+    entry: &pb::LogEntry,
+    d: &NewDisclosure,
+    pseudonyms_now: &std::collections::HashMap<String, String>,
+    erased: &HashSet<String>,
+) -> bool {
     let recipient = entry.recipient.clone().unwrap_or_default();
+    let set = |items: &[String]| items.iter().cloned().collect::<HashSet<_>>();
+    // The subjects, through the pseudonyms they have now; a subject erased since has none, its
+    // place in the entry cannot be checked and the entry stands. Any other subject without one
+    // was never in a disclosure: not this one.
+    let named = set(&entry.subject_pseudonyms);
+    let subjects_match = entry.subject_pseudonyms.len() == d.subject_ids.len()
+        && d.subject_ids.iter().all(|s| match pseudonyms_now.get(s) {
+            Some(p) => named.contains(p),
+            None => erased.contains(s),
+        });
+    let time_matches = d.disclosed_time_given.is_none_or(|given| {
+        entry
+            .disclosed_time
+            .is_some_and(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000 == given)
+    });
     recipient.name == d.recipient_name
         && recipient.business_id == d.recipient_business_id
         && recipient.country_code == d.recipient_country
-        && entry.subject_pseudonyms.len() == d.subject_ids.len()
+        && subjects_match
+        && time_matches
         && entry.register_id == d.register_id
         && entry.register_version == d.register_version
-        && entry.data_categories == d.data_categories
+        && set(&entry.data_categories) == set(&d.data_categories)
         && entry.purpose == d.purpose
         && entry.legal_basis == d.legal_basis as i32
         && entry.channel == d.channel as i32
@@ -364,6 +385,17 @@ impl Log {
             .flat_map(|(d, _)| d.subject_ids.iter().cloned())
             .collect();
         let pseudonym_of = pseudonyms::assign(&txn, &subjects).await?;
+        // For retries: the pseudonyms their subjects have now, none made.
+        let retried: Vec<String> = classified
+            .iter()
+            .filter(|(d, _)| {
+                d.disclosure_id
+                    .is_some_and(|id| already.contains_key(&id.to_string()))
+            })
+            .flat_map(|(d, _)| d.subject_ids.iter().cloned())
+            .collect();
+        let retried_pseudonyms = pseudonyms::existing(&txn, &retried).await?;
+        let retried_erased = pseudonyms::erased(&txn, &retried).await?;
 
         let recorded_at_us = Utc::now().timestamp_micros();
         let mut out = Vec::with_capacity(classified.len());
@@ -375,7 +407,7 @@ impl Log {
             if let Some(existing) = d.disclosure_id.and_then(|id| already.get(&id.to_string())) {
                 // A retry answers with what was recorded; the same id for another disclosure is
                 // a mistake the caller must hear of, not an acknowledgement.
-                if !same_disclosure(existing, &d) {
+                if !same_disclosure(existing, &d, &retried_pseudonyms, &retried_erased) {
                     return Err(ServiceError::AlreadyExists(format!(
                         "disclosure id {} was recorded (entry {}) for another disclosure; give this one an id of its own",
                         existing.disclosure_id, existing.sequence
@@ -606,16 +638,18 @@ impl Log {
     /// Signs the log as it is now, unless the latest checkpoint already covers it.
     pub async fn checkpoint(&self) -> Result<pb::SignedCheckpoint, ServiceError> {
         let txn = self.db.begin().await?;
+        // The latest checkpoint first, then the head: a checkpoint signed meanwhile by another
+        // replica is then never larger than the head read after it.
+        let latest = checkpoints::Entity::find()
+            .order_by_desc(checkpoints::Column::TreeSize)
+            .one(&txn)
+            .await?;
         let head = log_head::Entity::find_by_id(1)
             .one(&txn)
             .await?
             .ok_or_else(|| {
                 ServiceError::Internal(anyhow::anyhow!("the log head row is missing"))
             })?;
-        let latest = checkpoints::Entity::find()
-            .order_by_desc(checkpoints::Column::TreeSize)
-            .one(&txn)
-            .await?;
         if let Some(latest) = &latest
             && latest.tree_size == head.size
         {
@@ -808,10 +842,9 @@ impl Log {
             .into_iter()
             .map(|c| (c.tree_size as u64, c))
             .collect();
-        let head_size = log_head::Entity::find_by_id(1)
-            .one(db)
-            .await?
-            .map_or(0, |h| h.size as u64);
+        let head = log_head::Entity::find_by_id(1).one(db).await?;
+        let head_size = head.as_ref().map_or(0, |h| h.size as u64);
+        let head_frontier = head.map(|h| h.frontier).unwrap_or_default();
         let mut report = pb::VerifyLogResponse {
             ok: true,
             ..Default::default()
@@ -860,6 +893,7 @@ impl Log {
             return Ok(report);
         }
         let mut next = 0u64;
+        let mut inner: Vec<(NodeId, Hash, u64)> = Vec::new();
         loop {
             // Up to the size read at the start: entries recorded meanwhile are the next run's.
             let page = entries::Entity::find()
@@ -963,13 +997,47 @@ impl Log {
                     );
                     return Ok(report);
                 }
-                frontier.push(leaf);
+                // The inner nodes this leaf completes, as proofs and signing read them.
+                inner.extend(
+                    frontier
+                        .push(leaf)
+                        .into_iter()
+                        .filter(|(id, _)| id.level > 0)
+                        .map(|(id, hash)| (id, hash, at)),
+                );
                 report.entries_checked += 1;
                 if !check_root(&frontier, &mut report, &mut previous_checkpoint) {
                     return Ok(report);
                 }
             }
+            let wanted: HashSet<NodeId> = inner.iter().map(|(id, _, _)| *id).collect();
+            let stored = nodes(db, &wanted).await?;
+            if let Some((id, _, at)) = inner
+                .iter()
+                .find(|(id, hash, _)| stored.get(id) != Some(hash))
+            {
+                fail(
+                    &mut report,
+                    *at,
+                    format!(
+                        "the tree node at level {} index {} (completed by entry {at}) is not what the entries give: the stored tree was changed",
+                        id.level, id.index
+                    ),
+                );
+                return Ok(report);
+            }
+            inner.clear();
             next = frontier.size();
+        }
+        // The head's right edge (what the next append and checkpoint build on).
+        if frontier.size() == head_size && frontier.to_bytes() != head_frontier {
+            fail(
+                &mut report,
+                head_size,
+                "the log head's stored frontier is not what the entries give: it was changed"
+                    .into(),
+            );
+            return Ok(report);
         }
         if frontier.size() != head_size {
             let at = frontier.size();
@@ -982,16 +1050,29 @@ impl Log {
         }
         // Rows past the log's end (read again: appends may have come meanwhile) were not
         // appended by the service.
+        // The highest row first, the head after it: an honest row always lies below a head read
+        // later (it committed with it), so only a row past that head was put there by hand. And
+        // no row has a negative number.
+        let highest = entries::Entity::find()
+            .order_by_desc(entries::Column::Sequence)
+            .one(db)
+            .await?;
+        let lowest = entries::Entity::find()
+            .order_by_asc(entries::Column::Sequence)
+            .one(db)
+            .await?;
         let head_now = log_head::Entity::find_by_id(1)
             .one(db)
             .await?
             .map_or(0, |h| h.size as u64);
-        if let Some(stray) = entries::Entity::find()
-            .filter(entries::Column::Sequence.gte(head_now as i64))
-            .order_by_asc(entries::Column::Sequence)
-            .one(db)
-            .await?
-        {
+        let stray = [
+            highest.filter(|h| h.sequence >= head_now as i64),
+            lowest.filter(|l| l.sequence < 0),
+        ]
+        .into_iter()
+        .flatten()
+        .next();
+        if let Some(stray) = stray {
             fail(
                 &mut report,
                 stray.sequence as u64,

@@ -70,6 +70,42 @@ pub async fn assign<C: ConnectionTrait>(
     Ok(known)
 }
 
+/// The pseudonyms these subjects have now; none are made.
+pub async fn existing<C: ConnectionTrait>(
+    db: &C,
+    subject_ids: &[String],
+) -> Result<HashMap<String, String>, sea_orm::DbErr> {
+    let mut known = HashMap::with_capacity(subject_ids.len());
+    for chunk in subject_ids.chunks(1000) {
+        for row in pseudonyms::Entity::find()
+            .filter(pseudonyms::Column::SubjectId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            known.insert(row.subject_id, row.pseudonym);
+        }
+    }
+    Ok(known)
+}
+
+/// Which of these subjects the customer service erased.
+pub async fn erased<C: ConnectionTrait>(
+    db: &C,
+    subject_ids: &[String],
+) -> Result<std::collections::HashSet<String>, sea_orm::DbErr> {
+    let mut erased = std::collections::HashSet::new();
+    for chunk in subject_ids.chunks(1000) {
+        for row in erased_subjects::Entity::find()
+            .filter(erased_subjects::Column::SubjectId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            erased.insert(row.subject_id);
+        }
+    }
+    Ok(erased)
+}
+
 /// The pseudonym of one subject, if it has one (and was not erased).
 pub async fn of<C: ConnectionTrait>(
     db: &C,
@@ -104,6 +140,10 @@ impl EventHandler for Erasures {
         event: &EventEnvelope,
     ) -> Result<(), HandlerError> {
         if let Some(Payload::SubjectErased(erased)) = &event.payload {
+            // Stored the way recording stores subject ids (canonical UUID text).
+            let subject_id = uuid::Uuid::parse_str(erased.subject_id.trim())
+                .map(|id| id.to_string())
+                .unwrap_or_else(|_| erased.subject_id.clone());
             // Under the log head's lock: a batch naming this subject either committed before
             // (its entries keep the pseudonym, now unlinked) or sees the erasure and is refused.
             log_head::Entity::find_by_id(1)
@@ -111,7 +151,7 @@ impl EventHandler for Erasures {
                 .one(txn)
                 .await?;
             erased_subjects::Entity::insert(erased_subjects::ActiveModel {
-                subject_id: Set(erased.subject_id.clone()),
+                subject_id: Set(subject_id.clone()),
             })
             .on_conflict(
                 sea_orm::sea_query::OnConflict::column(erased_subjects::Column::SubjectId)
@@ -121,7 +161,7 @@ impl EventHandler for Erasures {
             .exec_without_returning(txn)
             .await?;
             let gone = pseudonyms::Entity::delete_many()
-                .filter(pseudonyms::Column::SubjectId.eq(erased.subject_id.clone()))
+                .filter(pseudonyms::Column::SubjectId.eq(subject_id))
                 .exec(txn)
                 .await?;
             if gone.rows_affected > 0 {
