@@ -34,6 +34,7 @@ db_tests!(
     a_batch_is_all_or_nothing,
     erasure_unlinks_the_subject_and_the_log_still_verifies,
     a_new_signing_key_keeps_trusting_the_old_checkpoints,
+    verification_and_signing_hold_while_recording_goes_on,
 );
 
 type Disclosures = DisclosureServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -955,4 +956,36 @@ async fn a_new_signing_key_keeps_trusting_the_old_checkpoints(backend: Backend) 
 /// A fresh 32-byte seed (unique per call; a test key, not a secret).
 fn rand_key() -> Vec<u8> {
     Sha256::digest(uuid::Uuid::now_v7().as_bytes()).to_vec()
+}
+
+/// Recording goes on while the log is verified and checkpoints are signed: no false alarm, no
+/// refusal to sign.
+async fn verification_and_signing_hold_while_recording_goes_on(backend: Backend) {
+    let mut w = world(backend).await;
+    let batch: Vec<_> = (0..20)
+        .map(|i| w.disclosure("Viranomaiset", "FI", &[i % 3]))
+        .collect();
+    let mut recorder = w.disclosures.clone();
+    let recording = tokio::spawn(async move {
+        for _ in 0..30 {
+            recorder
+                .record_disclosures(pb::RecordDisclosuresRequest {
+                    disclosures: batch.clone(),
+                })
+                .await
+                .expect("recorded");
+        }
+    });
+    let mut rounds = 0;
+    while !recording.is_finished() || rounds < 3 {
+        let report = w.verify().await;
+        assert!(report.ok, "while recording: {report:?}");
+        w.checkpoint().await;
+        rounds += 1;
+    }
+    recording.await.unwrap();
+    let last = w.checkpoint().await;
+    assert_eq!(last.tree_size, 600);
+    let report = w.verify().await;
+    assert!(report.ok && report.entries_checked == 600, "{report:?}");
 }
