@@ -90,6 +90,18 @@ async fn find(customers: &mut Customers, by: By) -> Vec<pb::Subject> {
         .subjects
 }
 
+async fn get(customers: &mut Customers, subject_id: &str) -> pb::Subject {
+    customers
+        .get_subject(pb::GetSubjectRequest {
+            subject_id: subject_id.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap()
+}
+
 /// A valid identity code `DDMMYY<sign><NNN>` with its check character.
 fn hetu(first_ten: &str) -> String {
     let digits: String = first_ten
@@ -824,15 +836,7 @@ async fn concurrent_updates_have_one_winner(backend: Backend) {
         (a, b) => panic!("expected one winner: {a:?} {b:?}"),
     };
     assert_eq!(loser.code(), Code::Aborted, "{loser:?}");
-    let now = customers
-        .get_subject(pb::GetSubjectRequest {
-            subject_id: created.subject_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .subject
-        .unwrap();
+    let now = get(&mut customers, &created.subject_id).await;
     assert_eq!(
         now.person.unwrap().given_names,
         winner.person.unwrap().given_names,
@@ -858,15 +862,7 @@ async fn concurrent_updates_have_one_winner(backend: Backend) {
     for added in futures::future::join_all(notes).await {
         added.expect("a note without an etag is never ABORTED");
     }
-    let after = customers
-        .get_subject(pb::GetSubjectRequest {
-            subject_id: created.subject_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .subject
-        .unwrap();
+    let after = get(&mut customers, &created.subject_id).await;
     assert_eq!(after.notes_total, 8);
 }
 
@@ -960,15 +956,7 @@ async fn a_long_history_is_read_in_part_and_exported_whole(backend: Backend) {
             .await
             .unwrap();
     }
-    let read = customers
-        .get_subject(pb::GetSubjectRequest {
-            subject_id: subject.subject_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .subject
-        .unwrap();
+    let read = get(&mut customers, &subject.subject_id).await;
     assert_eq!((read.notes.len(), read.notes_total), (100, 102));
     assert_eq!(
         read.notes[0].text, "Yhteydenotto 3",

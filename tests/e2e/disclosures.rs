@@ -184,6 +184,22 @@ impl World {
             .unwrap()
     }
 
+    /// Two entries exchange their sequence numbers (a reordering done in the database).
+    async fn swap_sequences(&self, a: i64, b: i64) {
+        self.sql(&format!(
+            "UPDATE entries SET sequence = -1 WHERE sequence = {a}"
+        ))
+        .await;
+        self.sql(&format!(
+            "UPDATE entries SET sequence = {a} WHERE sequence = {b}"
+        ))
+        .await;
+        self.sql(&format!(
+            "UPDATE entries SET sequence = {b} WHERE sequence = -1"
+        ))
+        .await;
+    }
+
     async fn sql(&self, statement: &str) {
         let db = self.database().await;
         db.execute_unprepared(statement).await.unwrap();
@@ -599,12 +615,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
     assert!(w.verify().await.ok, "restored");
 
     // Two entries reordered (their sequence numbers swapped).
-    w.sql("UPDATE entries SET sequence = -1 WHERE sequence = 30")
-        .await;
-    w.sql("UPDATE entries SET sequence = 30 WHERE sequence = 31")
-        .await;
-    w.sql("UPDATE entries SET sequence = 31 WHERE sequence = -1")
-        .await;
+    w.swap_sequences(30, 31).await;
     let (server, outside) = both_checks(&mut w.disclosures, &saved).await;
     assert_eq!(
         (server.ok, server.first_bad_sequence),
@@ -616,12 +627,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
         Some(30),
         "{outside:?}"
     );
-    w.sql("UPDATE entries SET sequence = -1 WHERE sequence = 30")
-        .await;
-    w.sql("UPDATE entries SET sequence = 30 WHERE sequence = 31")
-        .await;
-    w.sql("UPDATE entries SET sequence = 31 WHERE sequence = -1")
-        .await;
+    w.swap_sequences(30, 31).await;
     assert!(w.verify().await.ok, "restored");
 
     // A row inserted after the last entry, as if recorded.
@@ -632,12 +638,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
          flags, safeguard, leaf_hash FROM entries WHERE sequence = 59",
     )
     .await;
-    let server = w.verify().await;
-    assert_eq!(
-        (server.ok, server.first_bad_sequence),
-        (false, 60),
-        "{server:?}"
-    );
+    assert_verify_names(&mut w, 60).await;
     w.sql("DELETE FROM entries WHERE sequence = 60").await;
 
     // An inner node of the stored tree changed (proofs read it): named by the entry that
@@ -648,12 +649,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
         blob(&"00".repeat(32))
     ))
     .await;
-    let server = w.verify().await;
-    assert_eq!(
-        (server.ok, server.first_bad_sequence),
-        (false, 7),
-        "{server:?}"
-    );
+    assert_verify_names(&mut w, 7).await;
     w.sql(&format!(
         "UPDATE tree_nodes SET hash = {} WHERE level = 1 AND idx = 3",
         blob(&hex_of(&inner))
@@ -664,12 +660,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
     // A list column rewritten so the leaf reads the same but queries do not.
     w.sql("UPDATE entries SET data_categories = 'contact_details ' WHERE sequence = 7")
         .await;
-    let server = w.verify().await;
-    assert_eq!(
-        (server.ok, server.first_bad_sequence),
-        (false, 7),
-        "{server:?}"
-    );
+    assert_verify_names(&mut w, 7).await;
     w.sql("UPDATE entries SET data_categories = 'contact_details' WHERE sequence = 7")
         .await;
     assert!(w.verify().await.ok, "restored");
@@ -677,12 +668,7 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
     // The lookup by pseudonym (access requests) loses an entry.
     w.sql("DELETE FROM entry_subjects WHERE sequence = 12")
         .await;
-    let server = w.verify().await;
-    assert_eq!(
-        (server.ok, server.first_bad_sequence),
-        (false, 12),
-        "{server:?}"
-    );
+    assert_verify_names(&mut w, 12).await;
     let pseudonym = entries[12].subject_pseudonyms[0].clone();
     w.sql(&format!(
         "INSERT INTO entry_subjects (pseudonym, sequence) VALUES ('{pseudonym}', 12)"
@@ -720,6 +706,16 @@ async fn tampering_in_the_database_is_detected_and_named(backend: Backend) {
         outside.problem.as_ref().map(|p| p.0),
         Some(42),
         "{outside:?}"
+    );
+}
+
+/// VerifyLog fails and names entry `at`.
+async fn assert_verify_names(w: &mut World, at: u64) {
+    let server = w.verify().await;
+    assert_eq!(
+        (server.ok, server.first_bad_sequence),
+        (false, at),
+        "{server:?}"
     );
 }
 

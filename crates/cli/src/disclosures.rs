@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use rekisteri_disclosures::audit::{self, AuditClient, SavedCheckpoint};
+use rekisteri_disclosures::log::flag_name;
 use rekisteri_proto::catalogue::v1::LegalBasis;
 use rekisteri_proto::common::v1::PageRequest;
 use rekisteri_proto::disclosures::v1 as pb;
@@ -160,16 +161,6 @@ enum Command {
         #[arg(long)]
         trust_first_use: bool,
     },
-}
-
-fn flag_name(flag: i32) -> String {
-    pb::Flag::try_from(flag)
-        .map(|f| {
-            f.as_str_name()
-                .trim_start_matches("FLAG_")
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
 }
 
 fn print_entry(e: &pb::LogEntry) {

@@ -242,16 +242,7 @@ impl DisclosureService for Disclosures {
             .map_err(ServiceError::from)?
         {
             for flag in flags.split_whitespace() {
-                let name = flag
-                    .parse::<i32>()
-                    .ok()
-                    .and_then(|f| pb::Flag::try_from(f).ok())
-                    .map(|f| {
-                        f.as_str_name()
-                            .trim_start_matches("FLAG_")
-                            .to_ascii_lowercase()
-                    })
-                    .unwrap_or_default();
+                let name = flag.parse().map(log::flag_name).unwrap_or_default();
                 *by_flag.entry(name).or_insert(0) += n as u64;
             }
         }
@@ -305,7 +296,11 @@ impl DisclosureService for Disclosures {
         for row in &rows {
             // Entries after the latest checkpoint have no proof yet.
             let proof = if (row.sequence as u64) < size {
-                Some(self.log.inclusion_proof(row.sequence as u64, size).await?)
+                Some(
+                    self.log
+                        .inclusion_proof_in(row.sequence as u64, size)
+                        .await?,
+                )
             } else {
                 None
             };

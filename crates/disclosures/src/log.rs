@@ -148,7 +148,8 @@ pub fn verify_checkpoint(
     .map_err(|_| "the signature does not match the checkpoint".to_owned())
 }
 
-fn flag_name(flag: i32) -> String {
+/// A flag as events, summaries and the CLI spell it: `irregular_disclosure`.
+pub fn flag_name(flag: i32) -> String {
     pb::Flag::try_from(flag)
         .map(|f| {
             f.as_str_name()
@@ -421,8 +422,6 @@ impl Log {
                 .disclosure_id
                 .unwrap_or_else(uuid::Uuid::now_v7)
                 .to_string();
-            // Guard against one id twice in a batch slipping past validation.
-            already.insert(disclosure_id.clone(), pb::LogEntry::default());
             let pseudonyms: Vec<String> = d
                 .subject_ids
                 .iter()
@@ -666,17 +665,12 @@ impl Log {
         if let Some(latest) = &latest {
             let signed = self.trusted(latest)?;
             let old_root: Hash = signed.root_hash.as_slice().try_into().unwrap_or_default();
-            let proof = range_hashes(
-                &txn,
-                &merkle::consistency_ranges(signed.tree_size, head.size as u64),
-            )
-            .await?;
-            let ours = range_hashes(
-                &txn,
-                &std::iter::once(0..head.size as u64).collect::<Vec<_>>(),
-            )
-            .await?;
-            let consistent = ours.first() == Some(&root)
+            // One read: the whole tree's root from the stored nodes, then the proof's hashes.
+            let mut ranges = merkle::consistency_ranges(signed.tree_size, head.size as u64);
+            ranges.insert(0, 0..head.size as u64);
+            let mut proof = range_hashes(&txn, &ranges).await?;
+            let ours = proof.remove(0);
+            let consistent = ours == root
                 && merkle::verify_consistency(
                     signed.tree_size,
                     head.size as u64,
@@ -784,14 +778,24 @@ impl Log {
                 "entry {sequence} is not in a tree of {size} entries (sign a checkpoint first, or ask for a larger tree)"
             )));
         }
-        let leaf_range = std::iter::once(sequence..sequence + 1).collect::<Vec<_>>();
-        let leaf = range_hashes(self.db.reader(), &leaf_range).await?;
-        let hashes =
-            range_hashes(self.db.reader(), &merkle::inclusion_ranges(sequence, size)).await?;
+        self.inclusion_proof_in(sequence, size).await
+    }
+
+    /// The proof of `sequence` in a tree of `size` known to hold it (a signed checkpoint's):
+    /// the leaf and the path in one read.
+    pub async fn inclusion_proof_in(
+        &self,
+        sequence: u64,
+        size: u64,
+    ) -> Result<pb::InclusionProof, ServiceError> {
+        let mut ranges = merkle::inclusion_ranges(sequence, size);
+        ranges.insert(0, sequence..sequence + 1);
+        let mut hashes = range_hashes(self.db.reader(), &ranges).await?;
+        let leaf = hashes.remove(0);
         Ok(pb::InclusionProof {
             sequence,
             tree_size: size,
-            leaf_hash: leaf[0].to_vec(),
+            leaf_hash: leaf.to_vec(),
             hashes: hashes.iter().map(|h| h.to_vec()).collect(),
         })
     }

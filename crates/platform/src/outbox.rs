@@ -309,6 +309,27 @@ pub fn envelope(
     }
 }
 
+/// An unsent outbox row for `event` on `subject`.
+fn outbox_row(
+    subject: &str,
+    event: &EventEnvelope,
+    traceparent: Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> entity::ActiveModel {
+    entity::ActiveModel {
+        id: Set(event.event_id.clone()),
+        subject: Set(subject.to_owned()),
+        payload: Set(event.encode_to_vec()),
+        traceparent: Set(traceparent),
+        created_at: Set(now),
+        sent_at: Set(None),
+        stream_sequence: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        parked_at: Set(None),
+    }
+}
+
 /// Writes `event` to the outbox on `txn`, the transaction that makes the change it describes.
 /// Call [`OutboxSignal::notify`] after the commit so the relay publishes at once.
 pub async fn enqueue<C: ConnectionTrait>(
@@ -316,20 +337,9 @@ pub async fn enqueue<C: ConnectionTrait>(
     subject: &str,
     event: &EventEnvelope,
 ) -> Result<(), DbErr> {
-    entity::ActiveModel {
-        id: Set(event.event_id.clone()),
-        subject: Set(subject.to_owned()),
-        payload: Set(event.encode_to_vec()),
-        traceparent: Set(telemetry::current_traceparent()),
-        created_at: Set(Utc::now()),
-        sent_at: Set(None),
-        stream_sequence: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-        parked_at: Set(None),
-    }
-    .insert(txn)
-    .await?;
+    outbox_row(subject, event, telemetry::current_traceparent(), Utc::now())
+        .insert(txn)
+        .await?;
     Ok(())
 }
 
@@ -343,18 +353,9 @@ pub async fn enqueue_many<C: ConnectionTrait>(
     let now = Utc::now();
     // 10 columns a row: well under SQLite's 32,766 bound variables.
     for chunk in events.chunks(500) {
-        let rows = chunk.iter().map(|(subject, event)| entity::ActiveModel {
-            id: Set(event.event_id.clone()),
-            subject: Set((*subject).to_owned()),
-            payload: Set(event.encode_to_vec()),
-            traceparent: Set(traceparent.clone()),
-            created_at: Set(now),
-            sent_at: Set(None),
-            stream_sequence: Set(None),
-            attempts: Set(0),
-            last_error: Set(None),
-            parked_at: Set(None),
-        });
+        let rows = chunk
+            .iter()
+            .map(|(subject, event)| outbox_row(subject, event, traceparent.clone(), now));
         entity::Entity::insert_many(rows)
             .exec_without_returning(txn)
             .await?;
