@@ -57,8 +57,10 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Up(_) | Command::Serve(_)) {
+        restore_sigpipe();
+    }
     let result = match cli.command {
         Command::Up(args) => up::run(args).await,
         Command::Serve(args) => serve::run(args).await,
@@ -93,9 +95,11 @@ pub const DEFAULT_DATA_DIR: &str = ".rekisteri";
 
 /// `rekisteri catalogue import FILE | head` should end quietly, as other Unix tools do, rather
 /// than panic on the closed pipe: Rust ignores SIGPIPE by default; restore the default action.
+/// Only for the client commands: a server (`up`, `serve`) writing to a socket its peer has just
+/// closed must get EPIPE and carry on, not be killed by the signal.
 #[allow(unsafe_code)]
 fn restore_sigpipe() {
-    // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before any thread exists.
+    // SAFETY: changes only the process-wide disposition of SIGPIPE, which no other code here sets.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

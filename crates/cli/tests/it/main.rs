@@ -49,6 +49,18 @@ impl Drop for Guard {
     }
 }
 
+/// Prints a log file when the test fails, so that a failure in CI says what the process saw.
+pub(crate) struct ShowLogOnFailure(pub(crate) PathBuf);
+
+impl Drop for ShowLogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            eprintln!("--- {} ---\n{log}--- end of log ---", self.0.display());
+        }
+    }
+}
+
 /// Ctrl-C, then waits until the process has stopped by itself, and checks it stopped cleanly
 /// (so that it also stopped whatever it started, such as `up`'s NATS server).
 pub(crate) fn stop_gracefully(guard: &mut Guard) {
@@ -101,6 +113,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
     let data = tempfile::tempdir().unwrap();
     let (nats_port, catalogue_port) = (free_port(), free_port());
     let (customers_port, disclosures_port) = (free_port(), free_port());
+    let log = data.path().join("up.log");
     let up = Command::new(BIN)
         .arg("up")
         .arg("--data-dir")
@@ -114,9 +127,11 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .args(["--set", "read_cache.ttl_ms=500"])
         .args(["--set", "customers.accept_temporary_identity_codes=true"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
+    // Dropped after the guard: the log is printed once `up` has been stopped.
+    let _show_log = ShowLogOnFailure(log);
     let mut up = Guard(up);
     wait_for("the catalogue to listen", Duration::from_secs(60), || {
         listening(catalogue_port)
