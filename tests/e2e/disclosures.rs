@@ -35,6 +35,7 @@ db_tests!(
     erasure_unlinks_the_subject_and_the_log_still_verifies,
     a_new_signing_key_keeps_trusting_the_old_checkpoints,
     verification_and_signing_hold_while_recording_goes_on,
+    concurrent_batches_keep_their_own_outcomes,
 );
 
 type Disclosures = DisclosureServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -984,4 +985,88 @@ async fn verification_and_signing_hold_while_recording_goes_on(backend: Backend)
     assert_eq!(last.tree_size, 600);
     let report = w.verify().await;
     assert!(report.ok && report.entries_checked == 600, "{report:?}");
+}
+
+/// Batches sent at once are written together (one transaction for those that wait on each
+/// other), yet each gets its own answer: retries of one id sent at once give one entry, an id
+/// reused for another disclosure is refused while the batches beside it go in, and the log holds
+/// consecutive sequence numbers and verifies.
+async fn concurrent_batches_keep_their_own_outcomes(backend: Backend) {
+    let mut w = world(backend).await;
+    let mut retried = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0]);
+    retried.disclosure_id = uuid::Uuid::now_v7().to_string();
+    let mut reused = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[1]);
+    reused.disclosure_id = uuid::Uuid::now_v7().to_string();
+    let mut reused_otherwise = reused.clone();
+    reused_otherwise.purpose = "Markkinointi".into();
+
+    let mut batches = Vec::new();
+    for i in 0..12 {
+        batches.push(vec![
+            w.disclosure(
+                "Perintätoimisto Saatava Oy",
+                "FI",
+                &[i % 3]
+            );
+            10
+        ]);
+    }
+    for _ in 0..4 {
+        batches.push(vec![retried.clone()]);
+    }
+    batches.push(vec![reused.clone()]);
+    batches.push(vec![
+        w.disclosure("Perintätoimisto Saatava Oy", "FI", &[2]),
+        reused_otherwise,
+    ]);
+    let calls = batches.into_iter().map(|batch| {
+        let mut client = w.disclosures.clone();
+        tokio::spawn(async move {
+            client
+                .record_disclosures(pb::RecordDisclosuresRequest { disclosures: batch })
+                .await
+                .map(|r| r.into_inner().entries)
+        })
+    });
+    let answers: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+
+    let mut sequences = Vec::new();
+    for answer in &answers[..12] {
+        let entries = answer.as_ref().expect("a valid batch is recorded");
+        assert_eq!(entries.len(), 10);
+        sequences.extend(entries.iter().map(|e| e.sequence));
+    }
+    let retries: Vec<&pb::LogEntry> = answers[12..16]
+        .iter()
+        .map(|a| &a.as_ref().expect("a retry is answered")[0])
+        .collect();
+    assert!(
+        retries.iter().all(|e| *e == retries[0]),
+        "every retry answers with the one entry: {retries:?}"
+    );
+    sequences.push(retries[0].sequence);
+    // One of the two claims on the reused id wins, whichever came first; the other is refused
+    // as a whole (its valid first disclosure with it).
+    match (&answers[16], &answers[17]) {
+        (Ok(first), Err(refused)) => {
+            assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
+            sequences.push(first[0].sequence);
+        }
+        (Err(refused), Ok(second)) => {
+            assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
+            assert_eq!(second.len(), 2);
+            sequences.extend(second.iter().map(|e| e.sequence));
+        }
+        other => panic!("exactly one claim on a reused id wins: {other:?}"),
+    }
+    sequences.sort_unstable();
+    let expected: Vec<u64> = (0..sequences.len() as u64).collect();
+    assert_eq!(sequences, expected, "consecutive, each once");
+    assert_eq!(w.checkpoint().await.tree_size, sequences.len() as u64);
+    let report = w.verify().await;
+    assert!(report.ok, "{report:?}");
 }

@@ -18,10 +18,11 @@ use rekisteri_proto::events::v1::{DisclosureFlagged, DisclosureRecorded, event_e
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use tokio::sync::{mpsc, oneshot};
 
 use crate::declarations::Registers;
 use crate::domain::NewDisclosure;
-use crate::entity::{checkpoints, entries, entry_subjects, log_head, tree_nodes};
+use crate::entity::{self, checkpoints, entries, entry_subjects, log_head, tree_nodes};
 use crate::merkle::{self, Frontier, Hash, NodeId};
 use crate::{events, pseudonyms};
 
@@ -34,11 +35,12 @@ const INSERT_CHUNK: usize = 1000;
 #[derive(Debug, Clone)]
 pub struct Log {
     db: Db,
-    outbox: OutboxSignal,
     signer: Arc<SigningKey>,
     /// Public keys of earlier signing keys: their checkpoints still count (key rotation).
     previous_keys: Arc<Vec<[u8; 32]>>,
     registers: Registers,
+    /// Where `record` sends its batches (see [`Appender`]).
+    appender: mpsc::Sender<Job>,
 }
 
 fn timestamp_of_micros(us: i64) -> prost_types::Timestamp {
@@ -297,55 +299,86 @@ async fn range_hashes<C: ConnectionTrait>(
         .collect()
 }
 
-impl Log {
-    pub fn new(
-        db: Db,
-        outbox: OutboxSignal,
-        signer: Arc<SigningKey>,
-        previous_keys: Vec<[u8; 32]>,
-        registers: Registers,
-    ) -> Self {
-        Self {
-            db,
-            outbox,
-            signer,
-            previous_keys: Arc::new(previous_keys),
-            registers,
+/// A batch waiting for the appender, with the caller's reply.
+struct Job {
+    principal: String,
+    batch: Vec<(NewDisclosure, pb::Classification)>,
+    reply: oneshot::Sender<Result<Vec<pb::LogEntry>, ServiceError>>,
+}
+
+/// Entries one transaction takes at most: batches waiting together are written together.
+const GROUP_ENTRIES: usize = 2_000;
+
+/// Writes batches to the log, one transaction at a time: every append holds the head row's lock
+/// from its first read to its commit, so appends cannot overlap anyway; the batches that arrive
+/// meanwhile wait, and go in together in the next transaction (group commit), paying its round
+/// trips and its commit once. Each batch keeps its own outcome: one refused batch (an erased
+/// subject, an id reused for another disclosure) does not touch the others.
+#[derive(Clone)]
+struct Appender {
+    db: Db,
+    outbox: OutboxSignal,
+}
+
+impl Appender {
+    /// Starts the appender; it runs until every sender is gone.
+    fn start(db: Db, outbox: OutboxSignal) -> mpsc::Sender<Job> {
+        // Bounded: under overload, callers wait here instead of piling up memory.
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(Self { db, outbox }.run(rx));
+        tx
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut size = first.batch.len();
+            let mut jobs = vec![first];
+            while size < GROUP_ENTRIES {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        size += job.batch.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let batches: Vec<_> = jobs.iter().map(|j| (&*j.principal, &j.batch[..])).collect();
+            match self.append(&batches).await {
+                Ok(outcomes) => {
+                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                        let _ = job.reply.send(outcome);
+                    }
+                }
+                // A failed transaction (the database away, an id another replica recorded
+                // meanwhile) fails each batch on its own, with the error that batch alone gets.
+                Err(err) if jobs.len() == 1 => {
+                    let _ = jobs.pop().map(|job| job.reply.send(Err(err)));
+                }
+                Err(_) => {
+                    for job in jobs {
+                        let outcome = match self.append(&[(&job.principal, &job.batch)]).await {
+                            Ok(mut outcomes) => outcomes.pop().unwrap_or_else(|| {
+                                Err(ServiceError::Internal(anyhow::anyhow!("no outcome")))
+                            }),
+                            Err(err) => Err(err),
+                        };
+                        let _ = job.reply.send(outcome);
+                    }
+                }
+            }
         }
     }
 
-    pub fn public_key(&self) -> [u8; 32] {
-        self.signer.verifying_key().to_bytes()
-    }
-
-    /// The key a stored checkpoint names, when it is this service's current or an earlier
-    /// configured one; `None` for any other (a row written by someone else).
-    fn known_key(&self, stored: &[u8]) -> Option<[u8; 32]> {
-        let key: [u8; 32] = stored.try_into().ok()?;
-        (key == self.public_key() || self.previous_keys.contains(&key)).then_some(key)
-    }
-
-    /// Records a batch: all or nothing. Disclosures whose `disclosure_id` is already in the log
-    /// come back as they were recorded, and are not recorded again.
-    pub async fn record(
+    /// Appends batches in one transaction; the outer error fails them all (nothing is written),
+    /// an inner one refuses that batch alone.
+    #[allow(clippy::type_complexity)]
+    async fn append(
         &self,
-        principal: &str,
-        batch: Vec<NewDisclosure>,
-    ) -> Result<Vec<pb::LogEntry>, ServiceError> {
-        // The declarations first: a network call has no place inside the transaction.
-        let mut classified = Vec::with_capacity(batch.len());
-        for d in batch {
-            let declarations = self
-                .registers
-                .version(&d.register_id, d.register_version)
-                .await?;
-            let classification = declarations.classify(&d);
-            classified.push((d, classification));
-        }
-
+        batches: &[(&str, &[(NewDisclosure, pb::Classification)])],
+    ) -> Result<Vec<Result<Vec<pb::LogEntry>, ServiceError>>, ServiceError> {
         let txn = self.db.begin().await?;
-        // The head row's lock orders every append (PostgreSQL: FOR UPDATE; SQLite: the write
-        // transaction itself).
+        // The head row's lock orders every append, also across replicas (PostgreSQL: FOR
+        // UPDATE; SQLite: the write transaction itself).
         let head = log_head::Entity::find_by_id(1)
             .lock_exclusive()
             .one(&txn)
@@ -362,9 +395,13 @@ impl Log {
             })?;
 
         // Retries: ids already recorded are answered from the log.
-        let given: Vec<String> = classified
-            .iter()
-            .filter_map(|(d, _)| d.disclosure_id.map(|id| id.to_string()))
+        let all = || {
+            batches
+                .iter()
+                .flat_map(|(_, batch)| batch.iter().map(|(d, _)| d))
+        };
+        let given: Vec<String> = all()
+            .filter_map(|d| d.disclosure_id.map(|id| id.to_string()))
             .collect();
         let mut already: HashMap<String, pb::LogEntry> = HashMap::new();
         for chunk in given.chunks(INSERT_CHUNK) {
@@ -376,119 +413,131 @@ impl Log {
                 already.insert(row.disclosure_id.clone(), entry_of(&row));
             }
         }
-
-        let subjects: Vec<String> = classified
-            .iter()
-            .filter(|(d, _)| {
-                !d.disclosure_id
-                    .is_some_and(|id| already.contains_key(&id.to_string()))
-            })
-            .flat_map(|(d, _)| d.subject_ids.iter().cloned())
-            .collect();
-        let pseudonym_of = pseudonyms::assign(&txn, &subjects).await?;
-        // For retries: the pseudonyms their subjects have now, none made.
-        let retried: Vec<String> = classified
-            .iter()
-            .filter(|(d, _)| {
-                d.disclosure_id
-                    .is_some_and(|id| already.contains_key(&id.to_string()))
-            })
-            .flat_map(|(d, _)| d.subject_ids.iter().cloned())
-            .collect();
-        let retried_pseudonyms = pseudonyms::existing(&txn, &retried).await?;
-        let retried_erased = pseudonyms::erased(&txn, &retried).await?;
+        // Every subject named, new or retried: its pseudonym if it has one, and whether the
+        // customer service erased it. The head's lock keeps two appends from making two
+        // pseudonyms for one subject.
+        let mut subjects: Vec<String> = all().flat_map(|d| d.subject_ids.iter().cloned()).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let erased = pseudonyms::erased(&txn, &subjects).await?;
+        let mut pseudonym_of = pseudonyms::existing(&txn, &subjects).await?;
+        let mut new_pseudonyms = Vec::new();
 
         let recorded_at_us = Utc::now().timestamp_micros();
-        let mut out = Vec::with_capacity(classified.len());
+        let mut outcomes = Vec::with_capacity(batches.len());
         let mut rows = Vec::new();
         let mut links = Vec::new();
         let mut nodes_made = Vec::new();
         let mut events_out = Vec::new();
-        for (d, classification) in classified {
-            if let Some(existing) = d.disclosure_id.and_then(|id| already.get(&id.to_string())) {
-                // A retry answers with what was recorded; the same id for another disclosure is
-                // a mistake the caller must hear of, not an acknowledgement.
-                if !same_disclosure(existing, &d, &retried_pseudonyms, &retried_erased) {
-                    return Err(ServiceError::AlreadyExists(format!(
-                        "disclosure id {} was recorded (entry {}) for another disclosure; give this one an id of its own",
-                        existing.disclosure_id, existing.sequence
-                    )));
-                }
-                out.push(existing.clone());
+        for (principal, batch) in batches {
+            if let Err(refused) = check_batch(batch, &already, &pseudonym_of, &erased) {
+                outcomes.push(Err(refused));
                 continue;
             }
-            let sequence = frontier.size();
-            let disclosure_id = d
-                .disclosure_id
-                .unwrap_or_else(uuid::Uuid::now_v7)
-                .to_string();
-            let pseudonyms: Vec<String> = d
-                .subject_ids
-                .iter()
-                .map(|s| pseudonym_of[s].clone())
-                .collect();
-            let mut entry = pb::LogEntry {
-                sequence,
-                disclosure_id: disclosure_id.clone(),
-                recorded_time: Some(timestamp_of_micros(recorded_at_us)),
-                disclosed_time: Some(timestamp_of_micros(d.disclosed_at.timestamp_micros())),
-                recipient: Some(pb::Recipient {
-                    name: d.recipient_name.clone(),
-                    business_id: d.recipient_business_id.clone(),
-                    country_code: d.recipient_country.clone(),
-                }),
-                subject_pseudonyms: pseudonyms.clone(),
-                register_id: d.register_id.clone(),
-                register_version: d.register_version,
-                data_categories: d.data_categories.clone(),
-                purpose: d.purpose.clone(),
-                legal_basis: d.legal_basis as i32,
-                channel: d.channel as i32,
-                principal: principal.to_owned(),
-                classification: Some(classification.clone()),
-                leaf_hash: Vec::new(),
-            };
-            let leaf = leaf_of(&entry);
-            entry.leaf_hash = leaf.to_vec();
-            nodes_made.extend(frontier.push(leaf));
-            for p in pseudonyms.iter().collect::<HashSet<_>>() {
-                links.push(entry_subjects::ActiveModel {
-                    pseudonym: Set(p.clone()),
-                    sequence: Set(sequence as i64),
-                });
-            }
-            rows.push(entries::ActiveModel {
-                sequence: Set(sequence as i64),
-                disclosure_id: Set(disclosure_id),
-                recorded_at_us: Set(recorded_at_us),
-                disclosed_at_us: Set(d.disclosed_at.timestamp_micros()),
-                recipient_name: Set(d.recipient_name),
-                recipient_business_id: Set(d.recipient_business_id),
-                recipient_country: Set(d.recipient_country),
-                subject_pseudonyms: Set(pseudonyms.join(" ")),
-                register_id: Set(d.register_id),
-                register_version: Set(d.register_version as i32),
-                data_categories: Set(d.data_categories.join(" ")),
-                purpose: Set(d.purpose),
-                legal_basis: Set(d.legal_basis as i32),
-                channel: Set(d.channel as i32),
-                principal: Set(principal.to_owned()),
-                regular: Set(classification.regular),
-                transfer: Set(classification.transfer),
-                flags: Set(classification
-                    .flags
+            let mut out = Vec::with_capacity(batch.len());
+            for (d, classification) in batch.iter() {
+                if let Some(existing) = d.disclosure_id.and_then(|id| already.get(&id.to_string()))
+                {
+                    out.push(existing.clone());
+                    continue;
+                }
+                let sequence = frontier.size();
+                let disclosure_id = d
+                    .disclosure_id
+                    .unwrap_or_else(uuid::Uuid::now_v7)
+                    .to_string();
+                let pseudonyms: Vec<String> = d
+                    .subject_ids
                     .iter()
-                    .map(|f| f.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")),
-                safeguard: Set(classification.safeguard),
-                leaf_hash: Set(leaf.to_vec()),
-            });
-            events_out.extend(self.events_of(&entry));
-            out.push(entry);
+                    .map(|s| {
+                        pseudonym_of
+                            .entry(s.clone())
+                            .or_insert_with(|| {
+                                let made = pseudonyms::fresh();
+                                new_pseudonyms.push((s.clone(), made.clone()));
+                                made
+                            })
+                            .clone()
+                    })
+                    .collect();
+                let mut entry = pb::LogEntry {
+                    sequence,
+                    disclosure_id: disclosure_id.clone(),
+                    recorded_time: Some(timestamp_of_micros(recorded_at_us)),
+                    disclosed_time: Some(timestamp_of_micros(d.disclosed_at.timestamp_micros())),
+                    recipient: Some(pb::Recipient {
+                        name: d.recipient_name.clone(),
+                        business_id: d.recipient_business_id.clone(),
+                        country_code: d.recipient_country.clone(),
+                    }),
+                    subject_pseudonyms: pseudonyms.clone(),
+                    register_id: d.register_id.clone(),
+                    register_version: d.register_version,
+                    data_categories: d.data_categories.clone(),
+                    purpose: d.purpose.clone(),
+                    legal_basis: d.legal_basis as i32,
+                    channel: d.channel as i32,
+                    principal: (*principal).to_owned(),
+                    classification: Some(classification.clone()),
+                    leaf_hash: Vec::new(),
+                };
+                let leaf = leaf_of(&entry);
+                entry.leaf_hash = leaf.to_vec();
+                nodes_made.extend(frontier.push(leaf));
+                for p in pseudonyms.iter().collect::<HashSet<_>>() {
+                    links.push(entry_subjects::ActiveModel {
+                        pseudonym: Set(p.clone()),
+                        sequence: Set(sequence as i64),
+                    });
+                }
+                rows.push(entries::ActiveModel {
+                    sequence: Set(sequence as i64),
+                    disclosure_id: Set(disclosure_id.clone()),
+                    recorded_at_us: Set(recorded_at_us),
+                    disclosed_at_us: Set(d.disclosed_at.timestamp_micros()),
+                    recipient_name: Set(d.recipient_name.clone()),
+                    recipient_business_id: Set(d.recipient_business_id.clone()),
+                    recipient_country: Set(d.recipient_country.clone()),
+                    subject_pseudonyms: Set(pseudonyms.join(" ")),
+                    register_id: Set(d.register_id.clone()),
+                    register_version: Set(d.register_version as i32),
+                    data_categories: Set(d.data_categories.join(" ")),
+                    purpose: Set(d.purpose.clone()),
+                    legal_basis: Set(d.legal_basis as i32),
+                    channel: Set(d.channel as i32),
+                    principal: Set((*principal).to_owned()),
+                    regular: Set(classification.regular),
+                    transfer: Set(classification.transfer),
+                    flags: Set(classification
+                        .flags
+                        .iter()
+                        .map(|f| f.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")),
+                    safeguard: Set(classification.safeguard),
+                    leaf_hash: Set(leaf.to_vec()),
+                });
+                events_out.extend(events_of(&entry));
+                // A later batch of this group retrying the same id is answered from here.
+                already.insert(disclosure_id, entry.clone());
+                out.push(entry);
+            }
+            outcomes.push(Ok(out));
         }
 
         if !rows.is_empty() {
+            let new_pseudonyms: Vec<entity::pseudonyms::ActiveModel> = new_pseudonyms
+                .into_iter()
+                .map(|(subject_id, pseudonym)| entity::pseudonyms::ActiveModel {
+                    subject_id: Set(subject_id),
+                    pseudonym: Set(pseudonym),
+                })
+                .collect();
+            for chunk in new_pseudonyms.chunks(INSERT_CHUNK) {
+                entity::pseudonyms::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
             for chunk in rows.chunks(INSERT_CHUNK) {
                 entries::Entity::insert_many(chunk.to_vec())
                     .exec_without_returning(&txn)
@@ -533,66 +582,157 @@ impl Log {
         if !events_out.is_empty() {
             self.outbox.notify();
         }
-        Ok(out)
+        Ok(outcomes)
     }
+}
 
-    fn events_of(
-        &self,
-        entry: &pb::LogEntry,
-    ) -> Vec<(&'static str, rekisteri_proto::events::v1::EventEnvelope)> {
-        let recipient = entry.recipient.clone().unwrap_or_default();
-        let classification = entry.classification.clone().unwrap_or_default();
-        let mut out = vec![(
-            events::RECORDED,
+/// Whether a batch may go in: no new disclosure names a subject the customer service erased,
+/// and every retried id names the disclosure it was recorded for.
+fn check_batch(
+    batch: &[(NewDisclosure, pb::Classification)],
+    already: &HashMap<String, pb::LogEntry>,
+    pseudonym_of: &HashMap<String, String>,
+    erased: &HashSet<String>,
+) -> Result<(), ServiceError> {
+    for (d, _) in batch {
+        match d.disclosure_id.and_then(|id| already.get(&id.to_string())) {
+            // A retry answers with what was recorded; the same id for another disclosure is a
+            // mistake the caller must hear of, not an acknowledgement.
+            Some(existing) => {
+                if !same_disclosure(existing, d, pseudonym_of, erased) {
+                    return Err(ServiceError::AlreadyExists(format!(
+                        "disclosure id {} was recorded (entry {}) for another disclosure; give this one an id of its own",
+                        existing.disclosure_id, existing.sequence
+                    )));
+                }
+            }
+            None => {
+                if let Some(subject) = d.subject_ids.iter().find(|s| erased.contains(*s)) {
+                    return Err(ServiceError::FailedPrecondition(format!(
+                        "subject {subject} was erased in the customer service: no disclosure of it is recorded any more"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The events of one entry: the disclosure, and each flag raised on it.
+fn events_of(
+    entry: &pb::LogEntry,
+) -> Vec<(&'static str, rekisteri_proto::events::v1::EventEnvelope)> {
+    let recipient = entry.recipient.clone().unwrap_or_default();
+    let classification = entry.classification.clone().unwrap_or_default();
+    let mut out = vec![(
+        events::RECORDED,
+        outbox::envelope(
+            events::SOURCE,
+            events::RECORDED_TYPE,
+            &entry.principal,
+            Payload::DisclosureRecorded(DisclosureRecorded {
+                sequence: entry.sequence,
+                disclosure_id: entry.disclosure_id.clone(),
+                disclosed_time: entry.disclosed_time,
+                recipient_name: recipient.name.clone(),
+                recipient_business_id: recipient.business_id.clone(),
+                recipient_country_code: recipient.country_code.clone(),
+                subject_pseudonyms: entry.subject_pseudonyms.clone(),
+                register_id: entry.register_id.clone(),
+                register_version: entry.register_version,
+                data_categories: entry.data_categories.clone(),
+                purpose: entry.purpose.clone(),
+                legal_basis: LegalBasis::try_from(entry.legal_basis)
+                    .map(|b| b.as_str_name().to_owned())
+                    .unwrap_or_default(),
+                channel: channel_name(entry.channel),
+                regular: classification.regular,
+                transfer: transfer_name(classification.transfer),
+                flags: classification.flags.iter().map(|f| flag_name(*f)).collect(),
+            }),
+        ),
+    )];
+    for flag in &classification.flags {
+        out.push((
+            events::FLAGGED,
             outbox::envelope(
                 events::SOURCE,
-                events::RECORDED_TYPE,
+                events::FLAGGED_TYPE,
                 &entry.principal,
-                Payload::DisclosureRecorded(DisclosureRecorded {
+                Payload::DisclosureFlagged(DisclosureFlagged {
                     sequence: entry.sequence,
                     disclosure_id: entry.disclosure_id.clone(),
-                    disclosed_time: entry.disclosed_time,
-                    recipient_name: recipient.name.clone(),
-                    recipient_business_id: recipient.business_id.clone(),
-                    recipient_country_code: recipient.country_code.clone(),
-                    subject_pseudonyms: entry.subject_pseudonyms.clone(),
+                    flag: flag_name(*flag),
                     register_id: entry.register_id.clone(),
-                    register_version: entry.register_version,
-                    data_categories: entry.data_categories.clone(),
-                    purpose: entry.purpose.clone(),
-                    legal_basis: LegalBasis::try_from(entry.legal_basis)
-                        .map(|b| b.as_str_name().to_owned())
-                        .unwrap_or_default(),
-                    channel: channel_name(entry.channel),
-                    regular: classification.regular,
-                    transfer: transfer_name(classification.transfer),
-                    flags: classification.flags.iter().map(|f| flag_name(*f)).collect(),
+                    recipient_name: recipient.name.clone(),
+                    recipient_country_code: recipient.country_code.clone(),
+                    reason: flag_reason(
+                        pb::Flag::try_from(*flag).unwrap_or(pb::Flag::Unspecified),
+                        entry,
+                    ),
                 }),
             ),
-        )];
-        for flag in &classification.flags {
-            out.push((
-                events::FLAGGED,
-                outbox::envelope(
-                    events::SOURCE,
-                    events::FLAGGED_TYPE,
-                    &entry.principal,
-                    Payload::DisclosureFlagged(DisclosureFlagged {
-                        sequence: entry.sequence,
-                        disclosure_id: entry.disclosure_id.clone(),
-                        flag: flag_name(*flag),
-                        register_id: entry.register_id.clone(),
-                        recipient_name: recipient.name.clone(),
-                        recipient_country_code: recipient.country_code.clone(),
-                        reason: flag_reason(
-                            pb::Flag::try_from(*flag).unwrap_or(pb::Flag::Unspecified),
-                            entry,
-                        ),
-                    }),
-                ),
-            ));
+        ));
+    }
+    out
+}
+
+impl Log {
+    pub fn new(
+        db: Db,
+        outbox: OutboxSignal,
+        signer: Arc<SigningKey>,
+        previous_keys: Vec<[u8; 32]>,
+        registers: Registers,
+    ) -> Self {
+        Self {
+            appender: Appender::start(db.clone(), outbox),
+            db,
+            signer,
+            previous_keys: Arc::new(previous_keys),
+            registers,
         }
-        out
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signer.verifying_key().to_bytes()
+    }
+
+    /// The key a stored checkpoint names, when it is this service's current or an earlier
+    /// configured one; `None` for any other (a row written by someone else).
+    fn known_key(&self, stored: &[u8]) -> Option<[u8; 32]> {
+        let key: [u8; 32] = stored.try_into().ok()?;
+        (key == self.public_key() || self.previous_keys.contains(&key)).then_some(key)
+    }
+
+    /// Records a batch: all or nothing. Disclosures whose `disclosure_id` is already in the log
+    /// come back as they were recorded, and are not recorded again.
+    pub async fn record(
+        &self,
+        principal: &str,
+        batch: Vec<NewDisclosure>,
+    ) -> Result<Vec<pb::LogEntry>, ServiceError> {
+        // The declarations first: a network call has no place inside the transaction.
+        let mut classified = Vec::with_capacity(batch.len());
+        for d in batch {
+            let declarations = self
+                .registers
+                .version(&d.register_id, d.register_version)
+                .await?;
+            let classification = declarations.classify(&d);
+            classified.push((d, classification));
+        }
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            principal: principal.to_owned(),
+            batch: classified,
+            reply,
+        };
+        let unavailable = || {
+            ServiceError::Unavailable("the disclosure log is stopping; send the batch again".into())
+        };
+        self.appender.send(job).await.map_err(|_| unavailable())?;
+        answer.await.map_err(|_| unavailable())?
     }
 
     // ----- checkpoints -----

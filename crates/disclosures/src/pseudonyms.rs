@@ -13,61 +13,8 @@ use sea_orm::{
 use crate::entity::{erased_subjects, log_head, pseudonyms};
 
 /// 128 random bits, hex: not derivable from the subject id, so a deleted link cannot be redone.
-fn fresh() -> String {
+pub fn fresh() -> String {
     hex::encode(rand::random::<[u8; 16]>())
-}
-
-/// The pseudonym of each subject, made for those that have none yet. Runs under the log head's
-/// lock, so two batches never race to make one subject's pseudonym. A subject erased in the
-/// customer service gets none: the call is refused, naming it.
-pub async fn assign<C: ConnectionTrait>(
-    txn: &C,
-    subject_ids: &[String],
-) -> Result<HashMap<String, String>, rekisteri_platform::error::ServiceError> {
-    let mut known = HashMap::with_capacity(subject_ids.len());
-    let mut unique: Vec<String> = subject_ids.to_vec();
-    unique.sort();
-    unique.dedup();
-    for chunk in unique.chunks(1000) {
-        if let Some(erased) = erased_subjects::Entity::find()
-            .filter(erased_subjects::Column::SubjectId.is_in(chunk.iter().cloned()))
-            .one(txn)
-            .await?
-        {
-            return Err(rekisteri_platform::error::ServiceError::FailedPrecondition(
-                format!(
-                    "subject {} was erased in the customer service: no disclosure of it is recorded any more",
-                    erased.subject_id
-                ),
-            ));
-        }
-    }
-    for chunk in unique.chunks(1000) {
-        for row in pseudonyms::Entity::find()
-            .filter(pseudonyms::Column::SubjectId.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            known.insert(row.subject_id, row.pseudonym);
-        }
-    }
-    let mut new = Vec::new();
-    for s in &unique {
-        if !known.contains_key(s) {
-            let pseudonym = fresh();
-            known.insert(s.clone(), pseudonym.clone());
-            new.push(pseudonyms::ActiveModel {
-                subject_id: Set(s.clone()),
-                pseudonym: Set(pseudonym),
-            });
-        }
-    }
-    for chunk in new.chunks(1000) {
-        pseudonyms::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(known)
 }
 
 /// The pseudonyms these subjects have now; none are made.
