@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "rekisteri/customers/v1/customers.proto",
     "rekisteri/disclosures/v1/disclosures.proto",
     "rekisteri/operations/v1/operations.proto",
+    "rekisteri/bench/v1/bench.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

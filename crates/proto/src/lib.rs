@@ -36,5 +36,12 @@ pub mod operations {
     }
 }
 
+/// The benchmark harness's minimal service (the gRPC ceiling); no Rekisteri service serves it.
+pub mod bench {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.bench.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every Rekisteri proto, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("rekisteri_descriptor");

@@ -57,6 +57,11 @@ impl NatsServer {
         server
     }
 
+    /// The server's process id while it runs (the benchmark harness reads its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
+    }
+
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }

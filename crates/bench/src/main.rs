@@ -1,0 +1,610 @@
+//! `rekisteri-bench`: how many reads and writes per second each service answers, at what latency,
+//! with how much CPU and memory, on SQLite and on PostgreSQL, and how that compares with what this
+//! machine allows at all: the gRPC, event-bus and database ceilings measured in the same run.
+//!
+//! ```sh
+//! scripts/bench                 # the full run: builds --release, writes bench-results/
+//! scripts/bench --quick         # about a minute: a smoke test
+//! ```
+
+mod ceilings;
+mod load;
+mod report;
+mod system;
+mod workloads;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use rekisteri_test_support::Backend;
+
+use crate::load::{Limit, Measured};
+use crate::report::{DatabaseRun, LoadPoint, Machine, Report, Workload};
+use crate::system::{ProcStats, System};
+use crate::workloads::Run;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rekisteri-bench",
+    about = "Measures every service against this machine's own ceilings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// About a minute in all: short runs, 1,000 subjects; for CI and a first look.
+    #[arg(long)]
+    quick: bool,
+    /// Databases to run on: sqlite, postgres or both.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    databases: Vec<String>,
+    /// Seconds each timed workload runs.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Customer-service sizes to measure reads at (subjects), e.g. 10000,100000,1000000. Each
+    /// size is filled through CreatePerson.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    sizes: Vec<u64>,
+    /// Concurrent clients for the single-item workloads.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Where the JSON, Markdown and SVG go.
+    #[arg(long, default_value = "bench-results")]
+    out: PathBuf,
+    /// The `rekisteri` binary to run the services with (default: beside this one).
+    #[arg(long)]
+    rekisteri: Option<PathBuf>,
+    /// The register document the services are set up with.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/registers/mainostakomo.yaml"))]
+    register: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serves the minimal echo service (the gRPC ceiling); the harness starts it itself.
+    #[command(hide = true)]
+    EchoServer {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::EchoServer { listen }) = cli.command {
+        return ceilings::serve_echo(listen).await;
+    }
+    let me = std::env::current_exe()?;
+    let rekisteri = cli
+        .rekisteri
+        .clone()
+        .unwrap_or_else(|| me.with_file_name("rekisteri"));
+    anyhow::ensure!(
+        rekisteri.exists(),
+        "{} not found: build it (cargo build --release -p rekisteri-cli) or name it with --rekisteri",
+        rekisteri.display()
+    );
+    let (seconds, sizes) = if cli.quick {
+        (2.0, vec![1000])
+    } else {
+        (cli.seconds, cli.sizes.clone())
+    };
+    let mut backends = Vec::new();
+    for name in &cli.databases {
+        backends.push(match name.as_str() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            other => anyhow::bail!("--databases: `{other}` is neither sqlite nor postgres"),
+        });
+    }
+    std::fs::create_dir_all(&cli.out).with_context(|| format!("creating {}", cli.out.display()))?;
+
+    // The echo server: a process of its own, as the services are.
+    let echo_addr: SocketAddr = format!("127.0.0.1:{}", system::free_port()).parse()?;
+    let mut echo = tokio::process::Command::new(&me)
+        .args(["echo-server", "--listen", &echo_addr.to_string()])
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the echo server")?;
+    let echo_endpoint = format!("http://{echo_addr}");
+    wait_listening(echo_addr).await?;
+
+    let mut report = Report {
+        started: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: Machine::read(),
+        quick: cli.quick,
+        seconds_per_workload: seconds,
+        databases: Vec::new(),
+    };
+    for backend in backends {
+        let bench = Bench {
+            seconds: Duration::from_secs_f64(seconds),
+            clients: cli.clients,
+            quick: cli.quick,
+            echo_pid: echo.id().unwrap_or(0),
+            echo_endpoint: echo_endpoint.clone(),
+        };
+        let run = bench
+            .run(backend, &rekisteri, &cli.register, &sizes)
+            .await
+            .with_context(|| format!("the {backend:?} run"))?;
+        report.databases.push(run);
+    }
+    let _ = echo.kill().await;
+
+    let json = cli.out.join("bench.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
+    let markdown = report.markdown();
+    std::fs::write(cli.out.join("bench.md"), &markdown)?;
+    let chart = cli.out.join("latency.svg");
+    report.chart(&chart)?;
+    println!("\n{markdown}");
+    eprintln!(
+        "Written: {}, {}, {}",
+        json.display(),
+        cli.out.join("bench.md").display(),
+        chart.display()
+    );
+    Ok(())
+}
+
+async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("nothing listens on {addr}")
+}
+
+struct Bench {
+    seconds: Duration,
+    clients: usize,
+    quick: bool,
+    echo_pid: u32,
+    echo_endpoint: String,
+}
+
+/// The processes whose CPU and memory a workload reports, by name.
+fn processes(system: &System, echo_pid: u32) -> Vec<(String, u32)> {
+    let mut all: Vec<(String, u32)> = system
+        .services
+        .iter()
+        .map(|s| (s.name.to_owned(), s.pid()))
+        .collect();
+    if let Some(pid) = system.nats.pid() {
+        all.push(("nats-server".into(), pid));
+    }
+    all.push(("echo".into(), echo_pid));
+    all
+}
+
+impl Bench {
+    fn time(&self) -> Limit {
+        Limit::Time(self.seconds)
+    }
+
+    /// Runs `work`, reading every process's CPU time and peak memory around it.
+    async fn measure<F>(
+        &self,
+        system: &System,
+        name: &str,
+        kind: &str,
+        clients: usize,
+        work: F,
+    ) -> anyhow::Result<(Workload, Run)>
+    where
+        F: std::future::Future<Output = anyhow::Result<Run>>,
+    {
+        eprint!("  {name:<48} ");
+        let procs = processes(system, self.echo_pid);
+        for (_, pid) in &procs {
+            ProcStats::reset_peak(*pid);
+        }
+        let before: Vec<ProcStats> = procs.iter().map(|(_, pid)| ProcStats::read(*pid)).collect();
+        let run = work.await?;
+        let mut cpu_seconds = BTreeMap::new();
+        let mut peak_rss_mib = BTreeMap::new();
+        for ((process, pid), before) in procs.iter().zip(before) {
+            let after = ProcStats::read(*pid);
+            cpu_seconds.insert(
+                process.clone(),
+                ((after.cpu_seconds - before.cpu_seconds) * 100.0).round() / 100.0,
+            );
+            peak_rss_mib.insert(process.clone(), (after.peak_rss_mib * 10.0).round() / 10.0);
+        }
+        let m = &run.measured;
+        eprintln!(
+            "{:>10.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+            m.items_per_second, m.p50_ms, m.p99_ms, m.errors
+        );
+        if let Some(e) = &m.first_error {
+            eprintln!("    first error: {e}");
+        }
+        Ok((
+            Workload {
+                name: name.to_owned(),
+                kind: kind.to_owned(),
+                clients,
+                subjects: None,
+                measured: run.measured.clone(),
+                cpu_seconds,
+                peak_rss_mib,
+                ratios: BTreeMap::new(),
+            },
+            run,
+        ))
+    }
+
+    async fn run(
+        &self,
+        backend: Backend,
+        rekisteri: &std::path::Path,
+        register_file: &std::path::Path,
+        sizes: &[u64],
+    ) -> anyhow::Result<DatabaseRun> {
+        let database = match backend {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        };
+        eprintln!("{database}: starting NATS and the services");
+        let system = System::start(backend, rekisteri).await?;
+        let register = system.publish_example_register(register_file).await?;
+        // Settle: the services have just started and answered their first calls.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle_memory_mib = processes(&system, self.echo_pid)
+            .into_iter()
+            .map(|(name, pid)| (name, (ProcStats::read(pid).rss_mib * 10.0).round() / 10.0))
+            .collect();
+        let result = self.workloads(&system, &register, sizes).await;
+        let (workloads, offered_load, stream_ok) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                for s in &system.services {
+                    eprintln!(
+                        "--- {} log ---\n{}",
+                        s.name,
+                        std::fs::read_to_string(&s.log).unwrap_or_default()
+                    );
+                }
+                system.stop().await;
+                return Err(e);
+            }
+        };
+        system.stop().await;
+        Ok(DatabaseRun {
+            database: database.into(),
+            idle_memory_mib,
+            workloads,
+            offered_load,
+            stream_holds_every_acknowledged_disclosure: stream_ok,
+        })
+    }
+
+    async fn workloads(
+        &self,
+        system: &System,
+        register: &str,
+        sizes: &[u64],
+    ) -> anyhow::Result<(Vec<Workload>, Vec<LoadPoint>, Option<bool>)> {
+        let backend = system.backend;
+        let c = self.clients;
+        let mut out: Vec<Workload> = Vec::new();
+        let ratio = |w: &mut Workload, ceiling: &str, of: &Measured| {
+            if of.items_per_second > 0.0 {
+                w.ratios.insert(
+                    ceiling.to_owned(),
+                    (w.measured.items_per_second / of.items_per_second * 100.0).round() / 100.0,
+                );
+            }
+        };
+
+        // ----- the gRPC ceilings -----
+        let (health, _) = self
+            .measure(
+                system,
+                "Health/Check, customers (gRPC ceiling)",
+                "ceiling",
+                c,
+                workloads::health(system, "customers", c, self.time()),
+            )
+            .await?;
+        let health_m = health.measured.clone();
+        out.push(health);
+
+        // ----- catalogue reads -----
+        for (name, read) in [
+            ("catalogue GetRegister", true),
+            ("catalogue ListRegisters", false),
+        ] {
+            let (mut w, run) = self
+                .measure(system, name, "catalogue", c, async {
+                    if read {
+                        workloads::get_register(system, register, c, self.time()).await
+                    } else {
+                        workloads::list_registers(system, c, self.time()).await
+                    }
+                })
+                .await?;
+            let (echo, _) = self
+                .measure(
+                    system,
+                    &format!("echo, sizes of {name} (gRPC ceiling)"),
+                    "ceiling",
+                    c,
+                    self.echo(&run, c),
+                )
+                .await?;
+            ratio(&mut w, "Health/Check", &health_m);
+            ratio(&mut w, "echo", &echo.measured);
+            out.push(w);
+            out.push(echo);
+        }
+
+        // ----- customers -----
+        let created: workloads::Created = Arc::new(Mutex::new(Vec::new()));
+        let customer_db =
+            ceilings::DirectDb::fresh::<rekisteri_customers::migration::Migrator>(backend).await?;
+        let (db_create, _) = self
+            .measure(
+                system,
+                "customers: direct inserts (database ceiling)",
+                "ceiling",
+                c,
+                async {
+                    let measured =
+                        ceilings::customers_direct(&customer_db, c, self.time(), 600).await?;
+                    Ok(Run {
+                        measured,
+                        request_bytes: 0,
+                        response_bytes: 0,
+                    })
+                },
+            )
+            .await?;
+        drop(customer_db);
+        let mut filled = 0u64;
+        let mut first_subject = None;
+        for (i, &size) in sizes.iter().enumerate() {
+            let name = if i == 0 {
+                "customers CreatePerson".to_owned()
+            } else {
+                format!("customers CreatePerson (filling to {size})")
+            };
+            let (mut w, _) = self
+                .measure(
+                    system,
+                    &name,
+                    "customers",
+                    c,
+                    workloads::create_person(
+                        system,
+                        register,
+                        filled,
+                        c,
+                        Limit::Calls(size - filled),
+                        created.clone(),
+                    ),
+                )
+                .await?;
+            filled = size;
+            w.subjects = Some(size);
+            ratio(&mut w, "database", &db_create.measured);
+            out.push(w);
+            if i == 0 {
+                first_subject = created
+                    .lock()
+                    .expect("not poisoned")
+                    .first()
+                    .map(|(_, id, _)| id.clone());
+                let (mut w, _) = self
+                    .measure(
+                        system,
+                        "customers UpdatePerson (with etag)",
+                        "customers",
+                        c,
+                        workloads::update_person(system, created.clone(), c),
+                    )
+                    .await?;
+                w.subjects = Some(size);
+                ratio(&mut w, "database", &db_create.measured);
+                out.push(w);
+            }
+            created.lock().expect("not poisoned").clear();
+            let subject = first_subject.clone().context("a person was created")?;
+            let (mut w, run) = self
+                .measure(
+                    system,
+                    "customers GetSubject",
+                    "customers",
+                    c,
+                    workloads::get_subject(system, &subject, c, self.time()),
+                )
+                .await?;
+            w.subjects = Some(size);
+            let (echo, _) = self
+                .measure(
+                    system,
+                    "echo, sizes of GetSubject (gRPC ceiling)",
+                    "ceiling",
+                    c,
+                    self.echo(&run, c),
+                )
+                .await?;
+            ratio(&mut w, "Health/Check", &health_m);
+            ratio(&mut w, "echo", &echo.measured);
+            out.push(w);
+            out.push(echo.clone());
+            let known: Arc<Vec<u64>> =
+                Arc::new((0..size).step_by((size / 1000).max(1) as usize).collect());
+            let (mut w, _) = self
+                .measure(
+                    system,
+                    "customers FindSubjects by identity code",
+                    "customers",
+                    c,
+                    workloads::find_by_hetu(system, known, c, self.time()),
+                )
+                .await?;
+            w.subjects = Some(size);
+            ratio(&mut w, "Health/Check", &health_m);
+            ratio(&mut w, "echo", &echo.measured);
+            out.push(w);
+        }
+        out.push(db_create);
+
+        // ----- latency against offered load (GetSubject) -----
+        let peak = out
+            .iter()
+            .filter(|w| w.name == "customers GetSubject")
+            .map(|w| w.measured.items_per_second)
+            .next_back()
+            .unwrap_or(1000.0);
+        let mut points = Vec::new();
+        let subject = first_subject.context("a person was created")?;
+        let fractions: &[f64] = if self.quick {
+            &[0.25, 0.5, 0.9]
+        } else {
+            &[0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.2]
+        };
+        let point_time = if self.quick {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(4)
+        };
+        eprintln!("  GetSubject at offered load (peak {peak:.0}/s):");
+        for f in fractions {
+            let rate = peak * f;
+            let measured =
+                workloads::get_subject_at_rate(system, &subject, rate, point_time).await?;
+            eprintln!(
+                "    {rate:>8.0}/s offered: p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                measured.p50_ms, measured.p99_ms, measured.errors
+            );
+            points.push(LoadPoint {
+                offered_per_second: rate,
+                measured,
+            });
+        }
+
+        // ----- disclosures -----
+        let disclosure_db =
+            ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
+                .await?;
+        let (db_batch, _) = self
+            .measure(
+                system,
+                "disclosures: direct inserts, 100 a transaction (database ceiling)",
+                "ceiling",
+                4,
+                async {
+                    let measured = ceilings::disclosures_direct(
+                        &disclosure_db,
+                        4,
+                        self.time(),
+                        100,
+                        ENVELOPE_BYTES,
+                    )
+                    .await?;
+                    Ok(Run {
+                        measured,
+                        request_bytes: 0,
+                        response_bytes: 0,
+                    })
+                },
+            )
+            .await?;
+        drop(disclosure_db);
+        let (js, _) = self
+            .measure(
+                system,
+                "JetStream publish, 500 acks in flight (event-bus ceiling)",
+                "ceiling",
+                1,
+                async {
+                    let measured =
+                        ceilings::jetstream(&system.nats, ENVELOPE_BYTES, 500, self.time()).await?;
+                    Ok(Run {
+                        measured,
+                        request_bytes: 0,
+                        response_bytes: 0,
+                    })
+                },
+            )
+            .await?;
+        let stream_before = disclosure_stream_count(system).await?;
+        let mut acknowledged = 0u64;
+        for (name, batch, clients) in [
+            ("disclosures RecordDisclosures, 1 a call", 1, c),
+            ("disclosures RecordDisclosures, 100 a call", 100, 4),
+        ] {
+            let (mut w, _) = self
+                .measure(
+                    system,
+                    name,
+                    "disclosures",
+                    clients,
+                    workloads::record_disclosures(system, register, batch, clients, self.time()),
+                )
+                .await?;
+            acknowledged += w.measured.items;
+            ratio(&mut w, "database", &db_batch.measured);
+            ratio(&mut w, "JetStream", &js.measured);
+            out.push(w);
+        }
+        out.push(db_batch);
+        out.push(js);
+        // Every acknowledged entry must reach the stream: wait for the relay to catch up.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let stream_ok = loop {
+            let on_stream = disclosure_stream_count(system).await? - stream_before;
+            if on_stream >= acknowledged {
+                break on_stream == acknowledged;
+            }
+            if tokio::time::Instant::now() > deadline {
+                eprintln!(
+                    "  only {on_stream} of {acknowledged} acknowledged disclosures reached the stream"
+                );
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        eprintln!("  every acknowledged disclosure on the stream: {stream_ok}");
+        Ok((out, points, Some(stream_ok)))
+    }
+
+    async fn echo(&self, like: &Run, clients: usize) -> anyhow::Result<Run> {
+        let measured = ceilings::echo(
+            &self.echo_endpoint,
+            clients,
+            self.time(),
+            like.request_bytes,
+            like.response_bytes,
+            1,
+        )
+        .await?;
+        Ok(Run {
+            measured,
+            request_bytes: like.request_bytes,
+            response_bytes: like.response_bytes,
+        })
+    }
+}
+
+/// The size of one DisclosureRecorded envelope as the relay publishes it, near enough.
+const ENVELOPE_BYTES: usize = 420;
+
+/// DisclosureRecorded messages on REKISTERI_DISCLOSURES.
+async fn disclosure_stream_count(system: &System) -> anyhow::Result<u64> {
+    let js = async_nats::jetstream::new(system.nats.client().await);
+    match js.get_stream("REKISTERI_DISCLOSURES").await {
+        Ok(mut stream) => Ok(stream.info().await?.state.messages),
+        Err(_) => Ok(0),
+    }
+}

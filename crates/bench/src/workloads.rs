@@ -1,0 +1,401 @@
+//! The services' workloads, each over real gRPC with the services' own generated clients.
+
+use std::sync::{Arc, Mutex};
+
+use prost::Message as _;
+use rekisteri_proto::catalogue::v1 as cat;
+use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
+use rekisteri_proto::customers::v1 as cust;
+use rekisteri_proto::customers::v1::customer_service_client::CustomerServiceClient;
+use rekisteri_proto::disclosures::v1 as disc;
+use rekisteri_proto::disclosures::v1::disclosure_service_client::DisclosureServiceClient;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::load::{self, Limit, Measured};
+use crate::system::{Authed, System};
+
+/// A workload's result with the sizes of one request and its answer (for the echo ceiling).
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub measured: Measured,
+    pub request_bytes: usize,
+    pub response_bytes: usize,
+}
+
+/// `grpc.health.v1.Health/Check` on a service: no auth, no database.
+pub async fn health(
+    system: &System,
+    service: &str,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let client = HealthClient::new(system.service(service).channel().await?);
+    let measured = load::closed_loop(clients, limit, move |_| {
+        let mut client = client.clone();
+        async move {
+            client.check(HealthCheckRequest::default()).await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes: 0,
+        response_bytes: 2,
+    })
+}
+
+async fn catalogue(system: &System) -> anyhow::Result<CatalogueServiceClient<Authed>> {
+    Ok(CatalogueServiceClient::new(
+        system.service("catalogue").authed().await?,
+    ))
+}
+
+pub async fn get_register(
+    system: &System,
+    register: &str,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let client = catalogue(system).await?;
+    let request = cat::GetRegisterRequest {
+        register_id: register.to_owned(),
+        ..Default::default()
+    };
+    let response_bytes = client
+        .clone()
+        .get_register(request.clone())
+        .await?
+        .into_inner()
+        .encoded_len();
+    let request_bytes = request.encoded_len();
+    let measured = load::closed_loop(clients, limit, move |_| {
+        let mut client = client.clone();
+        let request = request.clone();
+        async move {
+            client.get_register(request).await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
+
+pub async fn list_registers(system: &System, clients: usize, limit: Limit) -> anyhow::Result<Run> {
+    let client = catalogue(system).await?;
+    let request = cat::ListRegistersRequest::default();
+    let response_bytes = client
+        .clone()
+        .list_registers(request.clone())
+        .await?
+        .into_inner()
+        .encoded_len();
+    let measured = load::closed_loop(clients, limit, move |_| {
+        let mut client = client.clone();
+        let request = request.clone();
+        async move {
+            client.list_registers(request).await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes: 0,
+        response_bytes,
+    })
+}
+
+/// The `n`th valid identity code: distinct for n below 28 × 12 × 100 × 898 (about 30 million).
+pub fn hetu(n: u64) -> String {
+    let individual = 2 + n % 898;
+    let rest = n / 898;
+    let (day, month, year) = (1 + rest % 28, 1 + (rest / 28) % 12, (rest / 336) % 100);
+    let digits = day * 10_000_000 + month * 100_000 + year * 1000 + individual;
+    let check = b"0123456789ABCDEFHJKLMNPRSTUVWXY"[(digits % 31) as usize] as char;
+    format!("{day:02}{month:02}{year:02}-{individual:03}{check}")
+}
+
+fn person(n: u64) -> cust::Person {
+    cust::Person {
+        given_names: "Kuorma".into(),
+        family_name: format!("Testaaja{n}"),
+        personal_identity_code: hetu(n),
+        emails: vec![format!("kuorma{n}@example.fi")],
+        phones: vec![format!("040 {:07}", n % 10_000_000)],
+        ..Default::default()
+    }
+}
+
+/// The persons a create run made: number, subject id, etag.
+pub type Created = Arc<Mutex<Vec<(u64, String, String)>>>;
+
+async fn customers(system: &System) -> anyhow::Result<CustomerServiceClient<Authed>> {
+    Ok(CustomerServiceClient::new(
+        system.service("customers").authed().await?,
+    ))
+}
+
+/// CreatePerson with a distinct valid identity code each, numbered from `first`; the persons
+/// made go to `created`.
+pub async fn create_person(
+    system: &System,
+    register: &str,
+    first: u64,
+    clients: usize,
+    limit: Limit,
+    created: Created,
+) -> anyhow::Result<Run> {
+    let client = customers(system).await?;
+    let register = register.to_owned();
+    let request = move |n: u64| cust::CreatePersonRequest {
+        person: Some(person(n)),
+        memberships: vec![cust::RegisterMembership {
+            register_id: register.clone(),
+            basis: "asiakassuhde".into(),
+            ..Default::default()
+        }],
+        billing: None,
+    };
+    let request_bytes = request(first).encoded_len();
+    let sizes = Arc::new(Mutex::new(0usize));
+    let measured = {
+        let sizes = sizes.clone();
+        load::closed_loop(clients, limit, move |i| {
+            let mut client = client.clone();
+            let n = first + i;
+            let request = request(n);
+            let created = created.clone();
+            let sizes = sizes.clone();
+            async move {
+                let answer = client.create_person(request).await?.into_inner();
+                let subject = answer.subject.clone().unwrap_or_default();
+                *sizes.lock().expect("not poisoned") = answer.encoded_len();
+                created
+                    .lock()
+                    .expect("not poisoned")
+                    .push((n, subject.subject_id, subject.etag));
+                Ok(1)
+            }
+        })
+        .await
+    };
+    let response_bytes = *sizes.lock().expect("not poisoned");
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
+
+/// GetSubject of one person, by id.
+pub async fn get_subject(
+    system: &System,
+    subject: &str,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let client = customers(system).await?;
+    let request = cust::GetSubjectRequest {
+        subject_id: subject.to_owned(),
+    };
+    let response_bytes = client
+        .clone()
+        .get_subject(request.clone())
+        .await?
+        .into_inner()
+        .encoded_len();
+    let request_bytes = request.encoded_len();
+    let measured = load::closed_loop(clients, limit, move |_| {
+        let mut client = client.clone();
+        let request = request.clone();
+        async move {
+            client.get_subject(request).await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
+
+/// An open-loop run of GetSubject at `rate` calls per second: one point of the latency chart.
+pub async fn get_subject_at_rate(
+    system: &System,
+    subject: &str,
+    rate: f64,
+    duration: std::time::Duration,
+) -> anyhow::Result<Measured> {
+    let client = customers(system).await?;
+    let request = cust::GetSubjectRequest {
+        subject_id: subject.to_owned(),
+    };
+    Ok(load::open_loop(rate, duration, 512, move |_| {
+        let mut client = client.clone();
+        let request = request.clone();
+        async move {
+            client.get_subject(request).await?;
+            Ok(1)
+        }
+    })
+    .await)
+}
+
+/// FindSubjects by identity code (the blind index), one of the `known` persons per call; each
+/// call must find exactly one.
+pub async fn find_by_hetu(
+    system: &System,
+    known: Arc<Vec<u64>>,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    anyhow::ensure!(!known.is_empty(), "no persons to find");
+    let client = customers(system).await?;
+    let request = |n: u64| cust::FindSubjectsRequest {
+        by: Some(cust::find_subjects_request::By::PersonalIdentityCode(hetu(
+            n,
+        ))),
+        page: None,
+    };
+    let response_bytes = client
+        .clone()
+        .find_subjects(request(known[0]))
+        .await?
+        .into_inner()
+        .encoded_len();
+    let request_bytes = request(known[0]).encoded_len();
+    let measured = load::closed_loop(clients, limit, move |i| {
+        let mut client = client.clone();
+        let n = known[(i as usize * 7919) % known.len()];
+        async move {
+            let found = client
+                .find_subjects(request(n))
+                .await?
+                .into_inner()
+                .subjects
+                .len();
+            anyhow::ensure!(found == 1, "identity code {n}: found {found} subjects");
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
+
+/// UpdatePerson with the etag its creation returned, each person of `created` once, no two
+/// calls on one subject (optimistic concurrency: a lost etag would be refused and counted).
+pub async fn update_person(
+    system: &System,
+    created: Created,
+    clients: usize,
+) -> anyhow::Result<Run> {
+    let client = customers(system).await?;
+    let total = created.lock().expect("not poisoned").len() as u64;
+    let measured = load::closed_loop(clients, Limit::Calls(total), move |_| {
+        let mut client = client.clone();
+        let next = created.lock().expect("not poisoned").pop();
+        async move {
+            let Some((n, id, etag)) = next else {
+                anyhow::bail!("no person left to update");
+            };
+            let mut p = person(n);
+            p.personal_identity_code = String::new();
+            p.given_names = "Kuorma Päivitetty".into();
+            client
+                .update_person(cust::UpdatePersonRequest {
+                    subject_id: id,
+                    etag,
+                    person: Some(p),
+                    remove_personal_identity_code: false,
+                    memberships: vec![],
+                    billing: None,
+                })
+                .await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes: 0,
+        response_bytes: 0,
+    })
+}
+
+/// RecordDisclosures with `batch` disclosures per call, to a declared recipient, each about one
+/// of a thousand subjects.
+pub async fn record_disclosures(
+    system: &System,
+    register: &str,
+    batch: usize,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let client = DisclosureServiceClient::new(system.service("disclosures").authed().await?)
+        .max_decoding_message_size(64 * 1024 * 1024);
+    let subjects: Arc<Vec<String>> = Arc::new(
+        (0..1000)
+            .map(|_| uuid::Uuid::now_v7().to_string())
+            .collect(),
+    );
+    let register = register.to_owned();
+    let request = move |n: u64| disc::RecordDisclosuresRequest {
+        disclosures: (0..batch as u64)
+            .map(|i| disc::Disclosure {
+                recipient: Some(disc::Recipient {
+                    name: "Viranomaiset".into(),
+                    business_id: String::new(),
+                    country_code: "FI".into(),
+                }),
+                subject_ids: vec![subjects[((n * batch as u64 + i) % 1000) as usize].clone()],
+                register_id: register.clone(),
+                register_version: 1,
+                data_categories: vec!["contact_details".into()],
+                purpose: "Viranomaisen tietopyyntö".into(),
+                legal_basis: cat::LegalBasis::LegalObligation as i32,
+                channel: disc::Channel::Api as i32,
+                disclosed_time: None,
+                disclosure_id: String::new(),
+            })
+            .collect(),
+    };
+    let request_bytes = request(0).encoded_len();
+    let sizes = Arc::new(Mutex::new(0usize));
+    let measured = {
+        let sizes = sizes.clone();
+        load::closed_loop(clients, limit, move |n| {
+            let mut client = client.clone();
+            let request = request(n);
+            let sizes = sizes.clone();
+            async move {
+                let answer = client.record_disclosures(request).await?.into_inner();
+                *sizes.lock().expect("not poisoned") = answer.encoded_len();
+                anyhow::ensure!(
+                    answer.entries.len() == batch,
+                    "{} entries for {batch}",
+                    answer.entries.len()
+                );
+                Ok(batch as u64)
+            }
+        })
+        .await
+    };
+    let response_bytes = *sizes.lock().expect("not poisoned");
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
