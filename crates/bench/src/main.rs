@@ -150,6 +150,27 @@ async fn main() -> anyhow::Result<()> {
         cli.out.join("bench.md").display(),
         chart.display()
     );
+    // A smoke test must fail loudly: a workload with errors, or an acknowledged disclosure
+    // missing from the stream, is a defect whatever the speed.
+    let mut failures = Vec::new();
+    for run in &report.databases {
+        for w in run.workloads.iter().filter(|w| w.measured.errors > 0) {
+            failures.push(format!(
+                "{} {}: {} errors, first: {}",
+                run.database,
+                w.name,
+                w.measured.errors,
+                w.measured.first_error.as_deref().unwrap_or("")
+            ));
+        }
+        if run.stream_holds_every_acknowledged_disclosure == Some(false) {
+            failures.push(format!(
+                "{}: acknowledged disclosures missing from the stream",
+                run.database
+            ));
+        }
+    }
+    anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }
 
@@ -195,7 +216,7 @@ impl Bench {
         &self,
         system: &System,
         name: &str,
-        kind: &str,
+        (kind, process): (&str, &str),
         clients: usize,
         work: F,
     ) -> anyhow::Result<(Workload, Run)>
@@ -208,6 +229,8 @@ impl Bench {
             ProcStats::reset_peak(*pid);
         }
         let before: Vec<ProcStats> = procs.iter().map(|(_, pid)| ProcStats::read(*pid)).collect();
+        let (postgres_before, me_before) =
+            (postgres_cpu_seconds(), ProcStats::read(std::process::id()));
         let run = work.await?;
         let mut cpu_seconds = BTreeMap::new();
         let mut peak_rss_mib = BTreeMap::new();
@@ -219,6 +242,18 @@ impl Bench {
             );
             peak_rss_mib.insert(process.clone(), (after.peak_rss_mib * 10.0).round() / 10.0);
         }
+        let round = |x: f64| (x * 100.0).round() / 100.0;
+        if system.backend == Backend::Postgres {
+            cpu_seconds.insert(
+                "postgres".into(),
+                round(postgres_cpu_seconds() - postgres_before),
+            );
+        }
+        // The harness itself: the load generator, and on SQLite the ceilings' database.
+        cpu_seconds.insert(
+            "rekisteri-bench".into(),
+            round(ProcStats::read(std::process::id()).cpu_seconds - me_before.cpu_seconds),
+        );
         let m = &run.measured;
         eprintln!(
             "{:>10.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
@@ -231,6 +266,7 @@ impl Bench {
             Workload {
                 name: name.to_owned(),
                 kind: kind.to_owned(),
+                process: process.to_owned(),
                 clients,
                 subjects: None,
                 measured: run.measured.clone(),
@@ -310,7 +346,7 @@ impl Bench {
             .measure(
                 system,
                 "Health/Check, customers (gRPC ceiling)",
-                "ceiling",
+                ("ceiling", "customers"),
                 c,
                 workloads::health(system, "customers", c, self.time()),
             )
@@ -324,7 +360,7 @@ impl Bench {
             ("catalogue ListRegisters", false),
         ] {
             let (mut w, run) = self
-                .measure(system, name, "catalogue", c, async {
+                .measure(system, name, ("service", "catalogue"), c, async {
                     if read {
                         workloads::get_register(system, register, c, self.time()).await
                     } else {
@@ -336,7 +372,7 @@ impl Bench {
                 .measure(
                     system,
                     &format!("echo, sizes of {name} (gRPC ceiling)"),
-                    "ceiling",
+                    ("ceiling", "echo"),
                     c,
                     self.echo(&run, c),
                 )
@@ -355,7 +391,7 @@ impl Bench {
             .measure(
                 system,
                 "customers: direct inserts (database ceiling)",
-                "ceiling",
+                ("ceiling", DATABASE),
                 c,
                 async {
                     let measured =
@@ -381,7 +417,7 @@ impl Bench {
                 .measure(
                     system,
                     &name,
-                    "customers",
+                    ("service", "customers"),
                     c,
                     workloads::create_person(
                         system,
@@ -407,7 +443,7 @@ impl Bench {
                     .measure(
                         system,
                         "customers UpdatePerson (with etag)",
-                        "customers",
+                        ("service", "customers"),
                         c,
                         workloads::update_person(system, created.clone(), c),
                     )
@@ -422,7 +458,7 @@ impl Bench {
                 .measure(
                     system,
                     "customers GetSubject",
-                    "customers",
+                    ("service", "customers"),
                     c,
                     workloads::get_subject(system, &subject, c, self.time()),
                 )
@@ -432,7 +468,7 @@ impl Bench {
                 .measure(
                     system,
                     "echo, sizes of GetSubject (gRPC ceiling)",
-                    "ceiling",
+                    ("ceiling", "echo"),
                     c,
                     self.echo(&run, c),
                 )
@@ -447,7 +483,7 @@ impl Bench {
                 .measure(
                     system,
                     "customers FindSubjects by identity code",
-                    "customers",
+                    ("service", "customers"),
                     c,
                     workloads::find_by_hetu(system, known, c, self.time()),
                 )
@@ -494,6 +530,7 @@ impl Bench {
         }
 
         // ----- disclosures -----
+        let envelope_bytes = disclosure_envelope_bytes();
         let disclosure_db =
             ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
                 .await?;
@@ -501,7 +538,7 @@ impl Bench {
             .measure(
                 system,
                 "disclosures: direct inserts, 100 a transaction (database ceiling)",
-                "ceiling",
+                ("ceiling", DATABASE),
                 4,
                 async {
                     let measured = ceilings::disclosures_direct(
@@ -509,7 +546,7 @@ impl Bench {
                         4,
                         self.time(),
                         100,
-                        ENVELOPE_BYTES,
+                        envelope_bytes,
                     )
                     .await?;
                     Ok(Run {
@@ -525,11 +562,11 @@ impl Bench {
             .measure(
                 system,
                 "JetStream publish, 500 acks in flight (event-bus ceiling)",
-                "ceiling",
+                ("ceiling", "nats-server"),
                 1,
                 async {
                     let measured =
-                        ceilings::jetstream(&system.nats, ENVELOPE_BYTES, 500, self.time()).await?;
+                        ceilings::jetstream(&system.nats, envelope_bytes, 500, self.time()).await?;
                     Ok(Run {
                         measured,
                         request_bytes: 0,
@@ -548,7 +585,7 @@ impl Bench {
                 .measure(
                     system,
                     name,
-                    "disclosures",
+                    ("service", "disclosures"),
                     clients,
                     workloads::record_disclosures(system, register, batch, clients, self.time()),
                 )
@@ -559,6 +596,19 @@ impl Bench {
             out.push(w);
         }
         out.push(db_batch);
+        // The relay alone, draining a backlog written while it was away, against the same ceiling.
+        let backlog = if self.quick { 20_000 } else { 100_000 };
+        let (mut relay, _) = self
+            .measure(
+                system,
+                &format!("outbox relay draining {backlog} events, 500 a round"),
+                ("platform", "nats-server"),
+                1,
+                workloads::relay_drain(&system.nats, backend, backlog, 500),
+            )
+            .await?;
+        ratio(&mut relay, "JetStream", &js.measured);
+        out.push(relay);
         out.push(js);
         // Every acknowledged entry must reach the stream: wait for the relay to catch up.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
@@ -597,8 +647,54 @@ impl Bench {
     }
 }
 
-/// The size of one DisclosureRecorded envelope as the relay publishes it, near enough.
-const ENVELOPE_BYTES: usize = 420;
+/// Where the database ceilings' CPU time shows: PostgreSQL's own processes; SQLite runs inside
+/// the harness.
+const DATABASE: &str = "postgres";
+
+/// The size of one DisclosureRecorded envelope as the disclosure service writes it for the
+/// workload's disclosures.
+fn disclosure_envelope_bytes() -> usize {
+    use prost::Message as _;
+    use rekisteri_proto::events::v1::{DisclosureRecorded, event_envelope::Payload};
+    rekisteri_platform::outbox::envelope(
+        "disclosures",
+        "rekisteri.disclosures.disclosure_recorded.v1",
+        "bench",
+        Payload::DisclosureRecorded(DisclosureRecorded {
+            sequence: 123_456,
+            disclosure_id: uuid::Uuid::now_v7().to_string(),
+            disclosed_time: Some(prost_types::Timestamp::default()),
+            recipient_name: "Viranomaiset".into(),
+            recipient_business_id: String::new(),
+            recipient_country_code: "FI".into(),
+            subject_pseudonyms: vec!["0".repeat(32)],
+            register_id: uuid::Uuid::now_v7().to_string(),
+            register_version: 1,
+            data_categories: vec!["contact_details".into()],
+            purpose: "Viranomaisen tietopyyntö".into(),
+            legal_basis: "LEGAL_BASIS_LEGAL_OBLIGATION".into(),
+            channel: "api".into(),
+            regular: true,
+            transfer: "none".into(),
+            flags: vec![],
+        }),
+    )
+    .encoded_len()
+}
+
+/// CPU seconds of every process named `postgres` (the server and its backends).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| ProcStats::read(pid).cpu_seconds)
+        .sum()
+}
 
 /// DisclosureRecorded messages on REKISTERI_DISCLOSURES.
 async fn disclosure_stream_count(system: &System) -> anyhow::Result<u64> {

@@ -66,6 +66,8 @@ pub struct Workload {
     pub name: String,
     /// `ceiling` for the machine's own limits; otherwise the service measured.
     pub kind: String,
+    /// The process whose CPU time and peak memory the table shows for this row.
+    pub process: String,
     pub clients: usize,
     /// Subjects in the customer service when it ran, where that matters.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,8 +122,8 @@ impl Report {
         );
         for run in &self.databases {
             out += &format!("\n### {}\n\n", run.database);
-            out += "| workload | clients | subjects | items/s | p50 ms | p90 ms | p99 ms | max ms | errors | of ceiling | service CPU s | peak RSS MiB |\n";
-            out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n";
+            out += "| workload | clients | subjects | items/s | p50 ms | p90 ms | p99 ms | max ms | errors | of ceiling | process | CPU s | peak RSS MiB |\n";
+            out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|\n";
             for w in &run.workloads {
                 let ratios = w
                     .ratios
@@ -129,9 +131,9 @@ impl Report {
                     .map(|(k, v)| format!("{v:.2} of {k}"))
                     .collect::<Vec<_>>()
                     .join("; ");
-                let service = w.kind.as_str();
+                let service = w.process.as_str();
                 out += &format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                     w.name,
                     w.clients,
                     w.subjects.map(|n| number(n as f64)).unwrap_or_default(),
@@ -142,6 +144,7 @@ impl Report {
                     number(w.measured.max_ms),
                     w.measured.errors,
                     ratios,
+                    service,
                     w.cpu_seconds
                         .get(service)
                         .map(|c| format!("{c:.2}"))

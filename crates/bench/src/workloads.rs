@@ -399,3 +399,107 @@ pub async fn record_disclosures(
         response_bytes,
     })
 }
+
+/// The outbox relay draining a backlog of `events` rows written while it was away, `batch` rows
+/// a round (the platform's relay, in this process, on a database of its own): items are events
+/// published, each acknowledged by JetStream and marked sent.
+pub async fn relay_drain(
+    nats: &rekisteri_test_support::NatsServer,
+    backend: rekisteri_test_support::Backend,
+    events: usize,
+    batch: u64,
+) -> anyhow::Result<Run> {
+    use rekisteri_platform::outbox::{self, OutboxRelay, OutboxSignal, StreamSpec};
+    use rekisteri_proto::events::v1::{RegisterRetired, event_envelope::Payload};
+    use sea_orm::TransactionTrait as _;
+
+    const STREAM: StreamSpec = StreamSpec {
+        name: "REKISTERI_BENCH_RELAY",
+        subjects: &["rekisteri.bench.relay.>"],
+        max_age: std::time::Duration::from_secs(3600),
+        max_bytes: 4 * 1024 * 1024 * 1024,
+    };
+    struct Migrator;
+    #[sea_orm_migration::prelude::async_trait::async_trait]
+    impl sea_orm_migration::MigratorTrait for Migrator {
+        fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+            rekisteri_platform::migrations()
+        }
+    }
+    let event = |n: usize| {
+        outbox::envelope(
+            "bench",
+            "rekisteri.bench.retired.v1",
+            "bench",
+            Payload::RegisterRetired(RegisterRetired {
+                register_id: uuid::Uuid::now_v7().to_string(),
+                last_published_version: n as u32,
+                reason: "Palvelu lopetettu".into(),
+            }),
+        )
+    };
+    let database = rekisteri_test_support::TestDb::fresh(backend).await;
+    let mut config = rekisteri_test_support::service_config("bench", &database.url, &nats.url());
+    config.outbox.batch_size = batch;
+    let db = rekisteri_platform::db::connect_and_migrate::<Migrator>(&config.database).await?;
+    let request_bytes = event(0).encoded_len();
+    for chunk in (0..events).collect::<Vec<_>>().chunks(10_000) {
+        let txn = db.writer().begin().await?;
+        for i in chunk {
+            outbox::enqueue(&txn, "rekisteri.bench.relay.retired", &event(*i)).await?;
+        }
+        txn.commit().await?;
+    }
+    let js = async_nats::jetstream::new(nats.client().await);
+    let _ = js.delete_stream(STREAM.name).await;
+    STREAM.ensure(&js, 1).await?;
+    let relay = OutboxRelay::new(
+        db.clone(),
+        js,
+        vec![STREAM],
+        1,
+        OutboxSignal::default(),
+        config.outbox.clone(),
+    );
+    let started = std::time::Instant::now();
+    let mut published = 0;
+    let mut rounds = Vec::new();
+    loop {
+        let t = std::time::Instant::now();
+        let round = relay.round().await?;
+        published += round.published;
+        if round.claimed == 0 {
+            break;
+        }
+        rounds.push(t.elapsed());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    db.close().await?;
+    anyhow::ensure!(
+        published == events,
+        "the relay published {published} of {events} events"
+    );
+    rounds.sort_unstable();
+    let at = |q: f64| {
+        rounds
+            .get(((rounds.len() as f64 * q) as usize).min(rounds.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Run {
+        measured: Measured {
+            calls: rounds.len() as u64,
+            items: published as u64,
+            errors: 0,
+            first_error: None,
+            seconds,
+            calls_per_second: rounds.len() as f64 / seconds,
+            items_per_second: published as f64 / seconds,
+            p50_ms: at(0.5),
+            p90_ms: at(0.9),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        },
+        request_bytes,
+        response_bytes: 0,
+    })
+}
