@@ -9,6 +9,7 @@
 
 mod ceilings;
 mod load;
+mod profile;
 mod report;
 mod system;
 mod workloads;
@@ -58,6 +59,10 @@ struct Cli {
     /// The `rekisteri` binary to run the services with (default: beside this one).
     #[arg(long)]
     rekisteri: Option<PathBuf>,
+    /// Profile every service workload with `perf record -g` on the service's process: the data
+    /// and a summary of the hottest functions go to OUT/perf/.
+    #[arg(long)]
+    perf: bool,
     /// The register document the services are set up with.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/registers/mainostakomo.yaml"))]
     register: PathBuf,
@@ -128,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
             quick: cli.quick,
             echo_pid: echo.id().unwrap_or(0),
             echo_endpoint: echo_endpoint.clone(),
+            perf: cli.perf.then(|| cli.out.join("perf")),
         };
         let run = bench
             .run(backend, &rekisteri, &cli.register, &sizes)
@@ -190,6 +196,8 @@ struct Bench {
     quick: bool,
     echo_pid: u32,
     echo_endpoint: String,
+    /// Where `perf record` profiles of each service workload go, when asked for.
+    perf: Option<PathBuf>,
 }
 
 /// The processes whose CPU and memory a workload reports, by name.
@@ -231,7 +239,25 @@ impl Bench {
         let before: Vec<ProcStats> = procs.iter().map(|(_, pid)| ProcStats::read(*pid)).collect();
         let (postgres_before, me_before) =
             (postgres_cpu_seconds(), ProcStats::read(std::process::id()));
-        let run = work.await?;
+        let profile = match (&self.perf, kind) {
+            (Some(dir), "service") => {
+                let pid = procs
+                    .iter()
+                    .find(|(p, _)| p == process)
+                    .map_or(0, |(_, pid)| *pid);
+                Some(profile::start(
+                    dir,
+                    &format!("{:?}-{name}", system.backend),
+                    pid,
+                )?)
+            }
+            _ => None,
+        };
+        let run = work.await;
+        if let Some(profile) = profile {
+            profile.finish().await?;
+        }
+        let run = run?;
         let mut cpu_seconds = BTreeMap::new();
         let mut peak_rss_mib = BTreeMap::new();
         for ((process, pid), before) in procs.iter().zip(before) {
@@ -292,6 +318,12 @@ impl Bench {
         eprintln!("{database}: starting NATS and the services");
         let system = System::start(backend, rekisteri).await?;
         let register = system.publish_example_register(register_file).await?;
+        let vacuum = system.vacuum_like_autovacuum().await?;
+        if vacuum.is_some() {
+            eprintln!(
+                "  PostgreSQL has autovacuum off: the harness vacuums every 30 s as it would"
+            );
+        }
         // Settle: the services have just started and answered their first calls.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let idle_memory_mib = processes(&system, self.echo_pid)
@@ -299,6 +331,9 @@ impl Bench {
             .map(|(name, pid)| (name, (ProcStats::read(pid).rss_mib * 10.0).round() / 10.0))
             .collect();
         let result = self.workloads(&system, &register, sizes).await;
+        if let Some(vacuum) = &vacuum {
+            vacuum.abort();
+        }
         let (workloads, offered_load, stream_ok) = match result {
             Ok(r) => r,
             Err(e) => {
@@ -320,6 +355,7 @@ impl Bench {
             workloads,
             offered_load,
             stream_holds_every_acknowledged_disclosure: stream_ok,
+            harness_vacuums: vacuum.is_some(),
         })
     }
 

@@ -59,6 +59,8 @@ pub struct DatabaseRun {
     pub offered_load: Vec<LoadPoint>,
     /// Whether every acknowledged disclosure reached the stream.
     pub stream_holds_every_acknowledged_disclosure: Option<bool>,
+    /// PostgreSQL ran with autovacuum off, and the harness vacuumed every 30 s in its place.
+    pub harness_vacuums: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,6 +165,9 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(", ");
             out += "\n";
+            if run.harness_vacuums {
+                out += "PostgreSQL had autovacuum off; the harness ran VACUUM (ANALYZE) every 30 s in its place.\n";
+            }
             if let Some(holds) = run.stream_holds_every_acknowledged_disclosure {
                 out += &format!(
                     "Every acknowledged disclosure on REKISTERI_DISCLOSURES: {}\n",
