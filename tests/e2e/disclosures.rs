@@ -987,10 +987,10 @@ async fn verification_and_signing_hold_while_recording_goes_on(backend: Backend)
     assert!(report.ok && report.entries_checked == 600, "{report:?}");
 }
 
-/// Batches sent at once are written together (one transaction for those that wait on each
-/// other), yet each gets its own answer: retries of one id sent at once give one entry, an id
-/// reused for another disclosure is refused while the batches beside it go in, and the log holds
-/// consecutive sequence numbers and verifies.
+/// Batches that wait for the log are written together (group commit: one transaction, so one
+/// recorded time), yet each gets its own answer: retries of one id sent at once give one entry, an
+/// id reused for another disclosure is refused while the batches beside it go in, and the log
+/// holds consecutive sequence numbers and verifies.
 async fn concurrent_batches_keep_their_own_outcomes(backend: Backend) {
     let mut w = world(backend).await;
     let mut retried = w.disclosure("Perintätoimisto Saatava Oy", "FI", &[0]);
@@ -1019,20 +1019,46 @@ async fn concurrent_batches_keep_their_own_outcomes(backend: Backend) {
         w.disclosure("Perintätoimisto Saatava Oy", "FI", &[2]),
         reused_otherwise,
     ]);
-    let calls = batches.into_iter().map(|batch| {
-        let mut client = w.disclosures.clone();
-        tokio::spawn(async move {
-            client
-                .record_disclosures(pb::RecordDisclosuresRequest { disclosures: batch })
-                .await
-                .map(|r| r.into_inner().entries)
+    // Another writer holds the log head while the calls arrive, so that they queue up behind the
+    // first one and go in together when it lets go.
+    let db = w.database().await;
+    let holder = sea_orm::TransactionTrait::begin(&db).await.unwrap();
+    holder
+        .execute_unprepared("UPDATE log_head SET size = size WHERE id = 1")
+        .await
+        .unwrap();
+    let calls: Vec<_> = batches
+        .into_iter()
+        .map(|batch| {
+            let mut client = w.disclosures.clone();
+            tokio::spawn(async move {
+                client
+                    .record_disclosures(pb::RecordDisclosuresRequest { disclosures: batch })
+                    .await
+                    .map(|r| r.into_inner().entries)
+            })
         })
-    });
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    holder.rollback().await.unwrap();
+    db.close().await.unwrap();
     let answers: Vec<_> = futures::future::join_all(calls)
         .await
         .into_iter()
         .map(Result::unwrap)
         .collect();
+    // The calls that waited share one transaction, so one recorded time.
+    let mut per_time: HashMap<i64, usize> = HashMap::new();
+    for entries in answers.iter().flatten() {
+        let time = entries[0].recorded_time.unwrap();
+        *per_time
+            .entry(time.seconds * 1_000_000_000 + i64::from(time.nanos))
+            .or_default() += 1;
+    }
+    assert!(
+        per_time.values().any(|calls| *calls >= 10),
+        "the waiting calls were written together: calls per recorded time {per_time:?}"
+    );
 
     let mut sequences = Vec::new();
     for answer in &answers[..12] {

@@ -18,7 +18,7 @@ use rekisteri_proto::events::v1::{DisclosureFlagged, DisclosureRecorded, event_e
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::declarations::Registers;
 use crate::domain::NewDisclosure;
@@ -40,7 +40,7 @@ pub struct Log {
     previous_keys: Arc<Vec<[u8; 32]>>,
     registers: Registers,
     /// Where `record` sends its batches (see [`Appender`]).
-    appender: mpsc::Sender<Job>,
+    appender: AppenderHandle,
 }
 
 fn timestamp_of_micros(us: i64) -> prost_types::Timestamp {
@@ -303,11 +303,43 @@ async fn range_hashes<C: ConnectionTrait>(
 struct Job {
     principal: String,
     batch: Vec<(NewDisclosure, pb::Classification)>,
-    reply: oneshot::Sender<Result<Vec<pb::LogEntry>, ServiceError>>,
+    reply: oneshot::Sender<Outcome>,
+    /// The batch's share of [`ADMITTED_ENTRIES`], given back when the job is answered.
+    _admitted: OwnedSemaphorePermit,
 }
 
-/// Entries one transaction takes at most: batches waiting together are written together.
+/// The appender's end of [`Log`]: where batches go, and how many entries may wait at once.
+#[derive(Debug, Clone)]
+struct AppenderHandle {
+    jobs: mpsc::UnboundedSender<Job>,
+    admission: Arc<Semaphore>,
+}
+
+/// Entries one transaction takes: batches waiting together are written together, and the
+/// appender stops taking more once a group holds this many (a batch is never split).
 const GROUP_ENTRIES: usize = 2_000;
+
+/// Entries that may wait for the appender at once (under a second of work): under overload
+/// callers wait for admission, where a call the client gave up on costs nothing, rather than in a
+/// long queue whose batches would be written after their callers had been told they failed.
+const ADMITTED_ENTRIES: usize = 5_000;
+
+/// Why an append failed, and whether anything may have been written.
+enum AppendError {
+    /// Nothing was written: the transaction never committed.
+    BeforeCommit(ServiceError),
+    /// The commit itself failed: on PostgreSQL the commit may have been applied all the same.
+    AtCommit(ServiceError),
+}
+
+impl<E: Into<ServiceError>> From<E> for AppendError {
+    fn from(err: E) -> Self {
+        Self::BeforeCommit(err.into())
+    }
+}
+
+type Outcome = Result<Vec<pb::LogEntry>, ServiceError>;
+type Work = Arc<Vec<(String, Vec<(NewDisclosure, pb::Classification)>)>>;
 
 /// Writes batches to the log, one transaction at a time: every append holds the head row's lock
 /// from its first read to its commit, so appends cannot overlap anyway; the batches that arrive
@@ -322,14 +354,16 @@ struct Appender {
 
 impl Appender {
     /// Starts the appender; it runs until every sender is gone.
-    fn start(db: Db, outbox: OutboxSignal) -> mpsc::Sender<Job> {
-        // Bounded: under overload, callers wait here instead of piling up memory.
-        let (tx, rx) = mpsc::channel(256);
+    fn start(db: Db, outbox: OutboxSignal) -> AppenderHandle {
+        let (jobs, rx) = mpsc::unbounded_channel();
         tokio::spawn(Self { db, outbox }.run(rx));
-        tx
+        AppenderHandle {
+            jobs,
+            admission: Arc::new(Semaphore::new(ADMITTED_ENTRIES)),
+        }
     }
 
-    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Job>) {
         while let Some(first) = rx.recv().await {
             let mut size = first.batch.len();
             let mut jobs = vec![first];
@@ -342,40 +376,77 @@ impl Appender {
                     Err(_) => break,
                 }
             }
-            let batches: Vec<_> = jobs.iter().map(|j| (&*j.principal, &j.batch[..])).collect();
-            match self.append(&batches).await {
-                Ok(outcomes) => {
-                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                        let _ = job.reply.send(outcome);
-                    }
-                }
-                // A failed transaction (the database away, an id another replica recorded
-                // meanwhile) fails each batch on its own, with the error that batch alone gets.
-                Err(err) if jobs.len() == 1 => {
-                    let _ = jobs.pop().map(|job| job.reply.send(Err(err)));
-                }
-                Err(_) => {
-                    for job in jobs {
-                        let outcome = match self.append(&[(&job.principal, &job.batch)]).await {
-                            Ok(mut outcomes) => outcomes.pop().unwrap_or_else(|| {
+            // A caller that is gone (its client disconnected, or the server's request timeout
+            // answered it) must not have its batch written after all.
+            jobs.retain(|job| !job.reply.is_closed());
+            if jobs.is_empty() {
+                continue;
+            }
+            let mut replies = Vec::with_capacity(jobs.len());
+            let mut work = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                work.push((job.principal, job.batch));
+                replies.push((job.reply, job._admitted));
+            }
+            let work: Work = Arc::new(work);
+            let outcomes: Vec<Outcome> = match self.guarded(work.clone(), None).await {
+                Ok(outcomes) => outcomes,
+                Err(AppendError::AtCommit(err)) => unknown_outcome(&err, work.len()),
+                Err(AppendError::BeforeCommit(err)) if work.len() == 1 => vec![Err(err)],
+                // Nothing was written: each batch alone, with the error it alone gets (an id
+                // another replica recorded meanwhile is then answered as a retry).
+                Err(AppendError::BeforeCommit(err)) => {
+                    tracing::warn!(error = %err, batches = work.len(), "a group append failed before its commit; appending each batch alone");
+                    let mut each = Vec::with_capacity(work.len());
+                    for i in 0..work.len() {
+                        each.push(match self.guarded(work.clone(), Some(i)).await {
+                            Ok(mut outcome) => outcome.pop().unwrap_or_else(|| {
                                 Err(ServiceError::Internal(anyhow::anyhow!("no outcome")))
                             }),
-                            Err(err) => Err(err),
-                        };
-                        let _ = job.reply.send(outcome);
+                            Err(AppendError::AtCommit(err)) => {
+                                unknown_outcome(&err, 1).pop().unwrap_or(Err(err))
+                            }
+                            Err(AppendError::BeforeCommit(err)) => Err(err),
+                        });
                     }
+                    each
                 }
+            };
+            for ((reply, _admitted), outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
             }
         }
     }
 
-    /// Appends batches in one transaction; the outer error fails them all (nothing is written),
-    /// an inner one refuses that batch alone.
-    #[allow(clippy::type_complexity)]
+    /// One append (of every batch of `work`, or of batch `only`) in a task of its own, so that a
+    /// panic fails these batches (rolled back: nothing commits after the last await) and not the
+    /// appender.
+    async fn guarded(&self, work: Work, only: Option<usize>) -> Result<Vec<Outcome>, AppendError> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let batches: Vec<(&str, &[(NewDisclosure, pb::Classification)])> = work
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| only.is_none_or(|only| only == *i))
+                .map(|(_, (principal, batch))| (principal.as_str(), batch.as_slice()))
+                .collect();
+            me.append(&batches).await
+        })
+        .await
+        .unwrap_or_else(|panic| {
+            tracing::error!(error = %panic, "appending to the disclosure log panicked");
+            Err(AppendError::BeforeCommit(ServiceError::Internal(
+                anyhow::anyhow!("appending to the log failed: {panic}"),
+            )))
+        })
+    }
+
+    /// Appends batches in one transaction; the outer error fails them all, an inner one refuses
+    /// that batch alone.
     async fn append(
         &self,
         batches: &[(&str, &[(NewDisclosure, pb::Classification)])],
-    ) -> Result<Vec<Result<Vec<pb::LogEntry>, ServiceError>>, ServiceError> {
+    ) -> Result<Vec<Outcome>, AppendError> {
         let txn = self.db.begin().await?;
         // The head row's lock orders every append, also across replicas (PostgreSQL: FOR
         // UPDATE; SQLite: the write transaction itself).
@@ -578,12 +649,28 @@ impl Appender {
             .await?;
             outbox::enqueue_many(&txn, &events_out).await?;
         }
-        txn.commit().await?;
+        txn.commit()
+            .await
+            .map_err(|e| AppendError::AtCommit(e.into()))?;
         if !events_out.is_empty() {
             self.outbox.notify();
         }
         Ok(outcomes)
     }
+}
+
+/// The answer to every batch of an append whose commit failed: it may have been applied (a
+/// connection lost after COMMIT was sent), so the callers are told so rather than the batches
+/// being appended again.
+fn unknown_outcome(err: &ServiceError, batches: usize) -> Vec<Outcome> {
+    tracing::error!(error = %err, batches, "committing an append failed; whether it was applied is unknown");
+    (0..batches)
+        .map(|_| {
+            Err(ServiceError::Unavailable(format!(
+                "the log could not confirm the commit ({err}): these disclosures may or may not be recorded; send them again with the same disclosure_id, which records each once"
+            )))
+        })
+        .collect()
 }
 
 /// Whether a batch may go in: no new disclosure names a subject the customer service erased,
@@ -722,16 +809,25 @@ impl Log {
             let classification = declarations.classify(&d);
             classified.push((d, classification));
         }
+        let unavailable = || {
+            ServiceError::Unavailable("the disclosure log is stopping; send the batch again".into())
+        };
+        // A batch is at most 1,000 disclosures (validated), well within the admission limit.
+        let admitted = self
+            .appender
+            .admission
+            .clone()
+            .acquire_many_owned(classified.len().min(ADMITTED_ENTRIES) as u32)
+            .await
+            .map_err(|_| unavailable())?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             principal: principal.to_owned(),
             batch: classified,
             reply,
+            _admitted: admitted,
         };
-        let unavailable = || {
-            ServiceError::Unavailable("the disclosure log is stopping; send the batch again".into())
-        };
-        self.appender.send(job).await.map_err(|_| unavailable())?;
+        self.appender.jobs.send(job).map_err(|_| unavailable())?;
         answer.await.map_err(|_| unavailable())?
     }
 
