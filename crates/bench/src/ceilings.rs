@@ -152,8 +152,9 @@ impl DirectDb {
         conn.close().await?;
         let pool = match backend {
             Backend::Postgres => Pool::Postgres(
+                // The services' default pool (database.max_connections).
                 sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(10)
                     .connect(&database.url)
                     .await?,
             ),

@@ -39,6 +39,8 @@ pub struct Measured {
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u32>,
+    /// Calls the open-loop generator could not start: errors without a latency.
+    refused: u64,
     items: u64,
     errors: u64,
     first_error: Option<String>,
@@ -57,8 +59,15 @@ impl Tally {
         }
     }
 
+    fn refuse(&mut self, why: String) {
+        self.refused += 1;
+        self.errors += 1;
+        self.first_error.get_or_insert(why);
+    }
+
     fn merge(&mut self, other: Tally) {
         self.latencies_us.extend(other.latencies_us);
+        self.refused += other.refused;
         self.items += other.items;
         self.errors += other.errors;
         if self.first_error.is_none() {
@@ -76,7 +85,7 @@ impl Tally {
             let i = ((n as f64 * q).ceil() as usize).clamp(1, n) - 1;
             f64::from(self.latencies_us[i]) / 1000.0
         };
-        let calls = self.latencies_us.len() as u64;
+        let calls = self.latencies_us.len() as u64 + self.refused;
         Measured {
             calls,
             items: self.items,
@@ -154,12 +163,9 @@ where
         let due = started + interval.mul_f64(n as f64);
         tokio::time::sleep_until(due.into()).await;
         let Ok(permit) = limit.clone().try_acquire_owned() else {
-            refused.record(
-                Duration::ZERO,
-                Err(anyhow::anyhow!(
-                    "more than {max_in_flight} calls in flight: the offered load is past what the service answers"
-                )),
-            );
+            refused.refuse(format!(
+                "more than {max_in_flight} calls in flight: the offered load is past what the service answers"
+            ));
             continue;
         };
         let call = call.clone();

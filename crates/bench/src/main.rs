@@ -94,11 +94,17 @@ async fn main() -> anyhow::Result<()> {
         "{} not found: build it (cargo build --release -p rekisteri-cli) or name it with --rekisteri",
         rekisteri.display()
     );
-    let (seconds, sizes) = if cli.quick {
+    let (seconds, mut sizes) = if cli.quick {
         (2.0, vec![1000])
     } else {
         (cli.seconds, cli.sizes.clone())
     };
+    sizes.sort_unstable();
+    sizes.dedup();
+    anyhow::ensure!(
+        sizes.first().is_some_and(|s| *s > 0),
+        "--sizes: at least one size above 0"
+    );
     let mut backends = Vec::new();
     for name in &cli.databases {
         backends.push(match name.as_str() {
@@ -123,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         started: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         machine: Machine::read(),
         quick: cli.quick,
+        profiled: cli.perf,
         seconds_per_workload: seconds,
         databases: Vec::new(),
     };
@@ -430,8 +437,13 @@ impl Bench {
                 ("ceiling", database_process(system.backend)),
                 c,
                 async {
-                    let measured =
-                        ceilings::customers_direct(&customer_db, c, self.time(), 600).await?;
+                    let measured = ceilings::customers_direct(
+                        &customer_db,
+                        c,
+                        self.time(),
+                        subject_created_envelope_bytes(),
+                    )
+                    .await?;
                     Ok(Run {
                         measured,
                         request_bytes: 0,
@@ -485,7 +497,8 @@ impl Bench {
                     )
                     .await?;
                 w.subjects = Some(size);
-                ratio(&mut w, "database", &db_create.measured);
+                // No ratio: the database ceiling is inserts, an update is not one.
+
                 out.push(w);
             }
             created.lock().expect("not poisoned").clear();
@@ -611,11 +624,43 @@ impl Bench {
                 },
             )
             .await?;
+        let disclosure_db =
+            ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
+                .await?;
+        let (db_single, _) = self
+            .measure(
+                system,
+                "disclosures: direct inserts, 1 a transaction (database ceiling)",
+                ("ceiling", database_process(system.backend)),
+                c,
+                async {
+                    let measured = ceilings::disclosures_direct(
+                        &disclosure_db,
+                        c,
+                        self.time(),
+                        1,
+                        envelope_bytes,
+                    )
+                    .await?;
+                    Ok(Run {
+                        measured,
+                        request_bytes: 0,
+                        response_bytes: 0,
+                    })
+                },
+            )
+            .await?;
+        drop(disclosure_db);
         let stream_before = disclosure_stream_count(system).await?;
         let mut acknowledged = 0u64;
-        for (name, batch, clients) in [
-            ("disclosures RecordDisclosures, 1 a call", 1, c),
-            ("disclosures RecordDisclosures, 100 a call", 100, 4),
+        for (name, batch, clients, db_ceiling) in [
+            ("disclosures RecordDisclosures, 1 a call", 1, c, &db_single),
+            (
+                "disclosures RecordDisclosures, 100 a call",
+                100,
+                4,
+                &db_batch,
+            ),
         ] {
             let (mut w, _) = self
                 .measure(
@@ -627,25 +672,12 @@ impl Bench {
                 )
                 .await?;
             acknowledged += w.measured.items;
-            ratio(&mut w, "database", &db_batch.measured);
+            ratio(&mut w, "database", &db_ceiling.measured);
             ratio(&mut w, "JetStream", &js.measured);
             out.push(w);
         }
+        out.push(db_single);
         out.push(db_batch);
-        // The relay alone, draining a backlog written while it was away, against the same ceiling.
-        let backlog = if self.quick { 20_000 } else { 100_000 };
-        let (mut relay, _) = self
-            .measure(
-                system,
-                &format!("outbox relay draining {backlog} events, 500 a round"),
-                ("platform", "nats-server"),
-                1,
-                workloads::relay_drain(&system.nats, backend, backlog, 500),
-            )
-            .await?;
-        ratio(&mut relay, "JetStream", &js.measured);
-        out.push(relay);
-        out.push(js);
         // Every acknowledged entry must reach the stream: wait for the relay to catch up.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         let stream_ok = loop {
@@ -662,6 +694,25 @@ impl Bench {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         eprintln!("  every acknowledged disclosure on the stream: {stream_ok}");
+
+        // The relay alone (in this process), draining a backlog written beforehand while it was
+        // away, against the same ceiling; after the disclosure service's relay has caught up,
+        // so that the two do not share NATS.
+        let events = if self.quick { 20_000 } else { 100_000 };
+        let backlog = workloads::relay_backlog(&system.nats, backend, events, 500).await?;
+        let (mut relay, _) = self
+            .measure(
+                system,
+                &format!("outbox relay draining {events} events, 500 a round"),
+                ("platform", "rekisteri-bench"),
+                1,
+                workloads::relay_drain(&system.nats, &backlog),
+            )
+            .await?;
+        drop(backlog);
+        ratio(&mut relay, "JetStream", &js.measured);
+        out.push(relay);
+        out.push(js);
         Ok((out, points, Some(stream_ok)))
     }
 
@@ -681,6 +732,24 @@ impl Bench {
             response_bytes: like.response_bytes,
         })
     }
+}
+
+/// The size of one SubjectCreated envelope as the customer service writes it for a person.
+fn subject_created_envelope_bytes() -> usize {
+    use prost::Message as _;
+    use rekisteri_proto::events::v1::{SubjectCreated, event_envelope::Payload};
+    rekisteri_platform::outbox::envelope(
+        "customers",
+        "rekisteri.customers.subject_created.v1",
+        "bench",
+        Payload::SubjectCreated(SubjectCreated {
+            subject_id: uuid::Uuid::now_v7().to_string(),
+            kind: "person".into(),
+            business_id: None,
+            register_ids: vec![uuid::Uuid::now_v7().to_string()],
+        }),
+    )
+    .encoded_len()
 }
 
 /// The size of one DisclosureRecorded envelope as the disclosure service writes it for the

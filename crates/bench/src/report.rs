@@ -13,6 +13,8 @@ pub struct Report {
     pub started: String,
     pub machine: Machine,
     pub quick: bool,
+    /// Run under `perf record` (`--perf`): every service figure is slowed by the profiler.
+    pub profiled: bool,
     pub seconds_per_workload: f64,
     pub databases: Vec<DatabaseRun>,
 }
@@ -119,7 +121,11 @@ impl Report {
             self.machine.memory_gib,
             self.machine.cpu,
             self.machine.kernel,
-            if self.quick { ", --quick" } else { "" },
+            match (self.quick, self.profiled) {
+                (_, true) => ", --perf (figures slowed by the profiler)",
+                (true, false) => ", --quick",
+                (false, false) => "",
+            },
             self.seconds_per_workload
         );
         for run in &self.databases {

@@ -403,22 +403,34 @@ pub async fn record_disclosures(
 /// The outbox relay draining a backlog of `events` rows written while it was away, `batch` rows
 /// a round (the platform's relay, in this process, on a database of its own): items are events
 /// published, each acknowledged by JetStream and marked sent.
-pub async fn relay_drain(
-    nats: &rekisteri_test_support::NatsServer,
-    backend: rekisteri_test_support::Backend,
+/// A backlog written while the relay was away, ready to drain: see [`relay_drain`].
+pub struct Backlog {
+    db: rekisteri_platform::db::Db,
+    config: rekisteri_platform::config::ServiceConfig,
     events: usize,
-    batch: u64,
-) -> anyhow::Result<Run> {
-    use rekisteri_platform::outbox::{self, OutboxRelay, OutboxSignal, StreamSpec};
-    use rekisteri_proto::events::v1::{RegisterRetired, event_envelope::Payload};
-    use sea_orm::TransactionTrait as _;
+    event_bytes: usize,
+    _database: rekisteri_test_support::TestDb,
+}
 
-    const STREAM: StreamSpec = StreamSpec {
+const RELAY_STREAM: rekisteri_platform::outbox::StreamSpec =
+    rekisteri_platform::outbox::StreamSpec {
         name: "REKISTERI_BENCH_RELAY",
         subjects: &["rekisteri.bench.relay.>"],
         max_age: std::time::Duration::from_secs(3600),
         max_bytes: 4 * 1024 * 1024 * 1024,
     };
+
+/// Writes `events` outbox rows to a fresh database of their own (before the measured window).
+pub async fn relay_backlog(
+    nats: &rekisteri_test_support::NatsServer,
+    backend: rekisteri_test_support::Backend,
+    events: usize,
+    batch: u64,
+) -> anyhow::Result<Backlog> {
+    use rekisteri_platform::outbox;
+    use rekisteri_proto::events::v1::{RegisterRetired, event_envelope::Payload};
+    use sea_orm::TransactionTrait as _;
+
     struct Migrator;
     #[sea_orm_migration::prelude::async_trait::async_trait]
     impl sea_orm_migration::MigratorTrait for Migrator {
@@ -442,7 +454,7 @@ pub async fn relay_drain(
     let mut config = rekisteri_test_support::service_config("bench", &database.url, &nats.url());
     config.outbox.batch_size = batch;
     let db = rekisteri_platform::db::connect_and_migrate::<Migrator>(&config.database).await?;
-    let request_bytes = event(0).encoded_len();
+    let event_bytes = event(0).encoded_len();
     for chunk in (0..events).collect::<Vec<_>>().chunks(10_000) {
         let txn = db.writer().begin().await?;
         for i in chunk {
@@ -450,16 +462,33 @@ pub async fn relay_drain(
         }
         txn.commit().await?;
     }
+    Ok(Backlog {
+        db,
+        config,
+        events,
+        event_bytes,
+        _database: database,
+    })
+}
+
+/// The platform's outbox relay (in this process) draining a [`Backlog`], `batch` rows a round:
+/// items are events published, each acknowledged by JetStream and marked sent.
+pub async fn relay_drain(
+    nats: &rekisteri_test_support::NatsServer,
+    backlog: &Backlog,
+) -> anyhow::Result<Run> {
+    use rekisteri_platform::outbox::{OutboxRelay, OutboxSignal};
+    let (db, events) = (backlog.db.clone(), backlog.events);
     let js = async_nats::jetstream::new(nats.client().await);
-    let _ = js.delete_stream(STREAM.name).await;
-    STREAM.ensure(&js, 1).await?;
+    let _ = js.delete_stream(RELAY_STREAM.name).await;
+    RELAY_STREAM.ensure(&js, 1).await?;
     let relay = OutboxRelay::new(
         db.clone(),
         js,
-        vec![STREAM],
+        vec![RELAY_STREAM],
         1,
         OutboxSignal::default(),
-        config.outbox.clone(),
+        backlog.config.outbox.clone(),
     );
     let started = std::time::Instant::now();
     let mut published = 0;
@@ -474,7 +503,6 @@ pub async fn relay_drain(
         rounds.push(t.elapsed());
     }
     let seconds = started.elapsed().as_secs_f64();
-    db.close().await?;
     anyhow::ensure!(
         published == events,
         "the relay published {published} of {events} events"
@@ -499,7 +527,7 @@ pub async fn relay_drain(
             p99_ms: at(0.99),
             max_ms: at(1.0),
         },
-        request_bytes,
+        request_bytes: backlog.event_bytes,
         response_bytes: 0,
     })
 }
