@@ -131,13 +131,10 @@ enum Command {
     /// Follow the analysts' stream of recorded disclosures (subjects by pseudonym), from now, a
     /// time or a stream sequence; reads NATS directly, with no token of the service.
     Tail {
-        /// NATS to read REKISTERI_DISCLOSURES from.
-        #[arg(
-            long,
-            env = "REKISTERI_NATS_URL",
-            default_value = "nats://127.0.0.1:4222"
-        )]
-        nats_url: String,
+        /// NATS to read REKISTERI_DISCLOSURES from [default: the NATS `rekisteri up` uses for
+        /// --data-dir, else nats://127.0.0.1:4222].
+        #[arg(long, env = "REKISTERI_NATS_URL")]
+        nats_url: Option<String>,
         #[arg(long, env = "REKISTERI_NATS_TOKEN", hide_env_values = true)]
         nats_token: Option<String>,
         /// Replay from this time on: RFC 3339 (2026-12-01T00:00:00Z) or an age (30m, 12h, 7d).
@@ -153,7 +150,9 @@ enum Command {
     /// Verify the running log from outside against a checkpoint saved earlier: the signature,
     /// that the log only grew, and every entry. The newest verified checkpoint is saved back.
     Verify {
-        #[arg(long)]
+        /// The auditor's own file of the last verified checkpoint and the service's public key
+        /// (made by the first run with --trust-first-use, updated by each run after).
+        #[arg(long, value_name = "FILE")]
         checkpoint: PathBuf,
         /// The first audit, when there is no saved checkpoint yet: take the service's key and
         /// checkpoint on trust and save them (without this flag a missing file is an error, so
@@ -344,6 +343,9 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
         count,
     } = args.command
     {
+        let nats_url = nats_url
+            .or_else(|| rekisteri_cli::services::local_nats_url(&args.data_dir))
+            .unwrap_or_else(|| "nats://127.0.0.1:4222".to_owned());
         return tail(
             &nats_url,
             nats_token.as_deref(),

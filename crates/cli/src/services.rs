@@ -132,6 +132,18 @@ local-1 = "{identity}"
     ))
 }
 
+/// The file in a data directory where `rekisteri up` notes the NATS it uses, so that client
+/// commands run against that directory (e.g. `disclosures tail`) find it.
+pub const NATS_URL_FILE: &str = "nats-url";
+
+/// The NATS `rekisteri up` noted in `data_dir`, if it did.
+pub fn local_nats_url(data_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(data_dir.join(NATS_URL_FILE))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
 /// The row named `name`, or an error listing the names there are.
 pub fn find(name: &str) -> anyhow::Result<&'static ServiceEntry> {
     ALL.iter().find(|s| s.name() == name).ok_or_else(|| {

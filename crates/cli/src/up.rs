@@ -31,7 +31,7 @@ pub struct UpArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// A service's gRPC port, as NAME=PORT (repeatable), e.g. `--port catalogue=6051`. The
-    /// defaults: catalogue=50051.
+    /// defaults: catalogue=50051, customers=50052, disclosures=50054.
     #[arg(long = "port", value_name = "NAME=PORT", value_parser = parse_port)]
     ports: Vec<(&'static ServiceEntry, u16)>,
     /// Log filter, e.g. `info` or `debug,h2=info`.
@@ -125,6 +125,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let ip = resolve_host(&args.host).await?;
     let token = admin_token(&data_dir)?;
     let nats = LocalNats::ensure(&args.nats_url, &data_dir).await?;
+    std::fs::write(
+        data_dir.join(services::NATS_URL_FILE),
+        format!("{}\n", args.nats_url),
+    )
+    .with_context(|| {
+        format!(
+            "writing {}",
+            data_dir.join(services::NATS_URL_FILE).display()
+        )
+    })?;
 
     let cancel = CancellationToken::new();
     let mut running = Vec::new();

@@ -311,7 +311,10 @@ fn up_runs_the_system_and_the_client_drives_it() {
             "--count",
             "1",
         ])
-        .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
+        // No --nats-url: tail finds the NATS `up` uses through the data directory.
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("REKISTERI_NATS_URL")
         .output()
         .unwrap();
     let line: Value = serde_json::from_slice(&tailed.stdout)
