@@ -575,10 +575,11 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
             } else {
                 println!("Pseudonym {}", answer.subject_pseudonym);
                 if let Some(c) = &answer.checkpoint {
+                    // Base64, as `disclosures checkpoint` and the saved checkpoint file show it.
                     println!(
                         "Proofs against the checkpoint of {} entries, root {}",
                         c.tree_size,
-                        hex::encode(&c.root_hash)
+                        SavedCheckpoint::of(c).root_hash
                     );
                 }
                 for d in &answer.disclosures {
@@ -586,8 +587,9 @@ pub async fn run(args: DisclosuresArgs) -> anyhow::Result<()> {
                         print_entry(e);
                         match &d.proof {
                             Some(p) => println!(
-                                "        inclusion proof: {} hashes ({})",
+                                "        inclusion proof: {} hash{} ({})",
                                 p.hashes.len(),
+                                if p.hashes.len() == 1 { "" } else { "es" },
                                 p.hashes
                                     .iter()
                                     .map(hex::encode)

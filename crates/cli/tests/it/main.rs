@@ -341,6 +341,20 @@ fn up_runs_the_system_and_the_client_drives_it() {
             "{verified:?}"
         );
     }
+    // The data protection officer's view names the same root as the signed checkpoint.
+    let checkpoint = String::from_utf8_lossy(&disclosures(&["checkpoint"]).stdout).into_owned();
+    let root = checkpoint
+        .split("root ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("a root in: {checkpoint}"))
+        .to_owned();
+    let mine = String::from_utf8_lossy(&disclosures(&["subject", &subject]).stdout).into_owned();
+    assert!(
+        mine.contains(&format!("1 entries, root {root}")),
+        "{mine} / {checkpoint}"
+    );
+    assert!(mine.contains("inclusion proof: 0 hashes"), "{mine}");
 
     // Text output for people.
     let listed = client(data.path(), catalogue_port, &["list"]);
