@@ -266,17 +266,17 @@ impl Bench {
             profile.finish().await?;
         }
         let run = run?;
+        let round = |x: f64| (x * 100.0).round() / 100.0;
         let mut cpu_seconds = BTreeMap::new();
         let mut peak_rss_mib = BTreeMap::new();
         for ((process, pid), before) in procs.iter().zip(before) {
             let after = ProcStats::read(*pid);
             cpu_seconds.insert(
                 process.clone(),
-                ((after.cpu_seconds - before.cpu_seconds) * 100.0).round() / 100.0,
+                round(after.cpu_seconds - before.cpu_seconds),
             );
             peak_rss_mib.insert(process.clone(), (after.peak_rss_mib * 10.0).round() / 10.0);
         }
-        let round = |x: f64| (x * 100.0).round() / 100.0;
         if system.backend == Backend::Postgres {
             cpu_seconds.insert(
                 "postgres".into(),
@@ -445,11 +445,7 @@ impl Bench {
                         subject_created_envelope_bytes(),
                     )
                     .await?;
-                    Ok(Run {
-                        measured,
-                        request_bytes: 0,
-                        response_bytes: 0,
-                    })
+                    Ok(Run::sizeless(measured))
                 },
             )
             .await?;
@@ -599,11 +595,7 @@ impl Bench {
                         envelope_bytes,
                     )
                     .await?;
-                    Ok(Run {
-                        measured,
-                        request_bytes: 0,
-                        response_bytes: 0,
-                    })
+                    Ok(Run::sizeless(measured))
                 },
             )
             .await?;
@@ -617,11 +609,7 @@ impl Bench {
                 async {
                     let measured =
                         ceilings::jetstream(&system.nats, envelope_bytes, 500, self.time()).await?;
-                    Ok(Run {
-                        measured,
-                        request_bytes: 0,
-                        response_bytes: 0,
-                    })
+                    Ok(Run::sizeless(measured))
                 },
             )
             .await?;
@@ -643,11 +631,7 @@ impl Bench {
                         envelope_bytes,
                     )
                     .await?;
-                    Ok(Run {
-                        measured,
-                        request_bytes: 0,
-                        response_bytes: 0,
-                    })
+                    Ok(Run::sizeless(measured))
                 },
             )
             .await?;

@@ -23,6 +23,53 @@ pub struct Run {
     pub response_bytes: usize,
 }
 
+impl Run {
+    /// A run whose message sizes do not matter (no echo ceiling is read against it).
+    pub fn sizeless(measured: Measured) -> Self {
+        Self {
+            measured,
+            request_bytes: 0,
+            response_bytes: 0,
+        }
+    }
+}
+
+/// The same request, `clients` callers at a time: one call first for the sizes of the request
+/// and its answer (the echo ceiling's), then the closed loop.
+async fn same_request<C, Q, R, F, Fut>(
+    client: C,
+    request: Q,
+    clients: usize,
+    limit: Limit,
+    call: F,
+) -> anyhow::Result<Run>
+where
+    C: Clone + Send + Sync + 'static,
+    Q: prost::Message + Clone + Send + Sync + 'static,
+    R: prost::Message,
+    F: Fn(C, Q) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<tonic::Response<R>, tonic::Status>> + Send + 'static,
+{
+    let response_bytes = call(client.clone(), request.clone())
+        .await?
+        .into_inner()
+        .encoded_len();
+    let request_bytes = request.encoded_len();
+    let measured = load::closed_loop(clients, limit, move |_| {
+        let answer = call(client.clone(), request.clone());
+        async move {
+            answer.await?;
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run {
+        measured,
+        request_bytes,
+        response_bytes,
+    })
+}
+
 /// `grpc.health.v1.Health/Check` on a service: no auth, no database.
 pub async fn health(
     system: &System,
@@ -58,57 +105,29 @@ pub async fn get_register(
     clients: usize,
     limit: Limit,
 ) -> anyhow::Result<Run> {
-    let client = catalogue(system).await?;
     let request = cat::GetRegisterRequest {
         register_id: register.to_owned(),
         ..Default::default()
     };
-    let response_bytes = client
-        .clone()
-        .get_register(request.clone())
-        .await?
-        .into_inner()
-        .encoded_len();
-    let request_bytes = request.encoded_len();
-    let measured = load::closed_loop(clients, limit, move |_| {
-        let mut client = client.clone();
-        let request = request.clone();
-        async move {
-            client.get_register(request).await?;
-            Ok(1)
-        }
-    })
-    .await;
-    Ok(Run {
-        measured,
-        request_bytes,
-        response_bytes,
-    })
+    same_request(
+        catalogue(system).await?,
+        request,
+        clients,
+        limit,
+        |mut client, request| async move { client.get_register(request).await },
+    )
+    .await
 }
 
 pub async fn list_registers(system: &System, clients: usize, limit: Limit) -> anyhow::Result<Run> {
-    let client = catalogue(system).await?;
-    let request = cat::ListRegistersRequest::default();
-    let response_bytes = client
-        .clone()
-        .list_registers(request.clone())
-        .await?
-        .into_inner()
-        .encoded_len();
-    let measured = load::closed_loop(clients, limit, move |_| {
-        let mut client = client.clone();
-        let request = request.clone();
-        async move {
-            client.list_registers(request).await?;
-            Ok(1)
-        }
-    })
-    .await;
-    Ok(Run {
-        measured,
-        request_bytes: 0,
-        response_bytes,
-    })
+    same_request(
+        catalogue(system).await?,
+        cat::ListRegistersRequest::default(),
+        clients,
+        limit,
+        |mut client, request| async move { client.list_registers(request).await },
+    )
+    .await
 }
 
 /// The `n`th valid identity code: distinct for n below 28 × 12 × 100 × 898 (about 30 million).
@@ -200,31 +219,17 @@ pub async fn get_subject(
     clients: usize,
     limit: Limit,
 ) -> anyhow::Result<Run> {
-    let client = customers(system).await?;
     let request = cust::GetSubjectRequest {
         subject_id: subject.to_owned(),
     };
-    let response_bytes = client
-        .clone()
-        .get_subject(request.clone())
-        .await?
-        .into_inner()
-        .encoded_len();
-    let request_bytes = request.encoded_len();
-    let measured = load::closed_loop(clients, limit, move |_| {
-        let mut client = client.clone();
-        let request = request.clone();
-        async move {
-            client.get_subject(request).await?;
-            Ok(1)
-        }
-    })
-    .await;
-    Ok(Run {
-        measured,
-        request_bytes,
-        response_bytes,
-    })
+    same_request(
+        customers(system).await?,
+        request,
+        clients,
+        limit,
+        |mut client, request| async move { client.get_subject(request).await },
+    )
+    .await
 }
 
 /// An open-loop run of GetSubject at `rate` calls per second: one point of the latency chart.
@@ -327,11 +332,7 @@ pub async fn update_person(
         }
     })
     .await;
-    Ok(Run {
-        measured,
-        request_bytes: 0,
-        response_bytes: 0,
-    })
+    Ok(Run::sizeless(measured))
 }
 
 /// RecordDisclosures with `batch` disclosures per call, to a declared recipient, each about one

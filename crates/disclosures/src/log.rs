@@ -305,7 +305,7 @@ struct Job {
     batch: Vec<(NewDisclosure, pb::Classification)>,
     reply: oneshot::Sender<Outcome>,
     /// The batch's share of [`ADMITTED_ENTRIES`], given back when the job is answered.
-    _admitted: OwnedSemaphorePermit,
+    admitted: OwnedSemaphorePermit,
 }
 
 /// The appender's end of [`Log`]: where batches go, and how many entries may wait at once.
@@ -386,12 +386,15 @@ impl Appender {
             let mut work = Vec::with_capacity(jobs.len());
             for job in jobs {
                 work.push((job.principal, job.batch));
-                replies.push((job.reply, job._admitted));
+                replies.push((job.reply, job.admitted));
             }
             let work: Work = Arc::new(work);
             let outcomes: Vec<Outcome> = match self.guarded(work.clone(), None).await {
                 Ok(outcomes) => outcomes,
-                Err(AppendError::AtCommit(err)) => unknown_outcome(&err, work.len()),
+                Err(AppendError::AtCommit(err)) => {
+                    let unknown = commit_unknown(&err, work.len());
+                    work.iter().map(|_| Err(unknown())).collect()
+                }
                 Err(AppendError::BeforeCommit(err)) if work.len() == 1 => vec![Err(err)],
                 // Nothing was written: each batch alone, with the error it alone gets (an id
                 // another replica recorded meanwhile is then answered as a retry).
@@ -403,9 +406,7 @@ impl Appender {
                             Ok(mut outcome) => outcome.pop().unwrap_or_else(|| {
                                 Err(ServiceError::Internal(anyhow::anyhow!("no outcome")))
                             }),
-                            Err(AppendError::AtCommit(err)) => {
-                                unknown_outcome(&err, 1).pop().unwrap_or(Err(err))
-                            }
+                            Err(AppendError::AtCommit(err)) => Err(commit_unknown(&err, 1)()),
                             Err(AppendError::BeforeCommit(err)) => Err(err),
                         });
                     }
@@ -659,18 +660,15 @@ impl Appender {
     }
 }
 
-/// The answer to every batch of an append whose commit failed: it may have been applied (a
+/// The answer to each batch of an append whose commit failed: it may have been applied (a
 /// connection lost after COMMIT was sent), so the callers are told so rather than the batches
-/// being appended again.
-fn unknown_outcome(err: &ServiceError, batches: usize) -> Vec<Outcome> {
+/// being appended again. Logged once per append.
+fn commit_unknown(err: &ServiceError, batches: usize) -> impl Fn() -> ServiceError {
     tracing::error!(error = %err, batches, "committing an append failed; whether it was applied is unknown");
-    (0..batches)
-        .map(|_| {
-            Err(ServiceError::Unavailable(format!(
-                "the log could not confirm the commit ({err}): these disclosures may or may not be recorded; send them again with the same disclosure_id, which records each once"
-            )))
-        })
-        .collect()
+    let message = format!(
+        "the log could not confirm the commit ({err}): these disclosures may or may not be recorded; send them again with the same disclosure_id, which records each once"
+    );
+    move || ServiceError::Unavailable(message.clone())
 }
 
 /// Whether a batch may go in: no new disclosure names a subject the customer service erased,
@@ -825,7 +823,7 @@ impl Log {
             principal: principal.to_owned(),
             batch: classified,
             reply,
-            _admitted: admitted,
+            admitted,
         };
         self.appender.jobs.send(job).map_err(|_| unavailable())?;
         answer.await.map_err(|_| unavailable())?
