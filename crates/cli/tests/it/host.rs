@@ -4,10 +4,13 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use super::{BIN, Guard, free_port, stop_gracefully};
+use super::{BIN, Guard, ShowLogOnFailure, free_port, stop_gracefully};
 
-/// Starts `up` with `host` and returns it with the catalogue URL it printed.
-fn up(data: &std::path::Path, host: &str) -> (Guard, String) {
+/// Starts `up` with `host` and returns it with the catalogue URL it printed, and its log (shown
+/// if the test fails). Every service gets a free port: a default port may be taken on the
+/// machine that runs the tests.
+fn up(data: &std::path::Path, host: &str) -> (Guard, String, ShowLogOnFailure) {
+    let log = data.join("up.log");
     let mut child = Command::new(BIN)
         .arg("up")
         .arg("--data-dir")
@@ -15,10 +18,13 @@ fn up(data: &std::path::Path, host: &str) -> (Guard, String) {
         .args(["--host", host])
         .args(["--nats-url", &format!("nats://127.0.0.1:{}", free_port())])
         .args(["--port", &format!("catalogue={}", free_port())])
+        .args(["--port", &format!("customers={}", free_port())])
+        .args(["--port", &format!("disclosures={}", free_port())])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
+    let show_log = ShowLogOnFailure(log);
     let stdout = child.stdout.take().unwrap();
     let guard = Guard(child);
     let mut url = None;
@@ -34,7 +40,11 @@ fn up(data: &std::path::Path, host: &str) -> (Guard, String) {
     }
     // Keep reading: a closed pipe would end `up` at its next line of output.
     std::thread::spawn(move || lines.for_each(drop));
-    (guard, url.expect("up printed the catalogue's endpoint"))
+    let Some(url) = url else {
+        drop(guard);
+        panic!("up printed no catalogue endpoint");
+    };
+    (guard, url, show_log)
 }
 
 fn rekisteri(data: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -51,7 +61,7 @@ fn rekisteri(data: &std::path::Path, args: &[&str]) -> std::process::Output {
 fn up_listens_on_a_host_name_and_on_ipv6() {
     for (host, expect) in [("localhost", "http://127.0.0.1:"), ("::1", "http://[::1]:")] {
         let data = tempfile::tempdir().unwrap();
-        let (mut up, url) = up(data.path(), host);
+        let (mut up, url, _show_log) = up(data.path(), host);
         assert!(url.starts_with(expect), "--host {host}: {url}");
         let out = rekisteri(data.path(), &["catalogue", "--endpoint", &url, "list"]);
         assert!(
