@@ -72,4 +72,6 @@ pub mod events {
     pub const MARKETING_CHANGED_TYPE: &str = "rekisteri.customers.marketing_preferences_changed.v1";
     pub const SUBJECT_ERASED: &str = "rekisteri.customers.subject.erased";
     pub const SUBJECT_ERASED_TYPE: &str = "rekisteri.customers.subject_erased.v1";
+    pub const ENRICHMENT_REQUESTED: &str = "rekisteri.customers.enrichment.requested";
+    pub const ENRICHMENT_REQUESTED_TYPE: &str = "rekisteri.customers.enrichment_requested.v1";
 }

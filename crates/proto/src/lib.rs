@@ -30,6 +30,19 @@ pub mod disclosures {
     }
 }
 
+pub mod enrichment {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.enrichment.v1");
+    }
+}
+
+/// The protocol external source adapters implement; the enrichment service is its client.
+pub mod adapter {
+    pub mod v1 {
+        tonic::include_proto!("rekisteri.adapter.v1");
+    }
+}
+
 pub mod operations {
     pub mod v1 {
         tonic::include_proto!("rekisteri.operations.v1");

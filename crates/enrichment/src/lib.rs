@@ -1,0 +1,63 @@
+//! The enrichment service: data from external sources — the business information system
+//! (PRH/YTJ), credit information, company contact data, a direct-marketing opt-out list, and
+//! sources plugged in over the adapter protocol — fetched only for a register that declares the
+//! source as a regular source, through adapters with the same resilience, and recorded with
+//! where it came from. Organisations are enriched through events: the customer service asks,
+//! this service proposes values with their provenance, the customer service applies them.
+
+pub mod adapters;
+pub mod app;
+pub mod config;
+pub mod convert;
+pub mod enricher;
+pub mod entity;
+pub mod grpc;
+pub mod migration;
+pub mod registers;
+pub mod requests;
+pub mod resilience;
+pub mod sources;
+
+pub use app::build;
+
+/// The roles the enrichment service checks (`admin` holds all of them).
+pub mod roles {
+    use rekisteri_platform::auth::RoleTable;
+
+    /// Sources and provenance.
+    pub const READER: &str = "enrichment.reader";
+    /// Business, contact data, opt-out and external lookups; enriching a subject.
+    pub const LOOKUP: &str = "enrichment.lookup";
+    /// Credit checks: a separate grant, as the Credit Information Act limits who may use them.
+    pub const CREDIT: &str = "enrichment.credit";
+
+    pub const TABLE: RoleTable = RoleTable {
+        service: crate::app::SERVICE_NAME,
+        methods: &[
+            ("LookupBusiness", LOOKUP),
+            ("CheckCredit", CREDIT),
+            ("LookupCompanyContacts", LOOKUP),
+            ("CheckOptOut", LOOKUP),
+            ("LookupExternal", LOOKUP),
+            ("EnrichSubject", LOOKUP),
+            ("ListSources", READER),
+            ("ListProvenance", READER),
+        ],
+    };
+}
+
+/// What the enrichment service publishes on JetStream: proposed values for organisations'
+/// fields (business data, which may travel), never a person's data.
+pub mod events {
+    use rekisteri_platform::outbox::StreamSpec;
+
+    pub const SOURCE: &str = "enrichment";
+    pub const STREAM: StreamSpec = StreamSpec {
+        name: "REKISTERI_ENRICHMENT",
+        subjects: &["rekisteri.enrichment.>"],
+        max_age: std::time::Duration::from_secs(30 * 24 * 3600),
+        max_bytes: 1024 * 1024 * 1024,
+    };
+    pub const COMPLETED: &str = "rekisteri.enrichment.completed";
+    pub const COMPLETED_TYPE: &str = "rekisteri.enrichment.enrichment_completed.v1";
+}
