@@ -369,8 +369,9 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
 
     // The events name subjects and changed fields, never the data.
     let nats = system.nats.client().await;
-    // 4 created, 2 contact links, 1 marketing change, 1 erasure.
-    wait_for_messages(&nats, "REKISTERI_CUSTOMERS", 8, WAIT).await;
+    // 4 created (the organisation with its enrichment request), 2 contact links, 1 marketing
+    // change, 1 erasure.
+    wait_for_messages(&nats, "REKISTERI_CUSTOMERS", 9, WAIT).await;
     let messages = stream_messages(&nats, "REKISTERI_CUSTOMERS").await.unwrap();
     let mut kinds = Vec::new();
     for m in &messages {
@@ -399,6 +400,12 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
                 assert_eq!(e.subject_id, matti.subject_id);
                 "erased".into()
             }
+            Payload::EnrichmentRequested(r) => {
+                format!(
+                    "enrichment requested {}",
+                    r.business_id.unwrap_or_default().value
+                )
+            }
             other => panic!("unexpected {other:?}"),
         });
     }
@@ -406,6 +413,7 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
         kinds,
         [
             "created organisation",
+            "enrichment requested 2135102-9",
             "created person",
             "created person",
             "updated contacts",

@@ -5,6 +5,7 @@ mod catalogue;
 mod connect;
 mod customers;
 mod disclosures;
+mod enrich;
 mod operations;
 mod output;
 mod serve;
@@ -45,6 +46,9 @@ enum Command {
     /// The disclosure log: record and list disclosures, summaries, a subject's disclosures with
     /// proofs, checkpoints, and verification of the log from outside.
     Disclosures(disclosures::DisclosuresArgs),
+    /// Outside data: businesses from PRH/YTJ, credit information, company contacts, the opt-out
+    /// list and plugged-in adapters; enrich a subject; sources and provenance.
+    Enrich(enrich::EnrichArgs),
     /// A service's state: database, NATS, outbox backlog, parked events, dead letters.
     Status(operations::StatusArgs),
     /// Outbox events the relay parked after repeated failures: list them, retry them.
@@ -68,6 +72,7 @@ async fn main() -> ExitCode {
         Command::Catalogue(args) => catalogue::run(args).await,
         Command::Customers(args) => customers::run(args).await,
         Command::Disclosures(args) => disclosures::run(args).await,
+        Command::Enrich(args) => enrich::run(args).await,
         Command::Status(args) => operations::status(args).await,
         Command::Outbox(args) => operations::outbox(args).await,
         Command::DeadLetters(args) => operations::dead_letters(args).await,

@@ -49,6 +49,12 @@ pub const ALL: &[ServiceEntry] = &[
         local: Some(customers_locally),
     },
     ServiceEntry {
+        spec: &rekisteri_enrichment::app::SPEC,
+        default_port: 50053,
+        build: |config| Box::pin(rekisteri_enrichment::build(config)),
+        local: Some(enrichment_locally),
+    },
+    ServiceEntry {
         spec: &rekisteri_disclosures::app::SPEC,
         default_port: 50054,
         build: |config| Box::pin(rekisteri_disclosures::build(config)),
@@ -58,12 +64,35 @@ pub const ALL: &[ServiceEntry] = &[
 
 /// The address `rekisteri up` started the catalogue on, for the services that ask it.
 fn catalogue_url(local: &Local<'_>) -> String {
+    started_url(local, "catalogue")
+}
+
+/// The address `rekisteri up` started `name` on, as a URL, or empty.
+fn started_url(local: &Local<'_>, name: &str) -> String {
     local
         .started
         .iter()
-        .find(|(name, _)| *name == "catalogue")
+        .find(|(n, _)| *n == name)
         .map(|(_, addr)| format!("http://{addr}"))
         .unwrap_or_default()
+}
+
+/// The enrichment service asks the catalogue which sources a register declares and the
+/// customer service which registers a subject is in. PRH's open data is the default source;
+/// `REKISTERI_ENRICHMENT__PRH__BASE_URL` points it elsewhere (a mock, a proxy).
+fn enrichment_locally(local: &Local<'_>) -> anyhow::Result<String> {
+    Ok(format!(
+        r#"
+[enrichment]
+catalogue_endpoint = "{catalogue}"
+catalogue_token = "{token}"
+customers_endpoint = "{customers}"
+customers_token = "{token}"
+"#,
+        catalogue = catalogue_url(local),
+        customers = started_url(local, "customers"),
+        token = local.admin_token,
+    ))
 }
 
 /// A checkpoint signing key made once and kept in the data directory (mode 0600): a new key

@@ -8,11 +8,12 @@ use rekisteri_proto::customers::v1::customer_service_server::CustomerServiceServ
 use tonic::service::Routes;
 
 use crate::config::CustomersConfig;
+use crate::enrichment::EnrichmentResults;
 use crate::grpc::Customers;
 use crate::migration::Migrator;
 use crate::registers::{RegisterEvents, Registers};
 use crate::store::Store;
-use crate::{events, registers, roles};
+use crate::{enrichment, events, registers, roles};
 
 pub const SERVICE_NAME: &str = "rekisteri.customers.v1.CustomerService";
 
@@ -50,6 +51,7 @@ pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
     Runtime::new(&SPEC, config)
         .migrations::<Migrator>()
         .consumer(registers::consumer_spec(), RegisterEvents)
+        .consumer(enrichment::consumer_spec(), EnrichmentResults)
         .routes(move |parts| {
             let registers = Registers::new(parts.db.clone(), catalogue);
             let store = Store::new(parts.db.clone(), parts.outbox.clone(), vault, registers);

@@ -99,6 +99,18 @@ pub fn subject(record: &SubjectRecord, today: NaiveDate) -> pb::Subject {
     .trim()
     .to_owned();
     pb::Subject {
+        field_sources: record
+            .field_sources
+            .iter()
+            .map(|f| pb::FieldSource {
+                field: f.field.clone(),
+                source: f.source.clone(),
+                provenance_id: f.provenance_id.clone(),
+                register_id: f.register_id.clone(),
+                fetched_time: Some(timestamp(f.fetched_at)),
+                applied_time: Some(timestamp(f.applied_at)),
+            })
+            .collect(),
         subject_id: row.id.clone(),
         kind: if is_organisation {
             pb::SubjectKind::Organisation

@@ -258,3 +258,28 @@ pub mod known_registers {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `field_sources`: which fields hold a value an external source supplied, and where from.
+pub mod field_sources {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "field_sources")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub subject_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub field: String,
+        pub source: String,
+        pub provenance_id: String,
+        pub register_id: String,
+        pub request_id: String,
+        pub fetched_at: ChronoDateTimeUtc,
+        pub applied_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -8,6 +8,7 @@ pub mod config;
 pub mod convert;
 pub mod crypto;
 pub mod domain;
+pub mod enrichment;
 pub mod entity;
 pub mod grpc;
 pub mod migration;
@@ -74,4 +75,20 @@ pub mod events {
     pub const SUBJECT_ERASED_TYPE: &str = "rekisteri.customers.subject_erased.v1";
     pub const ENRICHMENT_REQUESTED: &str = "rekisteri.customers.enrichment.requested";
     pub const ENRICHMENT_REQUESTED_TYPE: &str = "rekisteri.customers.enrichment_requested.v1";
+
+    /// The enrichment service's stream and its results, which this service consumes. Declared
+    /// here, once, because the enrichment service depends on this crate (it consumes the
+    /// requests above); `rekisteri_enrichment::events` re-exports them.
+    pub mod enrichment {
+        use rekisteri_platform::outbox::StreamSpec;
+
+        pub const STREAM: StreamSpec = StreamSpec {
+            name: "REKISTERI_ENRICHMENT",
+            subjects: &["rekisteri.enrichment.>"],
+            max_age: std::time::Duration::from_secs(30 * 24 * 3600),
+            max_bytes: 1024 * 1024 * 1024,
+        };
+        pub const COMPLETED: &str = "rekisteri.enrichment.completed";
+        pub const COMPLETED_TYPE: &str = "rekisteri.enrichment.enrichment_completed.v1";
+    }
 }

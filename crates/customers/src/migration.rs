@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         all.extend(rekisteri_platform::migrations());
         all.push(Box::new(UniqueIdentityCodes));
         all.push(Box::new(NamePrefixIndex));
+        all.push(Box::new(FieldSources));
         all
     }
 }
@@ -403,5 +404,43 @@ impl MigrationTrait for NamePrefixIndex {
             )
             .await
             .map(|_| ())
+    }
+}
+
+/// Where enriched fields' values came from.
+#[derive(Debug)]
+struct FieldSources;
+
+impl MigrationName for FieldSources {
+    fn name(&self) -> &str {
+        "m20261206_000003_field_sources"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FieldSources {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let time = |name: &str| {
+            ColumnDef::new(id(name))
+                .timestamp_with_time_zone()
+                .not_null()
+                .to_owned()
+        };
+        manager
+            .create_table(
+                Table::create()
+                    .table(id("field_sources"))
+                    .col(required("subject_id", Some(36)))
+                    .col(required("field", Some(64)))
+                    .col(required("source", Some(64)))
+                    .col(required("provenance_id", Some(64)))
+                    .col(required("register_id", Some(64)))
+                    .col(required("request_id", Some(64)))
+                    .col(time("fetched_at"))
+                    .col(time("applied_at"))
+                    .primary_key(Index::create().col(id("subject_id")).col(id("field")))
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -12,8 +12,8 @@ use rekisteri_platform::error::ServiceError;
 use rekisteri_platform::outbox::{self, OutboxSignal};
 use rekisteri_proto::common::v1::BusinessId as BusinessIdPb;
 use rekisteri_proto::events::v1::{
-    MarketingPreferencesChanged, RelationshipEnded, SubjectCreated, SubjectErased, SubjectUpdated,
-    event_envelope::Payload,
+    EnrichmentRequested, MarketingPreferencesChanged, RelationshipEnded, SubjectCreated,
+    SubjectErased, SubjectUpdated, event_envelope::Payload,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -28,8 +28,8 @@ use crate::domain::{
     OrganisationDetails, PersonDetails,
 };
 use crate::entity::{
-    access_log, addresses, contact_links, known_registers, marketing_preferences, memberships,
-    notes, services, subject_values, subjects,
+    access_log, addresses, contact_links, field_sources, known_registers, marketing_preferences,
+    memberships, notes, services, subject_values, subjects,
 };
 use crate::events;
 use crate::registers::{Registers, check_fields};
@@ -52,6 +52,8 @@ pub struct SubjectRecord {
     /// How many notes and contact links there are in all (the lists may hold fewer).
     pub notes_total: u64,
     pub contacts_total: u64,
+    /// Fields whose value an external source supplied.
+    pub field_sources: Vec<field_sources::Model>,
 }
 
 /// How much of a subject's history a read carries. A long-lived customer collects notes and an
@@ -216,7 +218,7 @@ impl Store {
             subject_id: id.clone(),
             kind: details.kind().into(),
             business_id: details.business_id(),
-            register_ids: ids,
+            register_ids: ids.clone(),
         };
         self.enqueue(
             &txn,
@@ -226,6 +228,24 @@ impl Store {
             Payload::SubjectCreated(event),
         )
         .await?;
+        if let Some(business_id) = details.business_id() {
+            // The enrichment service fetches what the subject's registers declare as sources.
+            let request = EnrichmentRequested {
+                request_id: Uuid::now_v7().to_string(),
+                subject_id: id.clone(),
+                kind: details.kind().into(),
+                business_id: Some(business_id),
+                register_ids: ids.clone(),
+            };
+            self.enqueue(
+                &txn,
+                actor,
+                events::ENRICHMENT_REQUESTED_TYPE,
+                events::ENRICHMENT_REQUESTED,
+                Payload::EnrichmentRequested(request),
+            )
+            .await?;
+        }
         txn.commit().await?;
         self.outbox.notify();
         tracing::info!(subject_id = %id, kind = details.kind(), actor, "subject created");
@@ -294,6 +314,14 @@ impl Store {
                 .await?;
             write_memberships(&txn, id, m).await?;
             changed.push("memberships".into());
+        }
+        if current.kind == ORGANISATION {
+            // A value written by a person is no longer the source's, even when it is the same.
+            field_sources::Entity::delete_many()
+                .filter(field_sources::Column::SubjectId.eq(id))
+                .filter(field_sources::Column::Field.is_in(changed.iter().cloned()))
+                .exec(&txn)
+                .await?;
         }
         let event = SubjectUpdated {
             subject_id: id.to_owned(),
@@ -616,7 +644,8 @@ impl Store {
             memberships,
             services,
             marketing_preferences,
-            notes
+            notes,
+            field_sources
         );
         contact_links::Entity::delete_many()
             .filter(
@@ -1046,6 +1075,59 @@ fn in_force(
             })
         })
         .collect()
+}
+
+/// The registers that hold the subject today (for the enrichment results' consumer).
+pub(crate) async fn registers_holding(
+    txn: &DatabaseTransaction,
+    id: &str,
+) -> Result<Vec<known_registers::Model>, ServiceError> {
+    registers_of(txn, id).await
+}
+
+/// An organisation's name from an external source.
+pub(crate) async fn write_organisation_name(
+    txn: &DatabaseTransaction,
+    id: &str,
+    name: &str,
+) -> Result<(), ServiceError> {
+    subjects::Entity::update_many()
+        .col_expr(subjects::Column::Name, Expr::value(Some(name.to_owned())))
+        .col_expr(
+            subjects::Column::NameKey,
+            Expr::value(Some(name.to_lowercase())),
+        )
+        .filter(subjects::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// An organisation's addresses from an external source; whether they differ from the stored.
+pub(crate) async fn write_organisation_addresses(
+    txn: &DatabaseTransaction,
+    id: &str,
+    list: &[Address],
+) -> Result<bool, ServiceError> {
+    let stored: Vec<Address> = addresses::Entity::find()
+        .filter(addresses::Column::SubjectId.eq(id))
+        .filter(addresses::Column::Purpose.eq("postal"))
+        .order_by_asc(addresses::Column::Position)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| Address {
+            lines: a.lines.split('\n').map(str::to_owned).collect(),
+            postal_code: a.postal_code,
+            post_office: a.post_office,
+            country_code: a.country_code,
+        })
+        .collect();
+    if stored == list {
+        return Ok(false);
+    }
+    replace_addresses(txn, id, "postal", list).await?;
+    Ok(true)
 }
 
 /// The registers that hold the subject today (memberships that have started and not ended),
@@ -1550,7 +1632,18 @@ async fn load<C: ConnectionTrait>(
             .count(db)
             .await?
     };
+    // Only organisations are enriched: a person's read skips the query.
+    let field_sources = if row.kind == ORGANISATION {
+        field_sources::Entity::find()
+            .filter(field_sources::Column::SubjectId.eq(&id))
+            .order_by_asc(field_sources::Column::Field)
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
     Ok(SubjectRecord {
+        field_sources,
         row,
         values,
         addresses,

@@ -47,7 +47,7 @@ customers_endpoint = "http://127.0.0.1:50052"
 enabled = true
 base_url = "https://avoindata.prh.fi"
 supplies = "business data: names, addresses, business line, company form, status"
-declared_as = ["PRH", "YTJ", "Patentti- ja rekisterihallitus", "Patent- och registerstyrelsen", "Finnish Patent and Registration Office", "Yritys- ja yhteisötietojärjestelmä", "Företags- och organisationsdatasystemet", "Business Information System"]
+declared_as = ["PRH", "YTJ", "0244683-1", "Patentti- ja rekisterihallitus", "Patent- och registerstyrelsen", "Finnish Patent and Registration Office", "Yritys- ja yhteisötietojärjestelmä", "Företags- och organisationsdatasystemet", "Business Information System"]
 # PRH shares about 300 requests a minute among all its users.
 rate_per_minute = 60
 cache_seconds = 86400

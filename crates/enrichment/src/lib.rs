@@ -49,15 +49,8 @@ pub mod roles {
 /// What the enrichment service publishes on JetStream: proposed values for organisations'
 /// fields (business data, which may travel), never a person's data.
 pub mod events {
-    use rekisteri_platform::outbox::StreamSpec;
-
     pub const SOURCE: &str = "enrichment";
-    pub const STREAM: StreamSpec = StreamSpec {
-        name: "REKISTERI_ENRICHMENT",
-        subjects: &["rekisteri.enrichment.>"],
-        max_age: std::time::Duration::from_secs(30 * 24 * 3600),
-        max_bytes: 1024 * 1024 * 1024,
-    };
-    pub const COMPLETED: &str = "rekisteri.enrichment.completed";
-    pub const COMPLETED_TYPE: &str = "rekisteri.enrichment.enrichment_completed.v1";
+    /// A month, like the customer service's stream. Declared in the customer crate, which
+    /// consumes it and which this crate depends on.
+    pub use rekisteri_customers::events::enrichment::{COMPLETED, COMPLETED_TYPE, STREAM};
 }

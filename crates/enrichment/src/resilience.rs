@@ -160,6 +160,9 @@ pub struct Fetched {
     pub cached: bool,
 }
 
+/// Answers by query, with when the source gave them.
+type AnswerCache = moka::future::Cache<String, (Arc<Answer>, DateTime<Utc>)>;
+
 /// A source with everything around it.
 #[derive(Debug)]
 pub struct Guarded {
@@ -169,7 +172,7 @@ pub struct Guarded {
     breaker: Breaker,
     /// Not before this: the source asked us to wait (`Retry-After`).
     paused_until: Mutex<Option<Instant>>,
-    cache: Option<moka::future::Cache<String, (Arc<Answer>, DateTime<Utc>)>>,
+    cache: Option<AnswerCache>,
 }
 
 /// Ends a probe that was cancelled before its verdict.

@@ -96,11 +96,6 @@ struct RawOffice {
     city: String,
 }
 
-enum Search {
-    Done(Answer),
-    Unauthorised,
-}
-
 impl Contacts {
     pub fn new(
         client: reqwest::Client,
@@ -147,7 +142,12 @@ impl Contacts {
         Ok(token)
     }
 
-    async fn search(&self, id: &BusinessId, token: &Secret) -> Result<Search, AdapterError> {
+    /// The answer, or `None` when the API refused the token (401).
+    async fn search(
+        &self,
+        id: &BusinessId,
+        token: &Secret,
+    ) -> Result<Option<Answer>, AdapterError> {
         let request = self
             .client
             .get(self.companies.clone())
@@ -155,10 +155,13 @@ impl Contacts {
             .bearer_auth(token.expose());
         let (status, body) = super::send(request, "contact data").await?;
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(Search::Unauthorised);
+            return Ok(None);
         }
+        // An unknown company is an empty list; a 404 is a wrong address, not "not found".
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(Search::Done(Answer::Contacts(None)));
+            return Err(AdapterError::Refused(
+                "contact data answered 404: check enrichment.contacts.base_url".into(),
+            ));
         }
         if !status.is_success() {
             return Err(AdapterError::Refused(format!(
@@ -170,7 +173,7 @@ impl Contacts {
             .companies
             .into_iter()
             .find(|c| c.business_id == id.as_str());
-        Ok(Search::Done(Answer::Contacts(company.map(|c| {
+        Ok(Some(Answer::Contacts(company.map(|c| {
             CompanyContacts {
                 decision_makers: c
                     .decision_makers
@@ -194,19 +197,14 @@ impl Contacts {
 
     async fn company(&self, id: &BusinessId) -> Result<Answer, AdapterError> {
         let token = self.token(false).await?;
-        match self.search(id, &token).await? {
-            Search::Done(answer) => Ok(answer),
-            // Revoked or expired early: one new token, one more try.
-            Search::Unauthorised => {
-                let token = self.token(true).await?;
-                match self.search(id, &token).await? {
-                    Search::Done(answer) => Ok(answer),
-                    Search::Unauthorised => Err(AdapterError::Refused(
-                        "contact data refused a fresh token (401)".into(),
-                    )),
-                }
-            }
+        if let Some(answer) = self.search(id, &token).await? {
+            return Ok(answer);
         }
+        // Revoked or expired early: one new token, one more try.
+        let token = self.token(true).await?;
+        self.search(id, &token)
+            .await?
+            .ok_or_else(|| AdapterError::Refused("contact data refused a fresh token (401)".into()))
     }
 }
 

@@ -36,9 +36,13 @@ impl Prh {
             .query(&[("businessId", id.as_str())])
             .header(reqwest::header::ACCEPT, "application/json");
         let (status, body) = super::send(request, "PRH").await?;
-        // The API answers an unknown ID with 200 and no companies; a 404 means the same.
+        // The API answers an unknown ID with 200 and no companies. A 404 is a wrong address
+        // (base URL, proxy), not an unknown company: reading it as "not found" would be a
+        // wrong answer.
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(Answer::Business(None));
+            return Err(AdapterError::Refused(
+                "PRH answered 404 for the companies endpoint: check enrichment.prh.base_url".into(),
+            ));
         }
         if !status.is_success() {
             return Err(AdapterError::Refused(format!(
