@@ -3,6 +3,7 @@
 
 mod customers;
 mod disclosures;
+mod enrichment;
 mod health;
 mod operations;
 mod replicas;

@@ -90,6 +90,10 @@ impl System {
             let db = TestDb::fresh(backend).await;
             let mut config =
                 rekisteri_test_support::service_config(entry.name(), &db.url, &nats.url());
+            // The service's built-in settings, under the test's (as `serve` and `up` have them).
+            config
+                .add_defaults(entry.spec.defaults)
+                .expect("the built-in settings parse");
             // The same local settings `rekisteri up` gives the service (keys, other services).
             if let Some(local) = entry.local {
                 let started: Vec<_> = running

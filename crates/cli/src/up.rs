@@ -178,12 +178,16 @@ roles = ["admin"]
             hash = hash_token(&token),
         );
         // `up` is configured by its flags alone: REKISTERI_* variables are for `serve`.
-        let config = ServiceConfig::load(Sources {
+        let mut config = ServiceConfig::load(Sources {
             defaults: &defaults,
             file: None,
             env: settings_for(service, &args.settings).into_iter().collect(),
         })
         .with_context(|| format!("configuring the {}", service.name()))?;
+        // The service's own built-in settings, under everything above (as `serve` has them).
+        config
+            .add_defaults(service.spec.defaults)
+            .with_context(|| format!("configuring the {}", service.name()))?;
         if telemetry.is_none() {
             telemetry = Some(rekisteri_platform::telemetry::init(
                 "rekisteri",

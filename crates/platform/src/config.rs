@@ -33,6 +33,31 @@ pub struct ServiceConfig {
     pub sections: Sections,
 }
 
+/// Which value a merge keeps where both have one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wins {
+    Old,
+    New,
+}
+
+/// `over` merged into `into`: tables key by key (recursively); elsewhere `wins` decides.
+fn merge(into: &mut config::Value, over: config::Value, wins: Wins) {
+    match (&mut into.kind, over.kind) {
+        (config::ValueKind::Table(into), config::ValueKind::Table(over)) => {
+            for (key, value) in over {
+                match into.get_mut(&key) {
+                    Some(existing) => merge(existing, value, wins),
+                    None => {
+                        into.insert(key, value);
+                    }
+                }
+            }
+        }
+        (_, kind) if wins == Wins::New => into.kind = kind,
+        _ => {}
+    }
+}
+
 /// The platform's own sections; any other top-level key is a service's.
 const PLATFORM_SECTIONS: &[&str] = &[
     "grpc",
@@ -326,15 +351,45 @@ impl ServiceConfig {
     }
 
     /// Adds the sections of a TOML text that are not the platform's (a service's own settings
-    /// made by a program, as `rekisteri up` and the tests do), replacing sections of that name.
+    /// made by a program, as `rekisteri up` and the tests do), merged key by key over what is
+    /// there: a key given here wins; the built-in defaults, the file and the environment keep
+    /// every key it does not name, in nested tables too.
     pub fn add_sections(&mut self, toml: &str) -> Result<(), ConfigError> {
         let root: config::Map<String, config::Value> = config::Config::builder()
             .add_source(config::File::from_str(toml, config::FileFormat::Toml))
             .build()?
             .try_deserialize()?;
         for (name, value) in root {
-            if !PLATFORM_SECTIONS.contains(&name.as_str()) {
-                self.sections.0.insert(name, value);
+            if PLATFORM_SECTIONS.contains(&name.as_str()) {
+                continue;
+            }
+            match self.sections.0.get_mut(&name) {
+                Some(existing) => merge(existing, value, Wins::New),
+                None => {
+                    self.sections.0.insert(name, value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a service's built-in defaults (its `ServiceSpec::defaults`) under what is there:
+    /// only keys nothing else set are taken, in nested tables too. For configurations built by
+    /// a program (`rekisteri up`, the end-to-end tests) rather than loaded with the defaults.
+    pub fn add_defaults(&mut self, toml: &str) -> Result<(), ConfigError> {
+        let root: config::Map<String, config::Value> = config::Config::builder()
+            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        for (name, value) in root {
+            if PLATFORM_SECTIONS.contains(&name.as_str()) {
+                continue;
+            }
+            match self.sections.0.get_mut(&name) {
+                Some(existing) => merge(existing, value, Wins::Old),
+                None => {
+                    self.sections.0.insert(name, value);
+                }
             }
         }
         Ok(())
@@ -612,6 +667,46 @@ mod tests {
         .unwrap();
         assert_eq!(config.grpc.listen, "127.0.0.1:7000");
         assert_eq!(config.nats.url, "nats://env:4222");
+    }
+
+    #[test]
+    fn added_sections_merge_key_by_key_over_defaults_and_the_environment() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct Own {
+            endpoint: String,
+            limit: u64,
+            source: Source,
+        }
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct Source {
+            enabled: bool,
+            base_url: String,
+        }
+        let mut config = load(&[("REKISTERI_OWN__LIMIT", "7")]).unwrap();
+        config
+            .add_sections("[own.source]\nenabled = true\nbase_url = \"https://default\"\n")
+            .unwrap();
+        config
+            .add_sections(
+                "[own]\nendpoint = \"http://local\"\n[own.source]\nbase_url = \"http://mock\"\n",
+            )
+            .unwrap();
+        let own: Own = config.section("own").unwrap();
+        assert_eq!(own.endpoint, "http://local");
+        assert_eq!(own.limit, 7, "the environment's key is kept");
+        assert!(own.source.enabled, "a nested key not named is kept");
+        assert_eq!(own.source.base_url, "http://mock", "a named one wins");
+
+        // Built-in defaults go under: they fill gaps only.
+        config
+            .add_defaults("[own]\nendpoint = \"http://default\"\nlimit = 1\n[own.source]\nbase_url = \"https://default\"\n[other]\nkey = 1\n")
+            .unwrap();
+        let own: Own = config.section("own").unwrap();
+        assert_eq!((own.endpoint.as_str(), own.limit), ("http://local", 7));
+        assert_eq!(own.source.base_url, "http://mock");
+        assert_eq!(config.sections.names().filter(|n| *n == "other").count(), 1);
     }
 
     #[test]
