@@ -19,6 +19,8 @@ use rekisteri_proto::customers::v1::customer_service_client::CustomerServiceClie
 use rekisteri_proto::enrichment::v1 as pb;
 use rekisteri_proto::enrichment::v1::enrichment_service_client::EnrichmentServiceClient;
 use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use rekisteri_proto::operations::v1::GetStatusRequest;
+use rekisteri_proto::operations::v1::operations_service_client::OperationsServiceClient;
 use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -631,6 +633,25 @@ async fn an_adapter_process_plugs_in_over_the_protocol(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(kyc_circuit(listed.sources), pb::CircuitState::Open);
+    // The service's status says so too, and the service itself stays healthy.
+    let mut operations = OperationsServiceClient::with_interceptor(
+        system.service("enrichment").channel().await,
+        BearerToken::new(tokens::OPERATOR).unwrap(),
+    );
+    let status = operations
+        .get_status(GetStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let kyc = status
+        .dependencies
+        .iter()
+        .find(|d| d.name == "source kyc")
+        .expect("the source is reported");
+    assert_eq!(kyc.state, "circuit OPEN");
+    assert!(!kyc.detail.is_empty());
+    assert!(status.database_reachable);
+    rekisteri_test_support::wait_until_serving(system.service("enrichment").port).await;
     // Cached answers still come while it is away.
     assert!(
         enrichment

@@ -573,6 +573,29 @@ fn print_subject(json: bool, verb: &str, s: &pb::Subject) {
                 .to_ascii_lowercase()
         );
     }
+    if let Some(o) = &s.organisation {
+        for a in &o.addresses {
+            println!(
+                "  address:      {}, {} {}",
+                a.lines.join(", "),
+                a.postal_code,
+                a.post_office
+            );
+        }
+    }
+    for f in &s.field_sources {
+        println!(
+            "  source:       {} from {} (register {}, fetched {})",
+            f.field,
+            f.source,
+            f.register_id,
+            f.fetched_time
+                .as_ref()
+                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        );
+    }
     println!("  etag:         {}", s.etag);
 }
 
@@ -613,6 +636,14 @@ fn subject_json(s: &pb::Subject) -> Value {
             "organisation_id": c.organisation_id, "person_id": c.person_id,
             "role": c.role().as_str_name().trim_start_matches("CONTACT_ROLE_").to_ascii_lowercase(),
             "organisation_name": c.organisation_name, "person_name": c.person_name,
+        })).collect::<Vec<_>>(),
+        "field_sources": s.field_sources.iter().map(|f| json!({
+            "field": f.field,
+            "source": f.source,
+            "provenance_id": f.provenance_id,
+            "register_id": f.register_id,
+            "fetched_time": f.fetched_time.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)).map(|t| t.to_rfc3339()),
+            "applied_time": f.applied_time.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)).map(|t| t.to_rfc3339()),
         })).collect::<Vec<_>>(),
         "etag": s.etag,
     })

@@ -138,6 +138,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             "outbox_parked": s.outbox_parked,
             "dead_letters": s.dead_letters,
             "consumers": s.consumers,
+            "dependencies": s.dependencies.iter().map(|d| json!({"name": d.name, "state": d.state, "detail": d.detail})).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -179,6 +180,18 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     );
     if !s.consumers.is_empty() {
         println!("Consumers    {}", s.consumers.join(", "));
+    }
+    for d in &s.dependencies {
+        println!(
+            "Dependency   {}: {}{}",
+            d.name,
+            d.state,
+            if d.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", d.detail)
+            }
+        );
     }
     Ok(())
 }

@@ -81,8 +81,10 @@ pub async fn build(config: &ServiceConfig) -> anyhow::Result<Service> {
         own.customers_token.as_ref().map(|t| t.expose()),
     )?;
     let wake = Arc::new(Notify::new());
+    let reported = sources.clone();
     Runtime::new(&SPEC, config)
         .migrations::<Migrator>()
+        .dependencies(move || reported.report())
         .consumer(requests::consumer_spec(), Requests { wake: wake.clone() })
         .routes(move |parts| {
             let enricher = Enricher::new(

@@ -147,6 +147,31 @@ impl Sources {
         Ok(Self::new(sources))
     }
 
+    /// Each source and its circuit breaker, for the service's status.
+    pub fn report(&self) -> Vec<rekisteri_platform::operations::Dependency> {
+        use crate::resilience::Circuit;
+        self.0
+            .iter()
+            .map(|s| {
+                let (circuit, last_error) = s.guarded.circuit();
+                rekisteri_platform::operations::Dependency {
+                    name: format!("source {}", s.name),
+                    state: match circuit {
+                        Circuit::Closed => "circuit closed",
+                        Circuit::Open => "circuit OPEN",
+                        Circuit::HalfOpen => "circuit half-open",
+                    }
+                    .into(),
+                    detail: if circuit == Circuit::Closed {
+                        String::new()
+                    } else {
+                        last_error.unwrap_or_default()
+                    },
+                }
+            })
+            .collect()
+    }
+
     pub fn all(&self) -> &[Source] {
         &self.0
     }

@@ -28,6 +28,17 @@ pub const ROLES: RoleTable = RoleTable {
     ],
 };
 
+/// An outside dependency as the service reports it (`rekisteri status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub name: String,
+    pub state: String,
+    pub detail: String,
+}
+
+/// Reports a service's outside dependencies when asked.
+pub type DependencyReport = std::sync::Arc<dyn Fn() -> Vec<Dependency> + Send + Sync>;
+
 /// A service's state as operators and health see it.
 #[derive(Debug, Clone)]
 pub struct ServiceStatus {
@@ -37,13 +48,23 @@ pub struct ServiceStatus {
     pub dead_letters: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Operations {
     pub(crate) service: &'static str,
     pub(crate) db: Db,
     pub(crate) nats: async_nats::Client,
     pub(crate) outbox: OutboxSignal,
     pub(crate) consumers: Vec<Consumer>,
+    pub(crate) dependencies: Option<DependencyReport>,
+}
+
+impl std::fmt::Debug for Operations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operations")
+            .field("service", &self.service)
+            .field("consumers", &self.consumers)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Operations {
@@ -117,6 +138,18 @@ impl OperationsService for Operations {
                 .consumers
                 .iter()
                 .map(|c| c.spec().durable.clone())
+                .collect(),
+            dependencies: self
+                .dependencies
+                .as_ref()
+                .map(|report| report())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| pb::Dependency {
+                    name: d.name,
+                    state: d.state,
+                    detail: d.detail,
+                })
                 .collect(),
         }))
     }

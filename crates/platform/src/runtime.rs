@@ -120,6 +120,7 @@ pub struct Runtime {
     connect: Option<Connect>,
     consumers: Vec<Consumer>,
     routes: Option<MakeRoutes>,
+    dependencies: Option<operations::DependencyReport>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -139,7 +140,18 @@ impl Runtime {
             connect: None,
             consumers: Vec::new(),
             routes: None,
+            dependencies: None,
         }
+    }
+
+    /// Outside dependencies the service reports in its status (`rekisteri status`), asked
+    /// each time the status is.
+    pub fn dependencies(
+        mut self,
+        report: impl Fn() -> Vec<operations::Dependency> + Send + Sync + 'static,
+    ) -> Self {
+        self.dependencies = Some(std::sync::Arc::new(report));
+        self
     }
 
     /// The service's migrator; it must include [`crate::migrations`].
@@ -215,6 +227,7 @@ impl Runtime {
             nats: nats.clone(),
             outbox: outbox.clone(),
             consumers: self.consumers.clone(),
+            dependencies: self.dependencies.clone(),
         };
         let routes = make_routes(&parts).add_service(
             OperationsServiceServer::new(operations.clone())

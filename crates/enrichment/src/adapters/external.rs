@@ -64,9 +64,11 @@ impl External {
                 use tonic::Code;
                 let message = format!("{}: {:?} {}", self.what, status.code(), status.message());
                 match status.code() {
+                    // A connection dropped mid-call is reported as Cancelled (or Unknown).
                     Code::Unavailable
                     | Code::DeadlineExceeded
                     | Code::ResourceExhausted
+                    | Code::Cancelled
                     | Code::Unknown => Err(AdapterError::transient(message)),
                     Code::NotFound => Ok(Answer::External(None)),
                     _ => Err(AdapterError::Refused(message)),
