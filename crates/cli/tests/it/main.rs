@@ -738,3 +738,52 @@ fn the_customer_services_kubernetes_configuration_loads_its_keys_from_the_enviro
         "keys stay out of Debug"
     );
 }
+
+#[test]
+fn the_enrichment_services_kubernetes_configuration_loads_with_its_sources() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes/base/enrichment.toml");
+    // As the Deployment sets them from `enrichment-secrets`.
+    let env = [
+        (
+            "REKISTERI_DATABASE__URL",
+            "postgres://rekisteri:pw@postgres:5432/enrichment",
+        ),
+        (
+            "REKISTERI_AUTH__JWT__JWKS_FILE",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../deploy/kubernetes/overlays/local/jwks.json"
+            ),
+        ),
+        ("REKISTERI_ENRICHMENT__CATALOGUE_TOKEN", "a-token"),
+        ("REKISTERI_ENRICHMENT__CUSTOMERS_TOKEN", "b-token"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .into();
+    let config =
+        rekisteri_platform::config::ServiceConfig::load(rekisteri_platform::config::Sources {
+            defaults: rekisteri_enrichment::app::DEFAULTS,
+            file: Some(&file),
+            env,
+        })
+        .expect("the manifest's configuration is valid");
+    assert_eq!(config.grpc.listen, "0.0.0.0:50053");
+    let own: rekisteri_enrichment::config::EnrichmentConfig = config
+        .section("enrichment")
+        .expect("the [enrichment] section");
+    assert_eq!(own.customers_endpoint, "http://customers:50052");
+    assert_eq!(own.customers_token.as_ref().unwrap().expose(), "b-token");
+    // The file names PRH's rate; its address and how registers name it are the built-in ones.
+    assert!(own.prh.enabled);
+    assert_eq!(own.prh.base_url, "https://avoindata.prh.fi");
+    assert!(own.prh.declared_as.iter().any(|d| d == "PRH"));
+    let sources = rekisteri_enrichment::sources::Sources::from_config(&own)
+        .expect("the sources start from this configuration");
+    let names: Vec<&str> = sources.all().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["prh"]);
+    assert!(
+        !format!("{config:?}").contains("b-token"),
+        "tokens stay out of Debug"
+    );
+}
