@@ -379,3 +379,23 @@ pub async fn customers_direct(
     })
     .await)
 }
+
+/// The PRH stand-in asked directly over HTTP, a new business ID each call, `clients` at a
+/// time: the most the enrichment service's cold lookups could do against it.
+pub async fn http_source(base: &str, clients: usize, limit: Limit) -> anyhow::Result<Measured> {
+    let client = reqwest::Client::builder().build()?;
+    let url = format!("{base}/opendata-ytj-api/v3/companies");
+    // Far from the IDs the service's cold workload asks, so neither warms the other.
+    let offset = 5_000_000;
+    Ok(load::closed_loop(clients, limit, move |n| {
+        let request = client
+            .get(&url)
+            .query(&[("businessId", crate::prh_mock::business_id(offset + n))]);
+        async move {
+            let response = request.send().await?.error_for_status()?;
+            response.bytes().await?;
+            Ok(1)
+        }
+    })
+    .await)
+}

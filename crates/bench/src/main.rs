@@ -9,6 +9,7 @@
 
 mod ceilings;
 mod load;
+mod prh_mock;
 mod profile;
 mod report;
 mod system;
@@ -77,13 +78,21 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// Serves the stand-in for PRH's API (the enrichment workloads' upstream).
+    #[command(hide = true)]
+    PrhMock {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::EchoServer { listen }) = cli.command {
-        return ceilings::serve_echo(listen).await;
+    match cli.command {
+        Some(Command::EchoServer { listen }) => return ceilings::serve_echo(listen).await,
+        Some(Command::PrhMock { listen }) => return prh_mock::serve(listen).await,
+        None => {}
     }
     let me = std::env::current_exe()?;
     let rekisteri = cli
@@ -125,6 +134,13 @@ async fn main() -> anyhow::Result<()> {
         .context("starting the echo server")?;
     let echo_endpoint = format!("http://{echo_addr}");
     wait_listening(echo_addr).await?;
+    let prh_addr: SocketAddr = format!("127.0.0.1:{}", system::free_port()).parse()?;
+    let mut prh = tokio::process::Command::new(&me)
+        .args(["prh-mock", "--listen", &prh_addr.to_string()])
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the PRH stand-in")?;
+    wait_listening(prh_addr).await?;
 
     let mut report = Report {
         started: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -141,6 +157,8 @@ async fn main() -> anyhow::Result<()> {
             quick: cli.quick,
             echo_pid: echo.id().unwrap_or(0),
             echo_endpoint: echo_endpoint.clone(),
+            prh_pid: prh.id().unwrap_or(0),
+            prh_url: format!("http://{prh_addr}"),
             perf: cli.perf.then(|| cli.out.join("perf")),
         };
         let run = bench
@@ -150,6 +168,7 @@ async fn main() -> anyhow::Result<()> {
         report.databases.push(run);
     }
     let _ = echo.kill().await;
+    let _ = prh.kill().await;
 
     let json = cli.out.join("bench.json");
     std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
@@ -204,12 +223,15 @@ struct Bench {
     quick: bool,
     echo_pid: u32,
     echo_endpoint: String,
+    /// The PRH stand-in: its process and address.
+    prh_pid: u32,
+    prh_url: String,
     /// Where `perf record` profiles of each service workload go, when asked for.
     perf: Option<PathBuf>,
 }
 
 /// The processes whose CPU and memory a workload reports, by name.
-fn processes(system: &System, echo_pid: u32) -> Vec<(String, u32)> {
+fn processes(system: &System, echo_pid: u32, prh_pid: u32) -> Vec<(String, u32)> {
     let mut all: Vec<(String, u32)> = system
         .services
         .iter()
@@ -219,6 +241,7 @@ fn processes(system: &System, echo_pid: u32) -> Vec<(String, u32)> {
         all.push(("nats-server".into(), pid));
     }
     all.push(("echo".into(), echo_pid));
+    all.push(("prh-mock".into(), prh_pid));
     all
 }
 
@@ -240,7 +263,7 @@ impl Bench {
         F: std::future::Future<Output = anyhow::Result<Run>>,
     {
         eprint!("  {name:<48} ");
-        let procs = processes(system, self.echo_pid);
+        let procs = processes(system, self.echo_pid, self.prh_pid);
         for (_, pid) in &procs {
             ProcStats::reset_peak(*pid);
         }
@@ -324,7 +347,7 @@ impl Bench {
             Backend::Postgres => "PostgreSQL",
         };
         eprintln!("{database}: starting NATS and the services");
-        let system = System::start(backend, rekisteri).await?;
+        let system = System::start(backend, rekisteri, &self.prh_url).await?;
         let register = system.publish_example_register(register_file).await?;
         let vacuum = system.vacuum_like_autovacuum().await?;
         if vacuum.is_some() {
@@ -334,7 +357,7 @@ impl Bench {
         }
         // Settle: the services have just started and answered their first calls.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_memory_mib = processes(&system, self.echo_pid)
+        let idle_memory_mib = processes(&system, self.echo_pid, self.prh_pid)
             .into_iter()
             .map(|(name, pid)| (name, (ProcStats::read(pid).rss_mib * 10.0).round() / 10.0))
             .collect();
@@ -574,6 +597,57 @@ impl Bench {
                 measured,
             });
         }
+
+        // ----- enrichment -----
+        // Warm: the same business again and again, answered from the cache (each lookup still
+        // records its provenance). Cold: a new business each time, fetched from the PRH
+        // stand-in, read against the stand-in asked directly over HTTP by as many clients.
+        let (mut warm, run) = self
+            .measure(
+                system,
+                "enrichment LookupBusiness, warm cache",
+                ("service", "enrichment"),
+                c,
+                workloads::lookup_business_warm(system, register, c, self.time()),
+            )
+            .await?;
+        let (echo, _) = self
+            .measure(
+                system,
+                "echo, sizes of LookupBusiness (gRPC ceiling)",
+                ("ceiling", "echo"),
+                c,
+                self.echo(&run, c),
+            )
+            .await?;
+        ratio(&mut warm, "gRPC echo", &echo.measured);
+        ratio(&mut warm, "Health/Check", &health_m);
+        out.push(warm);
+        out.push(echo);
+        let (mut cold, _) = self
+            .measure(
+                system,
+                "enrichment LookupBusiness, cold (PRH stand-in)",
+                ("service", "enrichment"),
+                c,
+                workloads::lookup_business_cold(system, register, c, self.time()),
+            )
+            .await?;
+        let (source, _) = self
+            .measure(
+                system,
+                "PRH stand-in over HTTP (source ceiling)",
+                ("ceiling", "prh-mock"),
+                c,
+                async {
+                    let measured = ceilings::http_source(&self.prh_url, c, self.time()).await?;
+                    Ok(Run::sizeless(measured))
+                },
+            )
+            .await?;
+        ratio(&mut cold, "source", &source.measured);
+        out.push(cold);
+        out.push(source);
 
         // ----- disclosures -----
         let envelope_bytes = disclosure_envelope_bytes();

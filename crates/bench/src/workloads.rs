@@ -9,6 +9,8 @@ use rekisteri_proto::customers::v1 as cust;
 use rekisteri_proto::customers::v1::customer_service_client::CustomerServiceClient;
 use rekisteri_proto::disclosures::v1 as disc;
 use rekisteri_proto::disclosures::v1::disclosure_service_client::DisclosureServiceClient;
+use rekisteri_proto::enrichment::v1 as enr;
+use rekisteri_proto::enrichment::v1::enrichment_service_client::EnrichmentServiceClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -546,4 +548,65 @@ mod tests {
             assert!(seen.insert(code));
         }
     }
+}
+
+async fn enrichment(system: &System) -> anyhow::Result<EnrichmentServiceClient<Authed>> {
+    Ok(EnrichmentServiceClient::new(
+        system.service("enrichment").authed().await?,
+    ))
+}
+
+fn business_lookup(register: &str, business_id: String) -> enr::LookupBusinessRequest {
+    enr::LookupBusinessRequest {
+        business_id: Some(rekisteri_proto::common::v1::BusinessId { value: business_id }),
+        context: Some(enr::LookupContext {
+            register_id: register.to_owned(),
+            subject_id: String::new(),
+            reference: "bench".into(),
+        }),
+    }
+}
+
+/// The same business over and over: after the first call, from the cache.
+pub async fn lookup_business_warm(
+    system: &System,
+    register: &str,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let request = business_lookup(register, "0112038-9".into());
+    same_request(
+        enrichment(system).await?,
+        request,
+        clients,
+        limit,
+        |mut client, request| async move { client.lookup_business(request).await },
+    )
+    .await
+}
+
+/// A new business each call: every lookup goes to the PRH stand-in.
+pub async fn lookup_business_cold(
+    system: &System,
+    register: &str,
+    clients: usize,
+    limit: Limit,
+) -> anyhow::Result<Run> {
+    let client = enrichment(system).await?;
+    let register = register.to_owned();
+    let measured = load::closed_loop(clients, limit, move |n| {
+        let mut client = client.clone();
+        let request = business_lookup(&register, crate::prh_mock::business_id(n));
+        async move {
+            let answer = client.lookup_business(request).await?.into_inner();
+            anyhow::ensure!(answer.found, "the stand-in answers every business");
+            anyhow::ensure!(
+                answer.provenance.is_some_and(|p| !p.cached),
+                "a new business is not in the cache"
+            );
+            Ok(1)
+        }
+    })
+    .await;
+    Ok(Run::sizeless(measured))
 }
