@@ -535,21 +535,6 @@ pub async fn relay_drain(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn identity_codes_are_valid_and_distinct() {
-        let policy = rekisteri_identifiers::HetuPolicy::default();
-        let mut seen = std::collections::HashSet::new();
-        for n in (0..2_000_000).step_by(997) {
-            let code = super::hetu(n);
-            rekisteri_identifiers::PersonalIdentityCode::parse(&code, policy)
-                .unwrap_or_else(|e| panic!("{code}: {e}"));
-            assert!(seen.insert(code));
-        }
-    }
-}
-
 async fn enrichment(system: &System) -> anyhow::Result<EnrichmentServiceClient<Authed>> {
     Ok(EnrichmentServiceClient::new(
         system.service("enrichment").authed().await?,
@@ -609,4 +594,19 @@ pub async fn lookup_business_cold(
     })
     .await;
     Ok(Run::sizeless(measured))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identity_codes_are_valid_and_distinct() {
+        let policy = rekisteri_identifiers::HetuPolicy::default();
+        let mut seen = std::collections::HashSet::new();
+        for n in (0..2_000_000).step_by(997) {
+            let code = super::hetu(n);
+            rekisteri_identifiers::PersonalIdentityCode::parse(&code, policy)
+                .unwrap_or_else(|e| panic!("{code}: {e}"));
+            assert!(seen.insert(code));
+        }
+    }
 }
