@@ -372,6 +372,54 @@ async fn an_organisation_is_enriched_through_events_once_with_its_sources(backen
         "{:?}",
         subject.field_sources
     );
+
+    // An organisation created without a business ID is not enriched; given one later, it is.
+    let membership = cpb::RegisterMembership {
+        register_id: register.clone(),
+        basis: "asiakassuhde".into(),
+        start_date: String::new(),
+        end_date: String::new(),
+    };
+    let later = customers
+        .create_organisation(cpb::CreateOrganisationRequest {
+            organisation: Some(cpb::Organisation {
+                name: "Nokia, the other record".into(),
+                ..Default::default()
+            }),
+            memberships: vec![membership],
+            billing: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    customers
+        .update_organisation(cpb::UpdateOrganisationRequest {
+            subject_id: later.subject_id.clone(),
+            etag: later.etag.clone(),
+            organisation: Some(cpb::Organisation {
+                name: "Nokia, the other record".into(),
+                business_id: business("0112038-9"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    wait_until("the business ID given later is enriched", async || {
+        let subject = customers
+            .get_subject(cpb::GetSubjectRequest {
+                subject_id: later.subject_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .subject
+            .unwrap();
+        subject.organisation.unwrap().name == "Nokia Oyj"
+    })
+    .await;
 }
 
 /// Whether a durable consumer has no message waiting or unacknowledged.

@@ -229,22 +229,8 @@ impl Store {
         )
         .await?;
         if let Some(business_id) = details.business_id() {
-            // The enrichment service fetches what the subject's registers declare as sources.
-            let request = EnrichmentRequested {
-                request_id: Uuid::now_v7().to_string(),
-                subject_id: id.clone(),
-                kind: details.kind().into(),
-                business_id: Some(business_id),
-                register_ids: ids.clone(),
-            };
-            self.enqueue(
-                &txn,
-                actor,
-                events::ENRICHMENT_REQUESTED_TYPE,
-                events::ENRICHMENT_REQUESTED,
-                Payload::EnrichmentRequested(request),
-            )
-            .await?;
+            self.request_enrichment(&txn, actor, &id, business_id, ids.clone())
+                .await?;
         }
         txn.commit().await?;
         self.outbox.notify();
@@ -321,6 +307,14 @@ impl Store {
                 .filter(field_sources::Column::SubjectId.eq(id))
                 .filter(field_sources::Column::Field.is_in(changed.iter().cloned()))
                 .exec(&txn)
+                .await?;
+        }
+        // A business ID given or changed: fetch what the registers declare for the new one.
+        if changed.iter().any(|c| c == "organisation.business_id")
+            && let Some(business_id) = details.business_id()
+        {
+            let ids = registers.iter().map(|r| r.register_id.clone()).collect();
+            self.request_enrichment(&txn, actor, id, business_id, ids)
                 .await?;
         }
         let event = SubjectUpdated {
@@ -941,6 +935,33 @@ impl Store {
             events::SUBJECT_UPDATED_TYPE,
             events::SUBJECT_UPDATED,
             Payload::SubjectUpdated(event),
+        )
+        .await
+    }
+
+    /// Asks the enrichment service to fetch what the organisation's registers declare as
+    /// sources (an `EnrichmentRequested` event in the same transaction).
+    async fn request_enrichment(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        id: &str,
+        business_id: BusinessIdPb,
+        register_ids: Vec<String>,
+    ) -> Result<(), ServiceError> {
+        let request = EnrichmentRequested {
+            request_id: Uuid::now_v7().to_string(),
+            subject_id: id.to_owned(),
+            kind: ORGANISATION.into(),
+            business_id: Some(business_id),
+            register_ids,
+        };
+        self.enqueue(
+            txn,
+            actor,
+            events::ENRICHMENT_REQUESTED_TYPE,
+            events::ENRICHMENT_REQUESTED,
+            Payload::EnrichmentRequested(request),
         )
         .await
     }
