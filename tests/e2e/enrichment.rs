@@ -18,7 +18,9 @@ use rekisteri_proto::customers::v1 as cpb;
 use rekisteri_proto::customers::v1::customer_service_client::CustomerServiceClient;
 use rekisteri_proto::enrichment::v1 as pb;
 use rekisteri_proto::enrichment::v1::enrichment_service_client::EnrichmentServiceClient;
-use rekisteri_proto::events::v1::{EventEnvelope, event_envelope::Payload};
+use rekisteri_proto::events::v1::{
+    EnrichedField, EnrichmentCompleted, EventEnvelope, event_envelope::Payload,
+};
 use rekisteri_proto::operations::v1::GetStatusRequest;
 use rekisteri_proto::operations::v1::operations_service_client::OperationsServiceClient;
 use rekisteri_test_support::{Backend, db_tests, stream_messages, tokens};
@@ -85,7 +87,10 @@ async fn system(
     credit: Option<&MockServer>,
     adapter_port: Option<u16>,
 ) -> System {
-    let mut sections = format!("[enrichment.prh]\nbase_url = \"{}\"\n", prh.uri());
+    let mut sections = format!(
+        "[enrichment.prh]\nenabled = true\nbase_url = \"{}\"\n",
+        prh.uri()
+    );
     if let Some(credit) = credit {
         sections.push_str(&format!(
             "[enrichment.credit]\nenabled = true\ndemo_url = \"{}\"\nuser_id = \"rekisteri\"\nend_user = \"tester\"\nkey = \"shared-key\"\n",
@@ -373,6 +378,58 @@ async fn an_organisation_is_enriched_through_events_once_with_its_sources(backen
         subject.field_sources
     );
 
+    // A late result, asked for before that edit (its etag is stale), does not undo it; nor does
+    // one fetched for another business ID than the subject's now.
+    let late = |business_id: &str, etag: &str| {
+        let envelope = EventEnvelope {
+            event_id: uuid::Uuid::now_v7().to_string(),
+            event_type: rekisteri_enrichment::events::COMPLETED_TYPE.into(),
+            occurred_at: None,
+            source_service: "enrichment".into(),
+            actor: None,
+            payload: Some(Payload::EnrichmentCompleted(EnrichmentCompleted {
+                request_id: uuid::Uuid::now_v7().to_string(),
+                subject_id: id.clone(),
+                fields: vec![EnrichedField {
+                    field: "organisation.name".into(),
+                    text: "Vanha Nimi Oy".into(),
+                    source: "prh".into(),
+                    provenance_id: uuid::Uuid::now_v7().to_string(),
+                    register_id: register.clone(),
+                    ..Default::default()
+                }],
+                notes: vec![],
+                business_id: business(business_id),
+                subject_etag: etag.to_owned(),
+            })),
+        };
+        prost::Message::encode_to_vec(&envelope)
+    };
+    for payload in [
+        late("0112038-9", &created.etag),
+        late("2135102-9", &subject.etag),
+    ] {
+        nats.publish(rekisteri_enrichment::events::COMPLETED, payload.into())
+            .await
+            .unwrap();
+    }
+    nats.flush().await.unwrap();
+    wait_until("the late results are taken", async || {
+        consumer_done(&nats, "REKISTERI_ENRICHMENT", "customers-enrichment").await
+    })
+    .await;
+    let now = customers
+        .get_subject(cpb::GetSubjectRequest {
+            subject_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    assert_eq!(now.organisation.unwrap().name, "Nokia Oyj (pääkonttori)");
+    assert_eq!(now.etag, subject.etag, "nothing changed");
+
     // An organisation created without a business ID is not enriched; given one later, it is.
     let membership = cpb::RegisterMembership {
         register_id: register.clone(),
@@ -563,7 +620,21 @@ async fn lookups_need_a_declaring_register_and_credit_a_purpose(backend: Backend
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((checked.credit_class, checked.score), (5, 93));
+    assert!(checked.found);
+    assert_eq!((checked.credit_class, checked.score), (Some(5), Some(93)));
+    // A person's check is kept under the person: it needs the subject.
+    let anonymous = enrichment
+        .check_credit(pb::CheckCreditRequest {
+            target: Some(pb::check_credit_request::Target::PersonalIdentityCode(
+                "131052-308T".into(),
+            )),
+            purpose: pb::CreditPurpose::CreditGranting as i32,
+            context: context(&declares),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&anonymous)[0].0, "context.subject_id");
     assert_eq!(credit.received_requests().await.unwrap().len(), 1);
     // Not declared by the silent register either.
     let refused = enrichment

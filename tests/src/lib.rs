@@ -90,7 +90,13 @@ impl System {
             let db = TestDb::fresh(backend).await;
             let mut config =
                 rekisteri_test_support::service_config(entry.name(), &db.url, &nats.url());
-            // The service's built-in settings, under the test's (as `serve` and `up` have them).
+            // The service's built-in settings, under the test's (as `serve` and `up` have them);
+            // but no test asks the real PRH: one that wants a source points it at a stand-in.
+            if entry.name() == "enrichment" {
+                config
+                    .add_sections("[enrichment.prh]\nenabled = false\n")
+                    .expect("the test settings parse");
+            }
             config
                 .add_defaults(entry.spec.defaults)
                 .expect("the built-in settings parse");

@@ -85,7 +85,8 @@ enum Command {
     /// Credit information of a person or a company, for a purpose the Credit Information Act
     /// permits.
     Credit {
-        /// A Y-tunnus or a personal identity code.
+        /// A Y-tunnus, or `-` to read a personal identity code from standard input (so that it
+        /// stays out of the shell's history); a person's check needs --subject.
         target: String,
         #[arg(long, value_enum)]
         purpose: PurposeArg,
@@ -314,7 +315,12 @@ pub async fn run(args: EnrichArgs) -> anyhow::Result<()> {
             purpose,
             context,
         } => {
-            let target = if rekisteri_identifiers::BusinessId::parse(&target).is_ok() {
+            let target = if target == "-" {
+                let mut code = String::new();
+                std::io::stdin().read_line(&mut code)?;
+                pb::check_credit_request::Target::PersonalIdentityCode(code.trim().to_owned())
+            } else if target.trim().len() == 9 && target.trim().as_bytes()[7] == b'-' {
+                // The shape of a Y-tunnus (1234567-8); an identity code is 11 characters.
                 pb::check_credit_request::Target::BusinessId(BusinessId { value: target })
             } else {
                 pb::check_credit_request::Target::PersonalIdentityCode(target)
@@ -341,12 +347,17 @@ pub async fn run(args: EnrichArgs) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    json!({"credit_class": r.credit_class, "score": r.score, "payment_defaults": r.payment_defaults, "provenance": provenance_json(&provenance)})
+                    json!({"found": r.found, "credit_class": r.credit_class, "score": r.score, "payment_defaults": r.payment_defaults, "provenance": provenance_json(&provenance)})
                 );
+            } else if !r.found {
+                println!("The bureau has no credit information on it.");
+                println!("  {}", provenance_line(&provenance));
             } else {
+                let or_none = |v: Option<u32>| v.map_or("not given".to_owned(), |v| v.to_string());
                 println!(
-                    "credit class {} of 5, score {} of 100",
-                    r.credit_class, r.score
+                    "credit class {} (1 to 5), score {} (0 to 100)",
+                    or_none(r.credit_class),
+                    or_none(r.score)
                 );
                 if r.payment_defaults.is_empty() {
                     println!("  no payment defaults");
@@ -520,7 +531,7 @@ pub async fn run(args: EnrichArgs) -> anyhow::Result<()> {
                             .collect::<Vec<_>>()
                             .join(" | ")
                     };
-                    println!("  {}  {value}  (from {})", p.field, p.source);
+                    println!("  {:<24} {value}  (from {})", p.field, p.source);
                 }
                 for n in &r.notes {
                     println!("  note: {n}");
@@ -557,15 +568,20 @@ pub async fn run(args: EnrichArgs) -> anyhow::Result<()> {
             } else {
                 if r.sources.is_empty() {
                     println!("No sources are enabled.");
+                } else {
+                    println!(
+                        "{:<10} {:<9} {:<17} {:<9} {:<11} supplies",
+                        "SOURCE", "KIND", "CIRCUIT", "RATE", "CACHE"
+                    );
                 }
                 for s in &r.sources {
                     println!(
-                        "{:<10} {:<9} circuit {:<9} {}/min, cache {} s  {}",
+                        "{:<10} {:<9} circuit {:<9} {:<9} {:<11} {}",
                         s.name,
                         s.kind,
                         circuit_name(s.circuit),
-                        s.rate_per_minute,
-                        s.cache_seconds,
+                        format!("{}/min", s.rate_per_minute),
+                        format!("{} s", s.cache_seconds),
                         s.supplies
                     );
                     println!("           declared as: {}", s.declared_as.join(", "));
@@ -606,9 +622,10 @@ pub async fn run(args: EnrichArgs) -> anyhow::Result<()> {
                 }
                 for p in &r.records {
                     println!(
-                        "{}  {}: {}",
+                        "{}  {}{}: {}",
                         time(p.fetched_time.as_ref()),
                         p.source,
+                        if p.cached { " (from the cache)" } else { "" },
                         if p.fields.is_empty() {
                             "nothing found".to_owned()
                         } else {

@@ -31,7 +31,7 @@ pub struct UpArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// A service's gRPC port, as NAME=PORT (repeatable), e.g. `--port catalogue=6051`. The
-    /// defaults: catalogue=50051, customers=50052, disclosures=50054.
+    /// defaults: catalogue=50051, customers=50052, enrichment=50053, disclosures=50054.
     #[arg(long = "port", value_name = "NAME=PORT", value_parser = parse_port)]
     ports: Vec<(&'static ServiceEntry, u16)>,
     /// Log filter, e.g. `info` or `debug,h2=info`.

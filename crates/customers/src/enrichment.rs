@@ -85,7 +85,25 @@ pub async fn apply(
     if subject.kind != ORGANISATION {
         return Ok(Vec::new());
     }
+    // Fetched for another business ID than the subject's now (changed meanwhile): not its data.
+    let fetched_for = completed
+        .business_id
+        .as_ref()
+        .map(|b| b.value.as_str())
+        .unwrap_or_default();
+    if fetched_for.is_empty() || subject.business_id.as_deref() != Some(fetched_for) {
+        tracing::info!(subject_id = %subject.id, "enrichment for a business ID the subject no longer has: nothing applied");
+        return Ok(Vec::new());
+    }
     let registers = store::registers_holding(txn, &subject.id).await?;
+    let held: Vec<field_sources::Model> = field_sources::Entity::find()
+        .filter(field_sources::Column::SubjectId.eq(&subject.id))
+        .all(txn)
+        .await?;
+    // A value a person wrote is replaced only while the subject is as the request left it: an
+    // edit made since is theirs to keep. A value the source gave before, or none, is replaced.
+    let unchanged_since_request =
+        !completed.subject_etag.is_empty() && completed.subject_etag == store::etag(&subject);
     let now = Utc::now();
     let mut changed = Vec::new();
     let mut sourced = Vec::new();
@@ -102,8 +120,28 @@ pub async fn apply(
             tracing::info!(subject_id = %subject.id, field = %field.field, "the subject's registers do not allow this field: skipped");
             continue;
         }
-        if write(txn, &subject, field).await? {
+        let before = held.iter().find(|h| h.field == field.field);
+        if !unchanged_since_request
+            && before.is_none()
+            && !is_empty(txn, &subject, &field.field).await?
+        {
+            tracing::info!(subject_id = %subject.id, field = %field.field, "changed by a person since the request: kept");
+            continue;
+        }
+        let Some(value) = Value::of(field) else {
+            tracing::info!(subject_id = %subject.id, field = %field.field, "an enriched value this service would not accept: skipped");
+            continue;
+        };
+        let wrote = write(txn, &subject, &value).await?;
+        if wrote {
             changed.push(field.field.clone());
+        }
+        // The same value from the same source again changes nothing, not even the revision.
+        if !wrote
+            && before
+                .is_some_and(|b| b.source == field.source && b.register_id == field.register_id)
+        {
+            continue;
         }
         sourced.push(field_sources::ActiveModel {
             subject_id: Set(subject.id.clone()),
@@ -140,7 +178,7 @@ pub async fn apply(
         )
         .exec_without_returning(txn)
         .await?;
-    // A new revision either way: the subject now says where its fields came from.
+    // A new revision: a value or where it came from changed.
     subjects::Entity::update_many()
         .col_expr(
             subjects::Column::Revision,
@@ -170,41 +208,65 @@ pub async fn apply(
     Ok(changed)
 }
 
+/// Whether the subject holds no value for `field` now.
+async fn is_empty(
+    txn: &DatabaseTransaction,
+    subject: &subjects::Model,
+    field: &str,
+) -> Result<bool, ServiceError> {
+    Ok(match field {
+        "organisation.name" => subject.name.as_deref().is_none_or(str::is_empty),
+        "organisation.addresses" => !store::has_postal_addresses(txn, &subject.id).await?,
+        _ => false,
+    })
+}
+
+/// A proposed value, checked as this service checks what clients write.
+enum Value {
+    Name(String),
+    Addresses(Vec<Address>),
+}
+
+impl Value {
+    fn of(field: &EnrichedField) -> Option<Value> {
+        match field.field.as_str() {
+            "organisation.name" => {
+                let name = field.text.trim();
+                (!name.is_empty() && name.chars().count() <= 200)
+                    .then(|| Value::Name(name.to_owned()))
+            }
+            "organisation.addresses" => {
+                let mut v = rekisteri_platform::error::FieldViolations::new();
+                let list: Vec<Address> = field
+                    .addresses
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| crate::domain::address(a, &format!("addresses[{i}]"), &mut v))
+                    .collect();
+                if !v.is_empty() {
+                    tracing::info!(violations = ?v.iter().collect::<Vec<_>>(), "enriched addresses that fail validation");
+                }
+                (v.is_empty() && !list.is_empty()).then_some(Value::Addresses(list))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Writes one value; whether it changed what was stored.
 async fn write(
     txn: &DatabaseTransaction,
     subject: &subjects::Model,
-    field: &EnrichedField,
+    value: &Value,
 ) -> Result<bool, ServiceError> {
-    match field.field.as_str() {
-        "organisation.name" => {
-            let name = field.text.trim();
-            if name.is_empty() || subject.name.as_deref() == Some(name) {
+    match value {
+        Value::Name(name) => {
+            if subject.name.as_deref() == Some(name.as_str()) {
                 return Ok(false);
             }
             store::write_organisation_name(txn, &subject.id, name).await?;
             Ok(true)
         }
-        "organisation.addresses" => {
-            let list: Vec<Address> = field
-                .addresses
-                .iter()
-                .map(|a| Address {
-                    lines: a.lines.clone(),
-                    postal_code: a.postal_code.clone(),
-                    post_office: a.post_office.clone(),
-                    country_code: if a.country_code.is_empty() {
-                        "FI".into()
-                    } else {
-                        a.country_code.to_ascii_uppercase()
-                    },
-                })
-                .collect();
-            if list.is_empty() {
-                return Ok(false);
-            }
-            store::write_organisation_addresses(txn, &subject.id, &list).await
-        }
-        _ => Ok(false),
+        Value::Addresses(list) => store::write_organisation_addresses(txn, &subject.id, list).await,
     }
 }

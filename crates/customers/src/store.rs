@@ -85,11 +85,12 @@ impl SubjectRecord {
 }
 
 pub fn etag(row: &subjects::Model) -> String {
-    format!(
-        "{}-{}",
-        &row.id[row.id.len().saturating_sub(8)..],
-        row.revision
-    )
+    etag_of(&row.id, row.revision)
+}
+
+/// The etag of subject `id` at `revision`.
+pub fn etag_of(id: &str, revision: i64) -> String {
+    format!("{}-{revision}", &id[id.len().saturating_sub(8)..])
 }
 
 /// How a find narrows the subjects.
@@ -229,7 +230,8 @@ impl Store {
         )
         .await?;
         if let Some(business_id) = details.business_id() {
-            self.request_enrichment(&txn, actor, &id, business_id, ids.clone())
+            let etag = etag_of(&id, 1);
+            self.request_enrichment(&txn, actor, &id, &etag, business_id, ids.clone())
                 .await?;
         }
         txn.commit().await?;
@@ -314,7 +316,8 @@ impl Store {
             && let Some(business_id) = details.business_id()
         {
             let ids = registers.iter().map(|r| r.register_id.clone()).collect();
-            self.request_enrichment(&txn, actor, id, business_id, ids)
+            let etag = etag_of(id, before.revision + 1);
+            self.request_enrichment(&txn, actor, id, &etag, business_id, ids)
                 .await?;
         }
         let event = SubjectUpdated {
@@ -941,11 +944,14 @@ impl Store {
 
     /// Asks the enrichment service to fetch what the organisation's registers declare as
     /// sources (an `EnrichmentRequested` event in the same transaction).
+    /// `etag` is the subject's as this write leaves it: values are applied over a person's only
+    /// while it is unchanged.
     async fn request_enrichment(
         &self,
         txn: &DatabaseTransaction,
         actor: &str,
         id: &str,
+        etag: &str,
         business_id: BusinessIdPb,
         register_ids: Vec<String>,
     ) -> Result<(), ServiceError> {
@@ -955,6 +961,7 @@ impl Store {
             kind: ORGANISATION.into(),
             business_id: Some(business_id),
             register_ids,
+            subject_etag: etag.to_owned(),
         };
         self.enqueue(
             txn,
@@ -1122,6 +1129,19 @@ pub(crate) async fn write_organisation_name(
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// Whether the subject has a postal address.
+pub(crate) async fn has_postal_addresses(
+    txn: &DatabaseTransaction,
+    id: &str,
+) -> Result<bool, ServiceError> {
+    Ok(addresses::Entity::find()
+        .filter(addresses::Column::SubjectId.eq(id))
+        .filter(addresses::Column::Purpose.eq("postal"))
+        .count(txn)
+        .await?
+        > 0)
 }
 
 /// An organisation's addresses from an external source; whether they differ from the stored.

@@ -51,8 +51,9 @@ pub struct SourceConfig {
     /// The longest `Retry-After` a call waits out before it gives up.
     pub max_retry_after_seconds: u64,
     /// Words that name this source in a register's declared regular sources (its organisation
-    /// name, business ID or what it supplies), e.g. ["PRH", "YTJ"]. A register declares the
-    /// source when one of these occurs in a declared external source as whole words.
+    /// name or business ID), e.g. ["PRH", "YTJ"]. A register declares the source when one of
+    /// these occurs in a declared external source's organisation name or business ID as whole
+    /// words.
     pub declared_as: Vec<String>,
     /// What the source supplies, for people reading `enrich sources`.
     pub supplies: String,
@@ -136,6 +137,24 @@ impl SourceConfig {
             .map_err(|e| anyhow::anyhow!("enrichment.{name}.{key} `{value}`: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
             anyhow::bail!("enrichment.{name}.{key} `{value}`: http or https");
+        }
+        Ok(url)
+    }
+
+    /// A URL that carries personal data or credentials: https, except to this machine (a
+    /// local stand-in, a sidecar proxy).
+    pub fn secure_url(&self, name: &str, key: &str, value: &str) -> anyhow::Result<url::Url> {
+        let url = self.url(name, key, value)?;
+        let local = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() != "https" && !local {
+            anyhow::bail!(
+                "enrichment.{name}.{key} `{value}`: https (plain http only to this machine): the calls carry credentials and personal data"
+            );
         }
         Ok(url)
     }

@@ -21,7 +21,7 @@ pub fn postal_address(a: &Address) -> common::PostalAddress {
         lines: a.lines.clone(),
         postal_code: a.postal_code.clone(),
         post_office: a.post_office.clone(),
-        country_code: String::new(),
+        country_code: a.country_code.clone(),
     }
 }
 

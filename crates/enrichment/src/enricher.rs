@@ -14,9 +14,7 @@ use rekisteri_platform::outbox::{self, OutboxSignal};
 use rekisteri_proto::common::v1 as common;
 use rekisteri_proto::events::v1::{EnrichedField, EnrichmentCompleted, event_envelope::Payload};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -96,8 +94,13 @@ impl Enricher {
     /// The source named `name`, or FAILED_PRECONDITION saying it is not configured.
     pub fn source(&self, name: &str) -> Result<&Source, ServiceError> {
         self.sources.by_name(name).ok_or_else(|| {
+            let key = if ["prh", "credit", "contacts", "opt_out"].contains(&name) {
+                format!("enrichment.{name}.enabled")
+            } else {
+                format!("enrichment.external.{name}.enabled")
+            };
             ServiceError::FailedPrecondition(format!(
-                "the source `{name}` is not enabled here (enrichment.{name}.enabled); enabled: {}",
+                "the source `{name}` is not enabled here ({key}); enabled: {}",
                 self.sources
                     .all()
                     .iter()
@@ -232,6 +235,16 @@ impl Enricher {
             enriched.notes.push(format!("{}: {status}", prh.name));
         }
         let record = record(prh, &fetched, &context, business_fields(business));
+        // A sole trader's business name and address are a person's: they do not go into an
+        // event. The provenance says the source was asked.
+        if is_sole_trader(business) {
+            enriched.notes.push(format!(
+                "{}: {} is a sole trader: a person's name and address are not proposed through events",
+                prh.name, subject.business_id
+            ));
+            enriched.records.push(record);
+            return Ok(enriched);
+        }
         let field = |name: &str| EnrichedField {
             field: name.into(),
             source: prh.name.clone(),
@@ -258,15 +271,33 @@ impl Enricher {
     }
 
     /// Stores the provenance and publishes the result, in one transaction.
+    /// Stores the provenance and publishes the result, in one transaction. `lease` fences a
+    /// worker's request: when another worker has taken it since, nothing is written.
     pub async fn publish(
         &self,
         request_id: &str,
-        subject_id: &str,
+        subject: &SubjectRef,
         actor: &str,
         enriched: &Enriched,
-        done: Option<&str>,
+        lease: Option<&requests::Model>,
     ) -> Result<(), ServiceError> {
         let txn = self.db.begin().await?;
+        if let Some(request) = lease {
+            let done = requests::Entity::update_many()
+                .col_expr(requests::Column::State, Expr::value("done"))
+                .col_expr(requests::Column::DoneAt, Expr::value(Utc::now()))
+                .filter(requests::Column::RequestId.eq(&request.request_id))
+                .filter(requests::Column::State.eq("pending"))
+                .filter(requests::Column::NextAttemptAt.eq(request.next_attempt_at))
+                .exec(&txn)
+                .await?;
+            if done.rows_affected != 1 {
+                txn.rollback().await?;
+                return Err(ServiceError::Aborted(
+                    "the request's lease ran out and another worker took it".into(),
+                ));
+            }
+        }
         if !enriched.records.is_empty() {
             provenance::Entity::insert_many(
                 enriched
@@ -284,20 +315,16 @@ impl Enricher {
             actor,
             Payload::EnrichmentCompleted(EnrichmentCompleted {
                 request_id: request_id.to_owned(),
-                subject_id: subject_id.to_owned(),
+                subject_id: subject.subject_id.clone(),
                 fields: enriched.fields.clone(),
                 notes: enriched.notes.clone(),
+                business_id: (!subject.business_id.is_empty()).then(|| common::BusinessId {
+                    value: subject.business_id.clone(),
+                }),
+                subject_etag: subject.etag.clone(),
             }),
         );
         outbox::enqueue(&txn, events::COMPLETED, &envelope).await?;
-        if let Some(request_id) = done {
-            requests::Entity::update_many()
-                .col_expr(requests::Column::State, Expr::value("done"))
-                .col_expr(requests::Column::DoneAt, Expr::value(Utc::now()))
-                .filter(requests::Column::RequestId.eq(request_id))
-                .exec(&txn)
-                .await?;
-        }
         txn.commit().await?;
         self.outbox.notify();
         Ok(())
@@ -329,25 +356,37 @@ impl Enricher {
 
     /// The oldest due request, leased to this worker.
     async fn claim(&self) -> Result<Option<requests::Model>, sea_orm::DbErr> {
-        let now = Utc::now();
-        let due = requests::Entity::find()
-            .filter(requests::Column::State.eq("pending"))
-            .filter(requests::Column::NextAttemptAt.lte(now))
-            .order_by_asc(requests::Column::CreatedAt)
-            .one(self.db.reader())
-            .await?;
-        let Some(request) = due else {
-            return Ok(None);
-        };
-        let leased = requests::Entity::update_many()
-            .col_expr(requests::Column::NextAttemptAt, Expr::value(now + LEASE))
-            .filter(requests::Column::RequestId.eq(&request.request_id))
-            .filter(requests::Column::NextAttemptAt.eq(request.next_attempt_at))
-            .filter(requests::Column::State.eq("pending"))
-            .exec(self.db.writer())
-            .await?;
-        // Another replica took it first: look again.
-        Ok((leased.rows_affected == 1).then_some(request))
+        use chrono::SubsecRound;
+        // A replica that loses the race for one request looks at the next at once.
+        for _ in 0..10 {
+            let now = Utc::now();
+            let due = requests::Entity::find()
+                .filter(requests::Column::State.eq("pending"))
+                .filter(requests::Column::NextAttemptAt.lte(now))
+                .order_by_asc(requests::Column::CreatedAt)
+                .one(self.db.reader())
+                .await?;
+            let Some(request) = due else {
+                return Ok(None);
+            };
+            // Microseconds, as PostgreSQL keeps them: the lease is compared again when the
+            // outcome is written.
+            let lease = (now + LEASE).trunc_subsecs(6);
+            let leased = requests::Entity::update_many()
+                .col_expr(requests::Column::NextAttemptAt, Expr::value(lease))
+                .filter(requests::Column::RequestId.eq(&request.request_id))
+                .filter(requests::Column::NextAttemptAt.eq(request.next_attempt_at))
+                .filter(requests::Column::State.eq("pending"))
+                .exec(self.db.writer())
+                .await?;
+            if leased.rows_affected == 1 {
+                return Ok(Some(requests::Model {
+                    next_attempt_at: lease,
+                    ..request
+                }));
+            }
+        }
+        Ok(None)
     }
 
     async fn process(&self, request: requests::Model) {
@@ -360,19 +399,32 @@ impl Enricher {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            etag: request.subject_etag.clone(),
         };
         let requested_by = format!("event:{}", request.event_id);
-        let outcome = match self.enrich(&subject, &requested_by, "").await {
-            Ok(enriched) => Ok(enriched),
-            // Worth another try: a source, the catalogue or the database is away.
-            Err(e @ (ServiceError::Unavailable(_) | ServiceError::Internal(_)))
+        // Within the lease, with a margin to write the outcome: past it another worker may
+        // take the request.
+        let work = tokio::time::timeout(LEASE - Duration::from_secs(30), async {
+            self.enrich(&subject, &requested_by, "").await
+        });
+        let outcome = match work.await {
+            Ok(Ok(enriched)) => Ok(enriched),
+            Ok(Err(e @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))))
                 if request.attempts + 1 < MAX_ATTEMPTS =>
             {
-                Err(e)
+                // Worth another try: a source, the catalogue or the database is away.
+                Err(e.to_string())
+            }
+            Err(_) if request.attempts + 1 < MAX_ATTEMPTS => {
+                Err("took longer than the request's lease".to_owned())
             }
             // Answered with why: nothing will change by trying again.
-            Err(e) => Ok(Enriched {
+            Ok(Err(e)) => Ok(Enriched {
                 notes: vec![format!("not enriched: {e}")],
+                ..Default::default()
+            }),
+            Err(_) => Ok(Enriched {
+                notes: vec!["not enriched: every attempt took longer than its lease".into()],
                 ..Default::default()
             }),
         };
@@ -380,33 +432,35 @@ impl Enricher {
             Ok(enriched) => {
                 self.publish(
                     &request.request_id,
-                    &request.subject_id,
+                    &subject,
                     &requested_by,
                     &enriched,
-                    Some(&request.request_id),
+                    Some(&request),
                 )
                 .await
             }
-            Err(e) => {
+            Err(error) => {
                 let attempts = request.attempts + 1;
                 let delay = Duration::from_secs(2u64.pow(attempts.clamp(1, 9) as u32).min(600));
-                tracing::warn!(request_id = %request.request_id, attempts, ?delay, error = %e, "enrichment request failed; trying again later");
-                let update = requests::ActiveModel {
-                    request_id: Set(request.request_id.clone()),
-                    attempts: Set(attempts),
-                    last_error: Set(e.to_string()),
-                    next_attempt_at: Set(Utc::now() + delay),
-                    ..Default::default()
-                };
-                update
-                    .update(self.db.writer())
+                tracing::warn!(request_id = %request.request_id, attempts, ?delay, error, "enrichment request failed; trying again later");
+                requests::Entity::update_many()
+                    .col_expr(requests::Column::Attempts, Expr::value(attempts))
+                    .col_expr(requests::Column::LastError, Expr::value(error))
+                    .col_expr(
+                        requests::Column::NextAttemptAt,
+                        Expr::value(Utc::now() + delay),
+                    )
+                    .filter(requests::Column::RequestId.eq(&request.request_id))
+                    .filter(requests::Column::State.eq("pending"))
+                    .filter(requests::Column::NextAttemptAt.eq(request.next_attempt_at))
+                    .exec(self.db.writer())
                     .await
                     .map(drop)
                     .map_err(ServiceError::from)
             }
         };
         if let Err(e) = result {
-            // The lease runs out and the request is tried again.
+            // The lease runs out and the request is tried again (or another worker has it).
             tracing::warn!(request_id = %request.request_id, error = %e, "cannot record an enrichment request's outcome");
         }
     }
@@ -430,6 +484,7 @@ pub async fn accept_request<C: ConnectionTrait>(
             .map(|b| b.value.clone())
             .unwrap_or_default()),
         register_ids: Set(request.register_ids.join(" ")),
+        subject_etag: Set(request.subject_etag.clone()),
         state: Set("pending".into()),
         attempts: Set(0),
         last_error: Set(String::new()),
@@ -447,7 +502,9 @@ pub async fn accept_request<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A guarded call, its failures as service errors.
+/// A guarded call, its failures as service errors. A source rejecting this service's own
+/// configuration is the operator's to fix: logged in full, answered as the source being
+/// unavailable.
 pub async fn call(source: &Source, query: &Query) -> Result<Fetched, ServiceError> {
     source.guarded.call(query).await.map_err(|e| match e {
         CallError::CircuitOpen(why) => ServiceError::Unavailable(format!("{}: {why}", source.name)),
@@ -456,6 +513,13 @@ pub async fn call(source: &Source, query: &Query) -> Result<Fetched, ServiceErro
         }
         CallError::Adapter(AdapterError::Malformed(why)) => {
             ServiceError::Unavailable(format!("{}: {why}", source.name))
+        }
+        CallError::Adapter(AdapterError::Misconfigured(why)) => {
+            tracing::error!(source = %source.name, error = %why, "a source rejects this service's configuration");
+            ServiceError::Unavailable(format!(
+                "{}: not usable now (it rejects this service's configuration; the server log says how)",
+                source.name
+            ))
         }
         CallError::Adapter(AdapterError::Refused(why) | AdapterError::Unsupported(why)) => {
             ServiceError::FailedPrecondition(format!("{}: {why}", source.name))
@@ -499,6 +563,18 @@ pub fn business_fields(b: &Business) -> Vec<String> {
     add(b.status != Status::Unspecified, "status");
     add(!b.registration_date.is_empty(), "registration_date");
     fields
+}
+
+/// A sole trader (yksityinen elinkeinonharjoittaja, enskild näringsidkare), by the company
+/// form PRH names.
+pub fn is_sole_trader(b: &Business) -> bool {
+    b.company_form.iter().any(|(_, text)| {
+        let text = text.to_lowercase();
+        text.contains("elinkeinonharjoittaja")
+            || text.contains("näringsidkare")
+            || text.contains("sole trader")
+            || text.contains("private trader")
+    })
 }
 
 fn status_note(b: &Business) -> Option<String> {

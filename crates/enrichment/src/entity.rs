@@ -49,6 +49,8 @@ pub mod requests {
         pub business_id: String,
         /// Space-separated.
         pub register_ids: String,
+        /// The subject's etag as the request left it.
+        pub subject_etag: String,
         /// `pending` or `done`.
         pub state: String,
         pub attempts: i32,

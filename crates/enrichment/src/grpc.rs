@@ -168,6 +168,13 @@ impl EnrichmentService for Enrichment {
             );
         }
         let context = context(r.context.as_ref(), &principal, &mut v);
+        // A person's check is kept under the person, so that their access request finds it.
+        if matches!(target, Some(CreditTarget::Person(_))) && context.subject_id.is_empty() {
+            v.add(
+                "context.subject_id",
+                "required for a person: the customer subject the check is made for",
+            );
+        }
         let target = v.into_result(target)?.expect("checked");
         let source = self.enricher.source("credit")?;
         let query = Query::Credit(CreditQuery { target, purpose });
@@ -188,6 +195,7 @@ impl EnrichmentService for Enrichment {
             ));
         };
         Ok(Response::new(pb::CheckCreditResponse {
+            found: report.found,
             credit_class: report.credit_class,
             score: report.score,
             has_payment_defaults: !report.payment_defaults.is_empty(),
@@ -267,7 +275,6 @@ impl EnrichmentService for Enrichment {
                 Some(OptOutQuery::Address(OptOutQuery::address_key(
                     &a.lines,
                     &a.postal_code,
-                    &a.post_office,
                 )))
             }
             None => {
@@ -306,6 +313,17 @@ impl EnrichmentService for Enrichment {
         }
         if r.query.is_empty() {
             v.add("query", "required: what to look up, in the adapter's terms");
+        }
+        if r.query.len() > 20 {
+            v.add("query", "at most 20 keys");
+        }
+        for (key, value) in &r.query {
+            if key.is_empty() || key.len() > 100 || value.len() > 1000 {
+                v.add(
+                    format!("query[{key}]"),
+                    "keys of 1 to 100 characters, values of at most 1000",
+                );
+            }
         }
         let context = context(r.context.as_ref(), &principal, &mut v);
         v.into_result(())?;
@@ -358,7 +376,7 @@ impl EnrichmentService for Enrichment {
             .await?;
         let request_id = uuid::Uuid::now_v7().to_string();
         self.enricher
-            .publish(&request_id, &subject_id, &principal, &enriched, None)
+            .publish(&request_id, &subject, &principal, &enriched, None)
             .await?;
         Ok(Response::new(pb::EnrichSubjectResponse {
             proposed: enriched

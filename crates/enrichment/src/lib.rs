@@ -26,8 +26,10 @@ pub mod roles {
 
     /// Sources and provenance.
     pub const READER: &str = "enrichment.reader";
-    /// Business, contact data, opt-out and external lookups; enriching a subject.
+    /// Business, contact data, opt-out and external lookups.
     pub const LOOKUP: &str = "enrichment.lookup";
+    /// Enriching a customer subject: the proposed values are applied to the customer data.
+    pub const ENRICH: &str = "enrichment.enrich";
     /// Credit checks: a separate grant, as the Credit Information Act limits who may use them.
     pub const CREDIT: &str = "enrichment.credit";
 
@@ -39,7 +41,7 @@ pub mod roles {
             ("LookupCompanyContacts", LOOKUP),
             ("CheckOptOut", LOOKUP),
             ("LookupExternal", LOOKUP),
-            ("EnrichSubject", LOOKUP),
+            ("EnrichSubject", ENRICH),
             ("ListSources", READER),
             ("ListProvenance", READER),
         ],

@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
         // In the order they first ran where the service is deployed: never reorder.
         let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(Create)];
         all.extend(rekisteri_platform::migrations());
+        all.push(Box::new(SubjectEtags));
         all
     }
 }
@@ -101,6 +102,36 @@ impl MigrationTrait for Create {
                     .table(id("enrichment_requests"))
                     .col(id("state"))
                     .col(id("next_attempt_at"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// The subject's etag with each request, so that values replace a person's only while the
+/// subject is as the request left it.
+#[derive(Debug)]
+struct SubjectEtags;
+
+impl MigrationName for SubjectEtags {
+    fn name(&self) -> &str {
+        "m20261206_000002_request_subject_etags"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SubjectEtags {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(id("enrichment_requests"))
+                    .add_column(
+                        ColumnDef::new(id("subject_etag"))
+                            .string_len(64)
+                            .not_null()
+                            .default(""),
+                    )
                     .to_owned(),
             )
             .await

@@ -72,6 +72,14 @@ impl Registers {
                     "register {id} has no published version in the catalogue"
                 )));
             }
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                let mut v = rekisteri_platform::error::FieldViolations::new();
+                v.add(
+                    "context.register_id",
+                    format!("`{id}` is not a register id"),
+                );
+                return Err(ServiceError::InvalidArgument(v));
+            }
             Err(status) => {
                 tracing::warn!(register_id = %id, code = ?status.code(), message = status.message(), "cannot ask the catalogue about a register");
                 return Err(ServiceError::Unavailable(format!(
@@ -107,6 +115,8 @@ pub struct SubjectRef {
     pub business_id: String,
     /// The registers it is held in now.
     pub register_ids: Vec<String>,
+    /// Its etag when read (or when the request was made).
+    pub etag: String,
 }
 
 type CustomersClient = CustomerServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -184,6 +194,7 @@ impl Subjects {
                 .filter(|m| m.end_date.is_empty() || m.end_date.as_str() >= today.as_str())
                 .map(|m| m.register_id.clone())
                 .collect(),
+            etag: subject.etag.clone(),
         })
     }
 }

@@ -52,12 +52,27 @@ enum BreakerState {
     HalfOpen,
 }
 
+#[derive(Debug)]
+struct BreakerInner {
+    state: BreakerState,
+    last_error: Option<String>,
+    /// Moves on with every change of state: an outcome of a call admitted in an earlier
+    /// generation (before the breaker opened, or a probe that was given up) changes nothing.
+    generation: u64,
+}
+
+/// A call the breaker let through, and the generation it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission {
+    generation: u64,
+}
+
 /// Opens after `failures` source failures in a row; after the cool-down, one probe decides.
 #[derive(Debug)]
 pub struct Breaker {
     failures: u32,
     cool_down: Duration,
-    state: Mutex<(BreakerState, Option<String>)>,
+    inner: Mutex<BreakerInner>,
 }
 
 impl Breaker {
@@ -65,79 +80,105 @@ impl Breaker {
         Self {
             failures: failures.max(1),
             cool_down,
-            state: Mutex::new((BreakerState::Closed { failures: 0 }, None)),
+            inner: Mutex::new(BreakerInner {
+                state: BreakerState::Closed { failures: 0 },
+                last_error: None,
+                generation: 0,
+            }),
         }
     }
 
+    fn enter(inner: &mut BreakerInner, state: BreakerState) {
+        inner.state = state;
+        inner.generation += 1;
+    }
+
     /// Whether a call may go out now.
-    fn admit(&self) -> Result<(), String> {
-        let mut state = self.state.lock().expect("not poisoned");
-        match state.0 {
-            BreakerState::Closed { .. } => Ok(()),
+    fn admit(&self) -> Result<Admission, String> {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        let last = || inner.last_error.clone().unwrap_or_else(|| "unknown".into());
+        match inner.state {
+            BreakerState::Closed { .. } => Ok(Admission {
+                generation: inner.generation,
+            }),
             BreakerState::Open { until } if Instant::now() >= until => {
-                state.0 = BreakerState::HalfOpen;
-                Ok(())
+                Self::enter(&mut inner, BreakerState::HalfOpen);
+                Ok(Admission {
+                    generation: inner.generation,
+                })
             }
             BreakerState::Open { until } => Err(format!(
                 "the source failed repeatedly; not asked again for {} s (last error: {})",
                 until.saturating_duration_since(Instant::now()).as_secs() + 1,
-                state.1.as_deref().unwrap_or("unknown")
+                last()
             )),
             BreakerState::HalfOpen => Err(format!(
                 "the source failed repeatedly; a probe call is deciding whether it is back (last error: {})",
-                state.1.as_deref().unwrap_or("unknown")
+                last()
             )),
         }
     }
 
-    fn succeeded(&self) {
-        let mut state = self.state.lock().expect("not poisoned");
-        if !matches!(state.0, BreakerState::Closed { failures: 0 }) {
-            if matches!(state.0, BreakerState::HalfOpen) {
+    fn succeeded(&self, admission: Admission) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if admission.generation != inner.generation {
+            return;
+        }
+        match inner.state {
+            BreakerState::HalfOpen => {
                 tracing::info!("a source is back: its circuit breaker closed");
+                Self::enter(&mut inner, BreakerState::Closed { failures: 0 });
+                inner.last_error = None;
             }
-            *state = (BreakerState::Closed { failures: 0 }, None);
+            BreakerState::Closed { failures } if failures > 0 => {
+                inner.state = BreakerState::Closed { failures: 0 };
+                inner.last_error = None;
+            }
+            _ => {}
         }
     }
 
-    fn failed(&self, error: &str) {
-        let mut state = self.state.lock().expect("not poisoned");
-        state.1 = Some(error.to_owned());
-        state.0 = match state.0 {
+    fn failed(&self, admission: Admission, error: &str) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if admission.generation != inner.generation {
+            return;
+        }
+        inner.last_error = Some(error.to_owned());
+        match inner.state {
             BreakerState::Closed { failures } if failures + 1 < self.failures => {
-                BreakerState::Closed {
+                inner.state = BreakerState::Closed {
                     failures: failures + 1,
-                }
+                };
             }
-            _ => {
+            BreakerState::Closed { .. } | BreakerState::HalfOpen => {
                 tracing::warn!(error, cool_down = ?self.cool_down, "a source keeps failing: its circuit breaker opened");
-                BreakerState::Open {
-                    until: Instant::now() + self.cool_down,
-                }
+                let until = Instant::now() + self.cool_down;
+                Self::enter(&mut inner, BreakerState::Open { until });
             }
-        };
+            BreakerState::Open { .. } => {}
+        }
     }
 
-    /// A call that never reached a verdict (cancelled): a probe must not leave the breaker
-    /// half-open for ever.
-    fn abandoned(&self) {
-        let mut state = self.state.lock().expect("not poisoned");
-        if matches!(state.0, BreakerState::HalfOpen) {
-            state.0 = BreakerState::Open {
-                until: Instant::now(),
-            };
+    /// A call that reached no verdict (cancelled, or the source asked us to wait): a probe must
+    /// not leave the breaker half-open for ever, so the next call probes again.
+    fn abandoned(&self, admission: Admission) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if admission.generation == inner.generation && matches!(inner.state, BreakerState::HalfOpen)
+        {
+            let now = Instant::now();
+            Self::enter(&mut inner, BreakerState::Open { until: now });
         }
     }
 
     pub fn state(&self) -> (Circuit, Option<String>) {
-        let state = self.state.lock().expect("not poisoned");
-        let circuit = match state.0 {
+        let inner = self.inner.lock().expect("not poisoned");
+        let circuit = match inner.state {
             BreakerState::Closed { .. } => Circuit::Closed,
             BreakerState::Open { until } if Instant::now() >= until => Circuit::HalfOpen,
             BreakerState::Open { .. } => Circuit::Open,
             BreakerState::HalfOpen => Circuit::HalfOpen,
         };
-        (circuit, state.1.clone())
+        (circuit, inner.last_error.clone())
     }
 }
 
@@ -175,16 +216,17 @@ pub struct Guarded {
     cache: Option<AnswerCache>,
 }
 
-/// Ends a probe that was cancelled before its verdict.
+/// Ends a call that was cancelled before its verdict.
 struct Verdict<'a> {
     breaker: &'a Breaker,
+    admission: Admission,
     given: bool,
 }
 
 impl Drop for Verdict<'_> {
     fn drop(&mut self) {
         if !self.given {
-            self.breaker.abandoned();
+            self.breaker.abandoned(self.admission);
         }
     }
 }
@@ -266,19 +308,32 @@ impl Guarded {
     }
 
     async fn fetch(&self, query: &Query) -> Result<Answer, CallError> {
-        self.breaker.admit().map_err(CallError::CircuitOpen)?;
+        let admission = self.breaker.admit().map_err(CallError::CircuitOpen)?;
         let mut verdict = Verdict {
             breaker: &self.breaker,
+            admission,
             given: false,
         };
         let attempt = || async {
-            self.wait_for_pause()?;
-            self.limiter.until_ready().await;
+            self.wait_for_pause().await?;
+            // The rate limit waits at most a call's timeout: a queue longer than that is the
+            // source's allowance spent, said as such rather than waited out for ever.
+            if tokio::time::timeout(self.policy.timeout, self.limiter.until_ready())
+                .await
+                .is_err()
+            {
+                return Err(AdapterError::Transient {
+                    message: format!(
+                        "this service's own rate limit for the source ({} a minute) is spent; try again shortly",
+                        self.policy.rate_per_minute
+                    ),
+                    retry_after: Some(self.policy.timeout),
+                });
+            }
             match tokio::time::timeout(self.policy.timeout, self.adapter.lookup(query)).await {
                 Ok(result) => result,
                 Err(_) => Err(AdapterError::transient(format!(
-                    "{}: no answer within {} ms",
-                    self.adapter.kind(),
+                    "no answer within {} ms",
                     self.policy.timeout.as_millis()
                 ))),
             }
@@ -305,8 +360,9 @@ impl Guarded {
                     ..
                 } => {
                     self.pause(*wait);
-                    // Only while retries are left, and only for a wait a call may take.
-                    backoff.and((*wait <= max_wait).then_some(*wait))
+                    // Only while retries are left, and only for a wait a call may take (the
+                    // next attempt waits out the pause itself).
+                    backoff.and((*wait <= max_wait).then_some(Duration::ZERO))
                 }
                 _ => backoff,
             })
@@ -316,15 +372,15 @@ impl Guarded {
             .await;
         verdict.given = true;
         match &result {
-            Ok(_) => self.breaker.succeeded(),
+            Ok(_) => self.breaker.succeeded(admission),
             // A source that asks us to slow down is not failing: the pause handles it.
             Err(AdapterError::Transient {
                 retry_after: Some(_),
                 ..
-            }) => self.breaker.abandoned(),
-            Err(e) if e.is_source_failure() => self.breaker.failed(&e.to_string()),
+            }) => self.breaker.abandoned(admission),
+            Err(e) if e.is_source_failure() => self.breaker.failed(admission, &e.to_string()),
             // Refused or unsupported: the source works, the question was wrong.
-            Err(_) => self.breaker.succeeded(),
+            Err(_) => self.breaker.succeeded(admission),
         }
         Ok(result?)
     }
@@ -337,27 +393,24 @@ impl Guarded {
         }
     }
 
-    /// Fails at once while the source has asked us to wait longer than a call may wait.
-    fn wait_for_pause(&self) -> Result<(), AdapterError> {
+    /// Waits out a pause the source asked for, when it is short enough for a call to wait;
+    /// fails at once when it is longer (without asking the source).
+    async fn wait_for_pause(&self) -> Result<(), AdapterError> {
         let paused = *self.paused_until.lock().expect("not poisoned");
-        match paused {
-            Some(until) if until > Instant::now() => {
-                let left = until - Instant::now();
-                if left > self.policy.max_retry_after_wait {
-                    Err(AdapterError::Transient {
-                        message: format!(
-                            "{} asked us to wait ({} s more)",
-                            self.adapter.kind(),
-                            left.as_secs() + 1
-                        ),
-                        retry_after: Some(left),
-                    })
-                } else {
-                    // Waited out by the retry's sleep (it slept the Retry-After already).
-                    Ok(())
-                }
-            }
-            _ => Ok(()),
+        let Some(until) = paused.filter(|u| *u > Instant::now()) else {
+            return Ok(());
+        };
+        let left = until - Instant::now();
+        if left > self.policy.max_retry_after_wait {
+            return Err(AdapterError::Transient {
+                message: format!(
+                    "the source asked us to wait ({} s more)",
+                    left.as_secs() + 1
+                ),
+                retry_after: Some(left),
+            });
         }
+        tokio::time::sleep_until(until.into()).await;
+        Ok(())
     }
 }

@@ -95,8 +95,8 @@ impl Sources {
         if config.credit.enabled {
             let c = &config.credit;
             let target = match c.target.as_str() {
-                "demo" => c.url("credit", "demo_url", &c.demo_url)?,
-                "production" => c.url("credit", "production_url", &c.production_url)?,
+                "demo" => c.secure_url("credit", "demo_url", &c.demo_url)?,
+                "production" => c.secure_url("credit", "production_url", &c.production_url)?,
                 other => anyhow::bail!("enrichment.credit.target `{other}`: demo or production"),
             };
             let adapter = adapters::credit::Credit::new(
@@ -112,8 +112,8 @@ impl Sources {
             let c = &config.contacts;
             let adapter = adapters::contacts::Contacts::new(
                 client("contacts", c)?,
-                &c.url("contacts", "base_url", &c.base_url)?,
-                c.url("contacts", "token_url", &c.token_url)?,
+                &c.secure_url("contacts", "base_url", &c.base_url)?,
+                c.secure_url("contacts", "token_url", &c.token_url)?,
                 c.required("contacts", "client_id", &c.client_id)?
                     .to_owned(),
                 c.secret("contacts", "client_secret", &c.client_secret)?

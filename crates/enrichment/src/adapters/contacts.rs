@@ -114,12 +114,13 @@ impl Contacts {
         }
     }
 
-    /// A token that is still valid for a while, fetched when there is none.
-    async fn token(&self, refresh: bool) -> Result<Secret, AdapterError> {
+    /// A token that is still valid for a while, fetched when there is none, or when the API
+    /// refused `stale` and it is still the one held (concurrent refusals fetch one new token).
+    async fn token(&self, stale: Option<&Secret>) -> Result<Secret, AdapterError> {
         let mut held = self.token.lock().await;
-        if !refresh
-            && let Some((token, until)) = held.as_ref()
+        if let Some((token, until)) = held.as_ref()
             && Instant::now() < *until
+            && stale != Some(token)
         {
             return Ok(token.clone());
         }
@@ -128,13 +129,13 @@ impl Contacts {
             .post(self.token_url.clone())
             .basic_auth(&self.client_id, Some(self.client_secret.expose()))
             .form(&[("grant_type", "client_credentials")]);
-        let (status, body) = super::send(request, "contact data token").await?;
+        let (status, body) = super::send(request, "token request").await?;
         if !status.is_success() {
-            return Err(AdapterError::Refused(format!(
-                "contact data refused our client credentials ({status}): check enrichment.contacts.client_id and client_secret"
+            return Err(AdapterError::Misconfigured(format!(
+                "refused our client credentials ({status}): check enrichment.contacts.client_id and client_secret"
             )));
         }
-        let answer: TokenAnswer = body.json("contact data token")?;
+        let answer: TokenAnswer = body.json("token")?;
         // A minute's margin so a token does not expire between check and use.
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(300).saturating_sub(60));
         let token = Secret::new(answer.access_token);
@@ -153,22 +154,27 @@ impl Contacts {
             .get(self.companies.clone())
             .query(&[("businessId", id.as_str())])
             .bearer_auth(token.expose());
-        let (status, body) = super::send(request, "contact data").await?;
+        let (status, body) = super::send(request, "request").await?;
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Ok(None);
         }
         // An unknown company is an empty list; a 404 is a wrong address, not "not found".
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(AdapterError::Refused(
-                "contact data answered 404: check enrichment.contacts.base_url".into(),
+            return Err(AdapterError::Misconfigured(
+                "answered 404: check enrichment.contacts.base_url".into(),
+            ));
+        }
+        if status == reqwest::StatusCode::FORBIDDEN {
+            return Err(AdapterError::Misconfigured(
+                "refused access (403): check the client's rights".into(),
             ));
         }
         if !status.is_success() {
             return Err(AdapterError::Refused(format!(
-                "contact data refused the request ({status})"
+                "refused the request ({status})"
             )));
         }
-        let page: Page = body.json("contact data")?;
+        let page: Page = body.json("answer")?;
         let company = page
             .companies
             .into_iter()
@@ -196,15 +202,15 @@ impl Contacts {
     }
 
     async fn company(&self, id: &BusinessId) -> Result<Answer, AdapterError> {
-        let token = self.token(false).await?;
+        let token = self.token(None).await?;
         if let Some(answer) = self.search(id, &token).await? {
             return Ok(answer);
         }
         // Revoked or expired early: one new token, one more try.
-        let token = self.token(true).await?;
+        let token = self.token(Some(&token)).await?;
         self.search(id, &token)
             .await?
-            .ok_or_else(|| AdapterError::Refused("contact data refused a fresh token (401)".into()))
+            .ok_or_else(|| AdapterError::Misconfigured("refused a fresh token (401)".into()))
     }
 }
 

@@ -68,7 +68,14 @@ pub struct CreditQuery {
 impl CreditQuery {
     pub fn cache_key(&self) -> String {
         let target = match &self.target {
-            CreditTarget::Person(code) => format!("p:{}", hex::encode(Sha512::digest(code))),
+            // Keyed with a secret of this process: the identity code space is small enough to
+            // reverse a plain hash.
+            CreditTarget::Person(code) => {
+                let mut digest = Sha512::new();
+                digest.update(cache_salt());
+                digest.update(code.as_bytes());
+                format!("p:{}", hex::encode(digest.finalize()))
+            }
             CreditTarget::Business(id) => format!("b:{id}"),
         };
         let purpose = self.purpose.map(Purpose::code).unwrap_or_default();
@@ -76,12 +83,19 @@ impl CreditQuery {
     }
 }
 
+/// A random secret of this process, for the cache keys of identity codes.
+fn cache_salt() -> &'static [u8; 32] {
+    static SALT: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    SALT.get_or_init(rand::random)
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreditReport {
     pub found: bool,
-    /// 1 to 5; 0 when the source gave none.
-    pub credit_class: u32,
-    pub score: u32,
+    /// 1 to 5, when the source gave one.
+    pub credit_class: Option<u32>,
+    /// 0 to 100, when the source gave one.
+    pub score: Option<u32>,
     pub payment_defaults: Vec<String>,
 }
 
@@ -169,34 +183,35 @@ impl Credit {
             .post(self.target.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        let (status, answer) = super::send(request, "credit information").await?;
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(AdapterError::Refused(format!(
-                "credit information refused our credentials ({status}): check enrichment.credit.user_id, end_user and key"
+        let (status, answer) = super::send(request, "request").await?;
+        if status == reqwest::StatusCode::UNAUTHORIZED
+            || status == reqwest::StatusCode::FORBIDDEN
+            || status == reqwest::StatusCode::NOT_FOUND
+        {
+            return Err(AdapterError::Misconfigured(format!(
+                "refused our request ({status}): check enrichment.credit.target, its URL, user_id, end_user and key"
             )));
         }
         if !status.is_success() {
             return Err(AdapterError::Refused(format!(
-                "credit information refused the request ({status})"
+                "refused the request ({status})"
             )));
         }
-        let raw: RawReport = answer.json("credit information")?;
+        let raw: RawReport = answer.json("answer")?;
         if let Some(class) = raw.credit_class
             && !(1..=5).contains(&class)
         {
             return Err(AdapterError::Malformed(format!(
-                "credit information: credit class {class} is not 1 to 5"
+                "credit class {class} is not 1 to 5"
             )));
         }
         if raw.score.is_some_and(|s| s > 100) {
-            return Err(AdapterError::Malformed(
-                "credit information: a score over 100".into(),
-            ));
+            return Err(AdapterError::Malformed("a score over 100".into()));
         }
         Ok(Answer::Credit(CreditReport {
             found: raw.found,
-            credit_class: raw.credit_class.unwrap_or(0),
-            score: raw.score.unwrap_or(0),
+            credit_class: raw.credit_class,
+            score: raw.score,
             payment_defaults: raw
                 .payment_defaults
                 .into_iter()

@@ -31,11 +31,19 @@ impl External {
         token: Option<&str>,
         timeout: std::time::Duration,
     ) -> anyhow::Result<Self> {
-        let channel = tonic::transport::Endpoint::from_shared(address.to_owned())
-            .map_err(|e| anyhow::anyhow!("enrichment.external.{name}.address `{address}`: {e}"))?
+        let mut endpoint = tonic::transport::Endpoint::from_shared(address.to_owned())
+            .map_err(|e| anyhow::anyhow!("enrichment.external.{name}.base_url `{address}`: {e}"))?
             .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
-            .timeout(timeout)
-            .connect_lazy();
+            .timeout(timeout);
+        // An adapter elsewhere is reached over TLS, checked against the public roots.
+        if address.starts_with("https://") {
+            endpoint = endpoint
+                .tls_config(tonic::transport::ClientTlsConfig::new().with_webpki_roots())
+                .map_err(|e| {
+                    anyhow::anyhow!("enrichment.external.{name}.base_url `{address}`: {e}")
+                })?;
+        }
+        let channel = endpoint.connect_lazy();
         let token = BearerToken::new(token.unwrap_or_default()).map_err(|_| {
             anyhow::anyhow!("enrichment.external.{name}.token: not a valid header value")
         })?;

@@ -38,10 +38,12 @@ impl Query {
             Query::Credit(q) => q.cache_key(),
             Query::Contacts(id) => format!("contacts:{}", id.as_str()),
             Query::OptOut(q) => q.cache_key(),
-            Query::External(query) => format!(
-                "external:{}",
-                serde_json::to_string(query).unwrap_or_default()
-            ),
+            // Hashed: a query may carry anything, an identity code too.
+            Query::External(query) => {
+                use sha2::Digest;
+                let text = serde_json::to_string(query).unwrap_or_default();
+                format!("external:{}", hex::encode(sha2::Sha256::digest(text)))
+            }
         }
     }
 }
@@ -74,9 +76,15 @@ pub enum AdapterError {
     /// the same request would get the same answer; counts against the circuit breaker.
     #[error("{0}")]
     Malformed(String),
-    /// The source refused the request (`4xx` other than `429`, bad credentials). Not retried.
+    /// The source refused this request (a `4xx` other than `429`): the question was wrong. Not
+    /// retried.
     #[error("{0}")]
     Refused(String),
+    /// The source rejects our configuration: credentials refused (`401`, `403`), or nothing
+    /// there (`404`, a wrong base URL). For the operator: logged, counted by the breaker,
+    /// answered to callers as the source being unavailable.
+    #[error("{0}")]
+    Misconfigured(String),
     /// Refused before any call: the question cannot be asked of this source.
     #[error("{0}")]
     Unsupported(String),
@@ -94,7 +102,9 @@ impl AdapterError {
     pub fn is_source_failure(&self) -> bool {
         matches!(
             self,
-            AdapterError::Transient { .. } | AdapterError::Malformed(_)
+            AdapterError::Transient { .. }
+                | AdapterError::Malformed(_)
+                | AdapterError::Misconfigured(_)
         )
     }
 }
@@ -114,20 +124,22 @@ pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
     fn lookup<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Answer, AdapterError>>;
 }
 
-/// An HTTP client for the sources: rustls, a connect timeout, no redirects to other hosts'
-/// credentials (reqwest drops `Authorization` on a cross-host redirect).
+/// An HTTP client for the sources: rustls, a connect timeout, and no redirects (a redirected
+/// credit check would carry an identity code and a checksum to wherever it points).
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("rekisteri-enrichment/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))
 }
 
 /// Sends a request and sorts the outcome: the body of a `2xx`; `Transient` for timeouts,
-/// connection failures, `429` (with its `Retry-After`) and `5xx`; `Refused` for other statuses.
-/// `404` is returned as `Ok(None)` for the adapters where it means "not found".
+/// connection failures, `429` (with its `Retry-After`) and `5xx`; `Misconfigured` for a
+/// redirect; any other status is returned for the adapter to read. `what` names the request in
+/// messages (the caller adds the source's name).
 pub async fn send(
     request: reqwest::RequestBuilder,
     what: &str,
@@ -136,7 +148,7 @@ pub async fn send(
         if e.is_timeout() {
             AdapterError::transient(format!("{what}: timed out"))
         } else {
-            AdapterError::transient(format!("{what}: {}", without_url(&e)))
+            AdapterError::transient(format!("{what}: {}", without_query(&e)))
         }
     })?;
     let status = response.status();
@@ -152,11 +164,16 @@ pub async fn send(
             "{what}: the source failed ({status})"
         )));
     }
+    if status.is_redirection() {
+        return Err(AdapterError::Misconfigured(format!(
+            "{what}: the source redirects ({status}); redirects are not followed: check its URL"
+        )));
+    }
     let body = response.bytes().await.map_err(|e| {
         if e.is_timeout() {
             AdapterError::transient(format!("{what}: timed out reading the answer"))
         } else {
-            AdapterError::transient(format!("{what}: {}", without_url(&e)))
+            AdapterError::transient(format!("{what}: {}", without_query(&e)))
         }
     })?;
     Ok((status, bytes_body::Body(body.to_vec())))
@@ -180,16 +197,29 @@ pub mod bytes_body {
     }
 }
 
-/// The error without the URL, which may carry query parameters about a person.
-fn without_url(e: &reqwest::Error) -> String {
+/// The error with its URL cut to scheme, host and port (the query may be about a person; the
+/// host tells an operator which address was tried), and the innermost cause.
+fn without_query(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<url>");
+        let host = format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        );
+        text = text.replace(url.as_str(), &host);
     }
-    if let Some(source) = std::error::Error::source(e) {
-        text = format!("{text}: {source}");
+    let mut cause = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(c) = cause {
+        innermost = Some(c.to_string());
+        cause = c.source();
     }
-    text
+    match innermost {
+        Some(c) if !text.contains(&c) => format!("{text}: {c}"),
+        _ => text,
+    }
 }
 
 /// `Retry-After` as seconds (the HTTP-date form is rare for APIs and read as absent), capped

@@ -35,26 +35,41 @@ impl Prh {
             .get(self.companies.clone())
             .query(&[("businessId", id.as_str())])
             .header(reqwest::header::ACCEPT, "application/json");
-        let (status, body) = super::send(request, "PRH").await?;
+        let (status, body) = super::send(request, "request").await?;
         // The API answers an unknown ID with 200 and no companies. A 404 is a wrong address
         // (base URL, proxy), not an unknown company: reading it as "not found" would be a
         // wrong answer.
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(AdapterError::Refused(
-                "PRH answered 404 for the companies endpoint: check enrichment.prh.base_url".into(),
+            return Err(AdapterError::Misconfigured(
+                "answered 404 for the companies endpoint: check enrichment.prh.base_url".into(),
             ));
+        }
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return Err(AdapterError::Misconfigured(format!(
+                "refused access ({status}); its open data needs no credentials: check enrichment.prh.base_url"
+            )));
         }
         if !status.is_success() {
             return Err(AdapterError::Refused(format!(
-                "PRH refused the request ({status})"
+                "refused the request ({status})"
             )));
         }
-        let page: CompaniesPage = body.json("PRH")?;
-        let company = page
+        let page: CompaniesPage = body.json("answer")?;
+        if page.companies.is_empty() {
+            return Ok(Answer::Business(None));
+        }
+        // Asked by business ID, PRH answers with that company: another one is not an answer.
+        match page
             .companies
             .into_iter()
-            .find(|c| c.business_id.value == id.as_str());
-        Ok(Answer::Business(company.map(Business::from)))
+            .find(|c| c.business_id.value == id.as_str())
+        {
+            Some(company) => Ok(Answer::Business(Some(Business::from(company)))),
+            None => Err(AdapterError::Malformed(format!(
+                "answered with companies other than {}",
+                id.as_str()
+            ))),
+        }
     }
 }
 
@@ -123,6 +138,8 @@ pub struct Address {
     pub lines: Vec<String>,
     pub postal_code: String,
     pub post_office: String,
+    /// ISO 3166-1 alpha-2 of a foreign address; empty for Finland.
+    pub country_code: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,35 +225,47 @@ struct Situation {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostOffice {
-    city: String,
-    language_code: String,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    language_code: Option<String>,
 }
 
+/// An address as PRH gives it. Text fields may be missing or `null`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawAddress {
     #[serde(rename = "type")]
     kind: u8,
     #[serde(default)]
-    street: String,
+    street: Option<String>,
     #[serde(default)]
-    building_number: String,
+    building_number: Option<String>,
     #[serde(default)]
-    entrance: String,
+    entrance: Option<String>,
     #[serde(default)]
-    apartment_number: String,
+    apartment_number: Option<String>,
     #[serde(default)]
-    apartment_id_suffix: String,
+    apartment_id_suffix: Option<String>,
     #[serde(default)]
-    co: String,
+    co: Option<String>,
     #[serde(default)]
-    post_office_box: String,
+    post_office_box: Option<String>,
     #[serde(default)]
-    post_code: String,
+    post_code: Option<String>,
     #[serde(default)]
     post_offices: Vec<PostOffice>,
+    /// A foreign address: the country, and the address as free text.
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    free_address_line: Option<String>,
     #[serde(default)]
     end_date: Option<String>,
+}
+
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().map(str::trim).unwrap_or_default()
 }
 
 /// PRH's language codes: 1 Finnish, 2 Swedish, 3 English.
@@ -262,49 +291,69 @@ fn in_force(end_date: &Option<String>) -> bool {
     end_date.as_deref().is_none_or(|d| d.trim().is_empty())
 }
 
-impl From<RawAddress> for Address {
-    fn from(a: RawAddress) -> Self {
+impl RawAddress {
+    /// The address as a Finnish letter writes it; `None` for one we cannot map faithfully (an
+    /// unknown type, a foreign address without a two-letter country, or no lines at all).
+    fn map(&self) -> Option<Address> {
+        let kind = match self.kind {
+            1 => AddressKind::Visiting,
+            2 => AddressKind::Postal,
+            _ => return None,
+        };
+        let country = text(&self.country).to_ascii_uppercase();
+        let foreign = !country.is_empty() && country != "FI";
         let mut lines = Vec::new();
-        if !a.co.trim().is_empty() {
-            lines.push(format!("c/o {}", a.co.trim()));
+        if !text(&self.co).is_empty() {
+            lines.push(format!("c/o {}", text(&self.co)));
         }
-        let mut street = a.street.trim().to_owned();
-        for part in [&a.building_number, &a.entrance] {
-            if !part.trim().is_empty() {
-                street = format!("{street} {}", part.trim());
+        let mut street = text(&self.street).to_owned();
+        for part in [text(&self.building_number), text(&self.entrance)] {
+            if !part.is_empty() {
+                street = format!("{street} {part}");
             }
         }
-        if !a.apartment_number.trim().is_empty() {
+        if !text(&self.apartment_number).is_empty() {
             street = format!(
                 "{street} {}{}",
-                a.apartment_number.trim(),
-                a.apartment_id_suffix.trim()
+                text(&self.apartment_number),
+                text(&self.apartment_id_suffix)
             );
         }
         if !street.trim().is_empty() {
             lines.push(street.trim().to_owned());
         }
-        if !a.post_office_box.trim().is_empty() {
+        if !text(&self.post_office_box).is_empty() {
             // "PL" (postilokero) as a Finnish letter writes a PO box.
-            lines.push(format!("PL {}", a.post_office_box.trim()));
+            lines.push(format!("PL {}", text(&self.post_office_box)));
         }
-        let post_office = a
+        if lines.is_empty() || foreign {
+            lines.extend(
+                text(&self.free_address_line)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if lines.is_empty()
+            || (foreign && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase())))
+        {
+            return None;
+        }
+        let post_office = self
             .post_offices
             .iter()
-            .find(|p| p.language_code == "1")
-            .or(a.post_offices.first())
-            .map(|p| p.city.trim().to_owned())
+            .find(|p| text(&p.language_code) == "1")
+            .or(self.post_offices.first())
+            .map(|p| text(&p.city).to_owned())
             .unwrap_or_default();
-        Address {
-            kind: if a.kind == 2 {
-                AddressKind::Postal
-            } else {
-                AddressKind::Visiting
-            },
+        Some(Address {
+            kind,
             lines,
-            postal_code: a.post_code.trim().to_owned(),
+            postal_code: text(&self.post_code).to_owned(),
             post_office,
-        }
+            country_code: if foreign { country } else { String::new() },
+        })
     }
 }
 
@@ -351,11 +400,12 @@ impl From<Company> for Business {
             .filter(|a| in_force(&a.end_date))
             .collect();
         addresses.sort_by_key(|a| a.kind);
+        let addresses: Vec<Address> = addresses.iter().filter_map(RawAddress::map).collect();
         Business {
             business_id: c.business_id.value,
             name,
             other_names,
-            addresses: addresses.into_iter().map(Address::from).collect(),
+            addresses,
             business_line_code: c
                 .main_business_line
                 .as_ref()
@@ -389,21 +439,26 @@ impl From<Company> for Business {
     }
 }
 
-/// "2026-05-04T07:31:50" in Finnish local time (UTC+2, +3 in summer), as UTC.
+/// "2026-05-04T07:31:50" in Finnish local time (UTC+2; UTC+3 in summer time, which runs from
+/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October), as UTC.
 fn finnish_time(text: &str) -> Option<DateTime<Utc>> {
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok()?;
-    // Summer time from the last Sunday of March to the last Sunday of October.
     use chrono::Datelike;
-    let last_sunday = |month: u32| {
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok()?;
+    let switch = |month: u32| {
         let mut day = chrono::NaiveDate::from_ymd_opt(local.year(), month, 31)?;
         while day.weekday() != chrono::Weekday::Sun {
             day = day.pred_opt()?;
         }
-        Some(day)
+        day.and_hms_opt(1, 0, 0)
     };
-    let summer = (last_sunday(3)?..last_sunday(10)?).contains(&local.date());
-    let offset = if summer { 3 } else { 2 };
-    Some((local - chrono::Duration::hours(offset)).and_utc())
+    let (summer_from, summer_to) = (switch(3)?, switch(10)?);
+    let as_summer = local - chrono::Duration::hours(3);
+    let utc = if (summer_from..summer_to).contains(&as_summer) {
+        as_summer
+    } else {
+        local - chrono::Duration::hours(2)
+    };
+    Some(utc.and_utc())
 }
 
 #[cfg(test)]
@@ -455,6 +510,7 @@ mod tests {
                 lines: vec!["Karakaari 7".into()],
                 postal_code: "02610".into(),
                 post_office: "ESPOO".into(),
+                country_code: String::new(),
             }
         );
         assert_eq!(nokia.addresses[1].kind, AddressKind::Postal);
@@ -465,6 +521,16 @@ mod tests {
             nokia.last_modified.unwrap().to_rfc3339(),
             "2026-05-04T04:31:50+00:00"
         );
+        // Around the switches (29 March and 25 October 2026, at 01:00 UTC).
+        for (local, utc) in [
+            ("2026-03-29T02:59:59", "2026-03-29T00:59:59+00:00"),
+            ("2026-03-29T04:00:00", "2026-03-29T01:00:00+00:00"),
+            ("2026-10-25T03:59:59", "2026-10-25T00:59:59+00:00"),
+            ("2026-10-25T05:00:00", "2026-10-25T03:00:00+00:00"),
+            ("2026-12-06T10:00:00", "2026-12-06T08:00:00+00:00"),
+        ] {
+            assert_eq!(finnish_time(local).unwrap().to_rfc3339(), utc, "{local}");
+        }
     }
 
     #[test]
@@ -504,6 +570,27 @@ mod tests {
             Business::from(page.companies.into_iter().next().unwrap()).status,
             Status::Unspecified
         );
+    }
+
+    #[test]
+    fn foreign_null_and_unknown_addresses_are_mapped_faithfully_or_left_out() {
+        let mut company: serde_json::Value =
+            serde_json::from_slice(&fixture("company-0112038-9.json")).unwrap();
+        company["companies"][0]["addresses"] = serde_json::json!([
+            {"type": 2, "street": null, "postCode": "", "country": "SE",
+             "freeAddressLine": "Box 123\nSE-111 22 Stockholm", "postOffices": []},
+            {"type": 1, "street": "Karakaari", "buildingNumber": "7", "postCode": "02610",
+             "postOffices": [{"city": null, "languageCode": "2"}, {"city": "ESPOO", "languageCode": "1"}]},
+            {"type": 3, "street": "Tuntematon tyyppi 1", "postCode": "00100", "postOffices": []},
+            {"type": 2, "country": "Sweden", "freeAddressLine": "Somewhere", "postOffices": []}
+        ]);
+        let page: CompaniesPage = serde_json::from_value(company).unwrap();
+        let b = Business::from(page.companies.into_iter().next().unwrap());
+        assert_eq!(b.addresses.len(), 2, "{:?}", b.addresses);
+        assert_eq!(b.addresses[0].kind, AddressKind::Visiting);
+        assert_eq!(b.addresses[0].post_office, "ESPOO");
+        assert_eq!(b.addresses[1].lines, ["Box 123", "SE-111 22 Stockholm"]);
+        assert_eq!(b.addresses[1].country_code, "SE");
     }
 
     #[test]

@@ -63,7 +63,7 @@ async fn prh_returns_the_current_name_address_line_and_status() {
     let wrong: url::Url = format!("{}/proxy/", server.uri()).parse().unwrap();
     let prh = Prh::new(client(), &wrong);
     match prh.lookup(&Query::Business(nokia())).await {
-        Err(AdapterError::Refused(why)) => assert!(why.contains("base_url"), "{why}"),
+        Err(AdapterError::Misconfigured(why)) => assert!(why.contains("base_url"), "{why}"),
         other => panic!("a 404 is not an answer: {other:?}"),
     }
 }
@@ -168,9 +168,13 @@ async fn credit_requests_are_signed_and_need_a_purpose() {
     else {
         panic!("a credit report");
     };
-    assert_eq!((report.credit_class, report.score), (4, 81));
+    assert_eq!((report.credit_class, report.score), (Some(4), Some(81)));
     assert_eq!(report.payment_defaults, ["maksuhäiriö 2025-02-01"]);
-    // `expect(1)` on drop: the refused query made no call.
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "the query without a purpose made no call"
+    );
 }
 
 #[tokio::test]

@@ -90,6 +90,63 @@ async fn retry_after_is_waited_out_when_short_and_fails_fast_when_long() {
 }
 
 #[tokio::test]
+async fn calls_during_a_short_pause_wait_it_out_without_asking_the_source() {
+    let server = MockServer::start().await;
+    Mock::given(path("/opendata-ytj-api/v3/companies"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/opendata-ytj-api/v3/companies"))
+        .respond_with(company())
+        .mount(&server)
+        .await;
+    let mut policy = policy();
+    policy.retries = 0;
+    let source = guarded(Prh::new(client(), &server.uri().parse().unwrap()), policy);
+    // No retries: the first call fails on the 429 and leaves a second's pause behind.
+    assert!(source.call(&nokia()).await.is_err());
+    let paused_at = Instant::now();
+    // Calls made during the pause wait until it ends before they ask.
+    let query = nokia();
+    let calls_now: Vec<_> = (0..3).map(|_| source.call(&query)).collect();
+    for fetched in futures::future::join_all(calls_now).await {
+        fetched.unwrap();
+    }
+    assert!(paused_at.elapsed() >= Duration::from_millis(900));
+    let asked: Vec<_> = server.received_requests().await.unwrap();
+    assert_eq!(asked.len(), 4, "the 429, then the three after the pause");
+}
+
+#[tokio::test]
+async fn a_failing_probe_opens_the_breaker_again() {
+    let server = MockServer::start().await;
+    Mock::given(path("/opendata-ytj-api/v3/companies"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let mut policy = policy();
+    policy.retries = 0;
+    let source = guarded(Prh::new(client(), &server.uri().parse().unwrap()), policy);
+    for _ in 0..3 {
+        assert!(source.call(&nokia()).await.is_err());
+    }
+    assert_eq!(source.circuit().0, Circuit::Open);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The probe fails: open again at once, for another cool-down.
+    assert!(matches!(
+        source.call(&nokia()).await,
+        Err(CallError::Adapter(_))
+    ));
+    assert_eq!(source.circuit().0, Circuit::Open);
+    assert!(matches!(
+        source.call(&nokia()).await,
+        Err(CallError::CircuitOpen(_))
+    ));
+    assert_eq!(calls(&server).await, 4);
+}
+
+#[tokio::test]
 async fn timeouts_and_malformed_answers_open_the_breaker_and_a_probe_closes_it() {
     let server = MockServer::start().await;
     Mock::given(path("/opendata-ytj-api/v3/companies"))
