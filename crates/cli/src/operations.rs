@@ -17,7 +17,7 @@ type Client = OperationsServiceClient<InterceptedService<Channel, BearerToken>>;
 /// Which service, and how to reach it.
 #[derive(Debug, Args)]
 pub struct Target {
-    /// The service to ask.
+    /// The service to ask: catalogue, customers, enrichment or disclosures.
     #[arg(long, global = true, value_parser = services::parse, default_value = "catalogue")]
     service: &'static ServiceEntry,
     /// Its gRPC endpoint; by default the port `rekisteri up` gives it on 127.0.0.1.
@@ -43,7 +43,8 @@ impl Target {
 
     async fn client(&self) -> anyhow::Result<Client> {
         let bearer = crate::connect::bearer(self.token.as_deref(), &self.data_dir)?;
-        let channel = crate::connect::channel(&self.endpoint(), self.service.name()).await?;
+        let what = format!("{} service", self.service.name());
+        let channel = crate::connect::channel(&self.endpoint(), &what).await?;
         Ok(OperationsServiceClient::with_interceptor(channel, bearer))
     }
 }

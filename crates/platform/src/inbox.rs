@@ -205,6 +205,11 @@ pub mod migration {
     }
 }
 
+/// The stream a consumer reads is not there yet: its publisher declares it when it starts.
+#[derive(Debug, thiserror::Error)]
+#[error("stream {0} is not declared yet (its publisher declares it)")]
+struct StreamNotDeclared(&'static str);
+
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -393,7 +398,12 @@ impl Consumer {
                 r = self.consume(&jetstream, &db, &outbox, &mut backoff) => r,
             };
             if let Err(err) = result {
-                tracing::warn!(consumer = %self.spec.durable, error = format!("{err:#}"), "consumer interrupted; reconnecting");
+                if let Some(missing) = err.downcast_ref::<StreamNotDeclared>() {
+                    // Normal while the publishing service has not started yet.
+                    tracing::info!(consumer = %self.spec.durable, stream = missing.0, "waiting for the publishing service to declare its stream");
+                } else {
+                    tracing::warn!(consumer = %self.spec.durable, error = format!("{err:#}"), "consumer interrupted; reconnecting");
+                }
             }
             if sleep_or_cancel(backoff.next(), &cancel).await {
                 return;
@@ -410,12 +420,20 @@ impl Consumer {
     ) -> anyhow::Result<()> {
         let spec = &self.spec;
         // The stream belongs to the service that publishes it: wait for it, never redeclare it.
-        let stream = jetstream.get_stream(spec.stream.name).await.map_err(|e| {
-            anyhow::anyhow!(
-                "stream {} (declared by its publisher): {e}",
-                spec.stream.name
-            )
-        })?;
+        let stream = jetstream
+            .get_stream(spec.stream.name)
+            .await
+            .map_err(|e| match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(js)
+                    if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    anyhow::Error::new(StreamNotDeclared(spec.stream.name))
+                }
+                _ => anyhow::anyhow!(
+                    "stream {} (declared by its publisher): {e}",
+                    spec.stream.name
+                ),
+            })?;
         // Created, or brought up to these settings when they changed since the last start.
         let consumer: jetstream::consumer::Consumer<pull::Config> = stream
             .create_consumer(pull::Config {
