@@ -432,8 +432,62 @@ async fn an_organisation_is_enriched_through_events_once_with_its_sources(backen
         .into_inner()
         .subject
         .unwrap();
-    assert_eq!(now.organisation.unwrap().name, "Nokia Oyj (pääkonttori)");
+    let organisation_now = now.organisation.clone().unwrap();
+    assert_eq!(organisation_now.name, "Nokia Oyj (pääkonttori)");
     assert_eq!(now.etag, subject.etag, "nothing changed");
+
+    // The same addresses from the same source again, as a new result: nothing changes, not
+    // even the etag.
+    let again = EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: rekisteri_enrichment::events::COMPLETED_TYPE.into(),
+        occurred_at: None,
+        source_service: "enrichment".into(),
+        actor: None,
+        payload: Some(Payload::EnrichmentCompleted(EnrichmentCompleted {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            subject_id: id.clone(),
+            fields: vec![EnrichedField {
+                field: "organisation.addresses".into(),
+                addresses: organisation_now.addresses.clone(),
+                source: "prh".into(),
+                provenance_id: uuid::Uuid::now_v7().to_string(),
+                register_id: register.clone(),
+                ..Default::default()
+            }],
+            notes: vec![],
+            business_id: business("0112038-9"),
+            subject_etag: now.etag.clone(),
+        })),
+    };
+    nats.publish(
+        rekisteri_enrichment::events::COMPLETED,
+        prost::Message::encode_to_vec(&again).into(),
+    )
+    .await
+    .unwrap();
+    nats.flush().await.unwrap();
+    wait_until("the repeated result is taken", async || {
+        consumer_done(&nats, "REKISTERI_ENRICHMENT", "customers-enrichment").await
+    })
+    .await;
+    let after = customers
+        .get_subject(cpb::GetSubjectRequest {
+            subject_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .subject
+        .unwrap();
+    assert_eq!(after.etag, now.etag, "the same value again changes nothing");
+    assert!(
+        after
+            .field_sources
+            .iter()
+            .any(|s| s.field == "organisation.addresses"),
+        "an unchanged address list keeps its source through a person's update"
+    );
 
     // An organisation created without a business ID is not enriched; given one later, it is.
     let membership = cpb::RegisterMembership {

@@ -27,7 +27,12 @@ impl Respond for AnyCompany {
 /// Serves until killed.
 pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(listen)?;
-    let server = MockServer::builder().listener(listener).start().await;
+    // No request journal: a benchmark sends millions, and the journal would keep them all.
+    let server = MockServer::builder()
+        .listener(listener)
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("GET"))
         .and(path("/opendata-ytj-api/v3/companies"))
         .respond_with(AnyCompany)

@@ -11,7 +11,7 @@ use rekisteri_proto::common::v1 as common;
 use rekisteri_proto::customers::v1 as pb;
 
 /// Longest free text accepted in names, lines and notes.
-const MAX_TEXT: usize = 1000;
+pub(crate) const MAX_TEXT: usize = 1000;
 const MAX_NOTE: usize = 10_000;
 const MAX_VALUES: usize = 20;
 
@@ -255,7 +255,7 @@ impl OrganisationDetails {
     }
 }
 
-fn text(
+pub(crate) fn text(
     value: &str,
     field: &str,
     required: bool,

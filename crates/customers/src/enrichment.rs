@@ -14,7 +14,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::domain::{Address, FieldKind};
-use crate::entity::{field_sources, subjects};
+use crate::entity::{enrichment_requests, field_sources, subjects};
 use crate::events;
 use crate::registers::check_fields;
 use crate::store::{self, ORGANISATION};
@@ -85,6 +85,15 @@ pub async fn apply(
     if subject.kind != ORGANISATION {
         return Ok(Vec::new());
     }
+    // The request this answers, if this service made it: answered now, whatever is applied.
+    let request = enrichment_requests::Entity::find_by_id(completed.request_id.clone())
+        .one(txn)
+        .await?;
+    if request.is_some() {
+        enrichment_requests::Entity::delete_by_id(completed.request_id.clone())
+            .exec(txn)
+            .await?;
+    }
     // Fetched for another business ID than the subject's now (changed meanwhile): not its data.
     let fetched_for = completed
         .business_id
@@ -92,7 +101,7 @@ pub async fn apply(
         .map(|b| b.value.as_str())
         .unwrap_or_default();
     if fetched_for.is_empty() || subject.business_id.as_deref() != Some(fetched_for) {
-        tracing::info!(subject_id = %subject.id, "enrichment for a business ID the subject no longer has: nothing applied");
+        tracing::warn!(subject_id = %subject.id, "enrichment for a business ID the subject no longer has (or none named): nothing applied");
         return Ok(Vec::new());
     }
     let registers = store::registers_holding(txn, &subject.id).await?;
@@ -100,9 +109,11 @@ pub async fn apply(
         .filter(field_sources::Column::SubjectId.eq(&subject.id))
         .all(txn)
         .await?;
-    // A value a person wrote is replaced only while the subject is as the request left it: an
-    // edit made since is theirs to keep. A value the source gave before, or none, is replaced.
-    let unchanged_since_request =
+    // A value a person wrote is replaced only while it is what it was when enrichment was asked
+    // for (this service kept its fingerprint with the request); an edit made since is theirs to
+    // keep. For a result asked for elsewhere (EnrichSubject), only while the whole subject is
+    // unchanged since it was read. A value the source gave before, or none, is replaced.
+    let etag_unchanged =
         !completed.subject_etag.is_empty() && completed.subject_etag == store::etag(&subject);
     let now = Utc::now();
     let mut changed = Vec::new();
@@ -121,10 +132,17 @@ pub async fn apply(
             continue;
         }
         let before = held.iter().find(|h| h.field == field.field);
-        if !unchanged_since_request
-            && before.is_none()
-            && !is_empty(txn, &subject, &field.field).await?
-        {
+        let as_requested = match &request {
+            Some(request) => {
+                current_fingerprint(txn, &subject, &field.field).await?
+                    == match field.field.as_str() {
+                        "organisation.name" => request.name_fingerprint.clone(),
+                        _ => request.addresses_fingerprint.clone(),
+                    }
+            }
+            None => etag_unchanged,
+        };
+        if !as_requested && before.is_none() && !is_empty(txn, &subject, &field.field).await? {
             tracing::info!(subject_id = %subject.id, field = %field.field, "changed by a person since the request: kept");
             continue;
         }
@@ -208,6 +226,41 @@ pub async fn apply(
     Ok(changed)
 }
 
+/// A fingerprint of an organisation's name (SHA-256, hex): compared, never read back.
+pub fn fingerprint_name(name: Option<&str>) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(name.unwrap_or_default().as_bytes()))
+}
+
+/// A fingerprint of an address list, in order.
+pub fn fingerprint_addresses(list: &[Address]) -> String {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    for a in list {
+        for part in a
+            .lines
+            .iter()
+            .chain([&a.postal_code, &a.post_office, &a.country_code])
+        {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        digest.update([1]);
+    }
+    hex::encode(digest.finalize())
+}
+
+async fn current_fingerprint(
+    txn: &DatabaseTransaction,
+    subject: &subjects::Model,
+    field: &str,
+) -> Result<String, ServiceError> {
+    Ok(match field {
+        "organisation.name" => fingerprint_name(subject.name.as_deref()),
+        _ => fingerprint_addresses(&store::postal_addresses(txn, &subject.id).await?),
+    })
+}
+
 /// Whether the subject holds no value for `field` now.
 async fn is_empty(
     txn: &DatabaseTransaction,
@@ -228,25 +281,35 @@ enum Value {
 }
 
 impl Value {
+    /// The value, checked as a client's write of the field is; an address that fails is left
+    /// out on its own (the others stay), and a value with nothing valid is `None`.
     fn of(field: &EnrichedField) -> Option<Value> {
+        use crate::domain::{MAX_TEXT, address, text};
+        use rekisteri_platform::error::FieldViolations;
         match field.field.as_str() {
             "organisation.name" => {
-                let name = field.text.trim();
-                (!name.is_empty() && name.chars().count() <= 200)
-                    .then(|| Value::Name(name.to_owned()))
+                let mut v = FieldViolations::new();
+                let name = text(&field.text, "organisation.name", true, MAX_TEXT, &mut v);
+                if !v.is_empty() {
+                    tracing::info!(violations = ?v.iter().collect::<Vec<_>>(), "an enriched name that fails validation");
+                }
+                v.is_empty().then_some(Value::Name(name))
             }
             "organisation.addresses" => {
-                let mut v = rekisteri_platform::error::FieldViolations::new();
                 let list: Vec<Address> = field
                     .addresses
                     .iter()
                     .enumerate()
-                    .map(|(i, a)| crate::domain::address(a, &format!("addresses[{i}]"), &mut v))
+                    .filter_map(|(i, a)| {
+                        let mut v = FieldViolations::new();
+                        let checked = address(a, &format!("addresses[{i}]"), &mut v);
+                        if !v.is_empty() {
+                            tracing::info!(violations = ?v.iter().collect::<Vec<_>>(), "an enriched address that fails validation: left out");
+                        }
+                        v.is_empty().then_some(checked)
+                    })
                     .collect();
-                if !v.is_empty() {
-                    tracing::info!(violations = ?v.iter().collect::<Vec<_>>(), "enriched addresses that fail validation");
-                }
-                (v.is_empty() && !list.is_empty()).then_some(Value::Addresses(list))
+                (!list.is_empty()).then_some(Value::Addresses(list))
             }
             _ => None,
         }

@@ -283,3 +283,26 @@ pub mod field_sources {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `enrichment_requests`: what an organisation's name and addresses held when enrichment was
+/// asked for (fingerprints, not the values), so that a result replaces a value a person wrote
+/// only while it is still that one. Deleted when the result is applied.
+pub mod enrichment_requests {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "enrichment_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        pub subject_id: String,
+        pub name_fingerprint: String,
+        pub addresses_fingerprint: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

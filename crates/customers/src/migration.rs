@@ -407,7 +407,7 @@ impl MigrationTrait for NamePrefixIndex {
     }
 }
 
-/// Where enriched fields' values came from.
+/// Where enriched fields' values came from, and what they held when enrichment was asked for.
 #[derive(Debug)]
 struct FieldSources;
 
@@ -439,6 +439,27 @@ impl MigrationTrait for FieldSources {
                     .col(time("fetched_at"))
                     .col(time("applied_at"))
                     .primary_key(Index::create().col(id("subject_id")).col(id("field")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(id("enrichment_requests"))
+                    .col(required("request_id", Some(36)).primary_key())
+                    .col(required("subject_id", Some(36)))
+                    .col(required("name_fingerprint", Some(64)))
+                    .col(required("addresses_fingerprint", Some(64)))
+                    .col(time("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("enrichment_requests_by_subject")
+                    .table(id("enrichment_requests"))
+                    .col(id("subject_id"))
                     .to_owned(),
             )
             .await

@@ -28,8 +28,8 @@ use crate::domain::{
     OrganisationDetails, PersonDetails,
 };
 use crate::entity::{
-    access_log, addresses, contact_links, field_sources, known_registers, marketing_preferences,
-    memberships, notes, services, subject_values, subjects,
+    access_log, addresses, contact_links, enrichment_requests, field_sources, known_registers,
+    marketing_preferences, memberships, notes, services, subject_values, subjects,
 };
 use crate::events;
 use crate::registers::{Registers, check_fields};
@@ -289,8 +289,18 @@ impl Store {
             None => registers_of(&txn, id).await?,
         };
         check_fields(&registers, &fields)?;
+        // Addresses are named changed only when they differ: an unchanged list keeps its source.
+        let addresses_before = match &details {
+            Details::Organisation(_) => Some(postal_addresses(&txn, id).await?),
+            Details::Person(_) => None,
+        };
         self.write_details(&txn, id, &details).await?;
         let mut changed = details.changed_fields(&before, &self.vault);
+        if let (Some(before), Details::Organisation(o)) = (&addresses_before, &details)
+            && *before == o.addresses
+        {
+            changed.retain(|c| c != "organisation.addresses");
+        }
         if let Some(billing) = &billing {
             write_billing(&txn, id, Some(billing)).await?;
             changed.push("billing".into());
@@ -642,7 +652,8 @@ impl Store {
             services,
             marketing_preferences,
             notes,
-            field_sources
+            field_sources,
+            enrichment_requests
         );
         contact_links::Entity::delete_many()
             .filter(
@@ -955,8 +966,26 @@ impl Store {
         business_id: BusinessIdPb,
         register_ids: Vec<String>,
     ) -> Result<(), ServiceError> {
+        let request_id = Uuid::now_v7().to_string();
+        // What the fields hold as the request leaves them, kept here (not in the event): a
+        // result replaces a value a person wrote only while it is still this one.
+        let row = subjects::Entity::find_by_id(id.to_owned())
+            .one(txn)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))?;
+        enrichment_requests::ActiveModel {
+            request_id: Set(request_id.clone()),
+            subject_id: Set(id.to_owned()),
+            name_fingerprint: Set(crate::enrichment::fingerprint_name(row.name.as_deref())),
+            addresses_fingerprint: Set(crate::enrichment::fingerprint_addresses(
+                &postal_addresses(txn, id).await?,
+            )),
+            created_at: Set(Utc::now()),
+        }
+        .insert(txn)
+        .await?;
         let request = EnrichmentRequested {
-            request_id: Uuid::now_v7().to_string(),
+            request_id,
             subject_id: id.to_owned(),
             kind: ORGANISATION.into(),
             business_id: Some(business_id),
@@ -1131,6 +1160,27 @@ pub(crate) async fn write_organisation_name(
     Ok(())
 }
 
+/// The subject's postal addresses, in order.
+pub(crate) async fn postal_addresses(
+    txn: &DatabaseTransaction,
+    id: &str,
+) -> Result<Vec<Address>, ServiceError> {
+    Ok(addresses::Entity::find()
+        .filter(addresses::Column::SubjectId.eq(id))
+        .filter(addresses::Column::Purpose.eq("postal"))
+        .order_by_asc(addresses::Column::Position)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| Address {
+            lines: a.lines.split('\n').map(str::to_owned).collect(),
+            postal_code: a.postal_code,
+            post_office: a.post_office,
+            country_code: a.country_code,
+        })
+        .collect())
+}
+
 /// Whether the subject has a postal address.
 pub(crate) async fn has_postal_addresses(
     txn: &DatabaseTransaction,
@@ -1150,20 +1200,7 @@ pub(crate) async fn write_organisation_addresses(
     id: &str,
     list: &[Address],
 ) -> Result<bool, ServiceError> {
-    let stored: Vec<Address> = addresses::Entity::find()
-        .filter(addresses::Column::SubjectId.eq(id))
-        .filter(addresses::Column::Purpose.eq("postal"))
-        .order_by_asc(addresses::Column::Position)
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|a| Address {
-            lines: a.lines.split('\n').map(str::to_owned).collect(),
-            postal_code: a.postal_code,
-            post_office: a.post_office,
-            country_code: a.country_code,
-        })
-        .collect();
+    let stored = postal_addresses(txn, id).await?;
     if stored == list {
         return Ok(false);
     }

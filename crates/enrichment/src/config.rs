@@ -78,6 +78,10 @@ pub struct SourceConfig {
     // External adapter.
     /// The bearer token the service presents to the adapter.
     pub token: Option<Secret>,
+    /// Plain http to an adapter elsewhere than this machine (inside a cluster whose network is
+    /// encrypted, say); otherwise a remote adapter needs https, as its calls carry the token and
+    /// whatever the query holds.
+    pub allow_plaintext: bool,
 }
 
 impl Default for SourceConfig {
@@ -105,6 +109,7 @@ impl Default for SourceConfig {
             client_secret: None,
             path: String::new(),
             token: None,
+            allow_plaintext: false,
         }
     }
 }

@@ -237,11 +237,18 @@ impl Enricher {
         let record = record(prh, &fetched, &context, business_fields(business));
         // A sole trader's business name and address are a person's: they do not go into an
         // event. The provenance says the source was asked.
-        if is_sole_trader(business) {
-            enriched.notes.push(format!(
-                "{}: {} is a sole trader: a person's name and address are not proposed through events",
-                prh.name, subject.business_id
-            ));
+        if is_sole_trader(business) || business.company_form.is_empty() {
+            enriched.notes.push(if business.company_form.is_empty() {
+                format!(
+                    "{}: {} has no company form stated: values are not proposed through events (a sole trader's would be a person's)",
+                    prh.name, subject.business_id
+                )
+            } else {
+                format!(
+                    "{}: {} is a sole trader: a person's name and address are not proposed through events",
+                    prh.name, subject.business_id
+                )
+            });
             enriched.records.push(record);
             return Ok(enriched);
         }
@@ -511,7 +518,7 @@ pub async fn call(source: &Source, query: &Query) -> Result<Fetched, ServiceErro
         CallError::Adapter(AdapterError::Transient { message, .. }) => {
             ServiceError::Unavailable(format!("{}: {message}; retry later", source.name))
         }
-        CallError::Adapter(AdapterError::Malformed(why)) => {
+        CallError::Adapter(AdapterError::Malformed(why) | AdapterError::Throttled(why)) => {
             ServiceError::Unavailable(format!("{}: {why}", source.name))
         }
         CallError::Adapter(AdapterError::Misconfigured(why)) => {

@@ -177,6 +177,21 @@ impl EnrichmentService for Enrichment {
         }
         let target = v.into_result(target)?.expect("checked");
         let source = self.enricher.source("credit")?;
+        // A person's check is filed under a person, a company's under an organisation.
+        if !context.subject_id.is_empty() {
+            let subject = self.enricher.subjects().get(&context.subject_id).await?;
+            let expected = match target {
+                CreditTarget::Person(_) => "person",
+                CreditTarget::Business(_) => "organisation",
+            };
+            if subject.kind != expected {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "subject {} is a {}: this check is of a {expected}",
+                    context.subject_id, subject.kind
+                ))
+                .into());
+            }
+        }
         let query = Query::Credit(CreditQuery { target, purpose });
         let (fetched, record) = self
             .enricher

@@ -307,6 +307,16 @@ impl Guarded {
         }
     }
 
+    /// The longest one lookup may take, retries and waits included.
+    fn deadline(&self) -> Duration {
+        let attempts = if self.adapter.idempotent() {
+            self.policy.retries as u32 + 1
+        } else {
+            1
+        };
+        self.policy.timeout * attempts + self.policy.max_retry_after_wait
+    }
+
     async fn fetch(&self, query: &Query) -> Result<Answer, CallError> {
         let admission = self.breaker.admit().map_err(CallError::CircuitOpen)?;
         let mut verdict = Verdict {
@@ -316,19 +326,16 @@ impl Guarded {
         };
         let attempt = || async {
             self.wait_for_pause().await?;
-            // The rate limit waits at most a call's timeout: a queue longer than that is the
-            // source's allowance spent, said as such rather than waited out for ever.
+            // The rate limit waits at most a call's timeout: a queue longer than that is this
+            // service's own allowance spent, said as such rather than waited out for ever.
             if tokio::time::timeout(self.policy.timeout, self.limiter.until_ready())
                 .await
                 .is_err()
             {
-                return Err(AdapterError::Transient {
-                    message: format!(
-                        "this service's own rate limit for the source ({} a minute) is spent; try again shortly",
-                        self.policy.rate_per_minute
-                    ),
-                    retry_after: Some(self.policy.timeout),
-                });
+                return Err(AdapterError::Throttled(format!(
+                    "this service's own rate limit for the source ({} a minute) is spent; try again shortly",
+                    self.policy.rate_per_minute
+                )));
             }
             match tokio::time::timeout(self.policy.timeout, self.adapter.lookup(query)).await {
                 Ok(result) => result,
@@ -344,7 +351,7 @@ impl Guarded {
             0
         };
         let max_wait = self.policy.max_retry_after_wait;
-        let result = attempt
+        let retried = attempt
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(Duration::from_millis(100))
@@ -359,25 +366,36 @@ impl Guarded {
                     retry_after: Some(wait),
                     ..
                 } => {
+                    // Every call waits out the pause before it asks (`wait_for_pause`); a retry
+                    // goes on only while retries are left and the pause is one a call may wait.
                     self.pause(*wait);
-                    // Only while retries are left, and only for a wait a call may take (the
-                    // next attempt waits out the pause itself).
-                    backoff.and((*wait <= max_wait).then_some(Duration::ZERO))
+                    backoff.filter(|_| *wait <= max_wait)
                 }
                 _ => backoff,
             })
             .notify(|e, after| {
                 tracing::debug!(source = self.adapter.kind(), error = %e, ?after, "retrying a source call")
-            })
-            .await;
+            });
+        // One deadline for the whole lookup, retries and waits included.
+        let result = match tokio::time::timeout(self.deadline(), retried).await {
+            Ok(result) => result,
+            Err(_) => Err(AdapterError::transient(format!(
+                "no answer within {} ms, retries included",
+                self.deadline().as_millis()
+            ))),
+        };
         verdict.given = true;
         match &result {
             Ok(_) => self.breaker.succeeded(admission),
-            // A source that asks us to slow down is not failing: the pause handles it.
-            Err(AdapterError::Transient {
-                retry_after: Some(_),
-                ..
-            }) => self.breaker.abandoned(admission),
+            // A source that asks us to slow down is not failing, nor is our own rate limit: the
+            // pause and the limiter handle those.
+            Err(
+                AdapterError::Transient {
+                    retry_after: Some(_),
+                    ..
+                }
+                | AdapterError::Throttled(_),
+            ) => self.breaker.abandoned(admission),
             Err(e) if e.is_source_failure() => self.breaker.failed(admission, &e.to_string()),
             // Refused or unsupported: the source works, the question was wrong.
             Err(_) => self.breaker.succeeded(admission),
@@ -393,24 +411,26 @@ impl Guarded {
         }
     }
 
-    /// Waits out a pause the source asked for, when it is short enough for a call to wait;
-    /// fails at once when it is longer (without asking the source).
+    /// Waits out a pause the source asked for, when it ends soon enough for a call to wait (a
+    /// pause made longer meanwhile is waited out too); fails at once when it is longer, without
+    /// asking the source.
     async fn wait_for_pause(&self) -> Result<(), AdapterError> {
-        let paused = *self.paused_until.lock().expect("not poisoned");
-        let Some(until) = paused.filter(|u| *u > Instant::now()) else {
-            return Ok(());
-        };
-        let left = until - Instant::now();
-        if left > self.policy.max_retry_after_wait {
-            return Err(AdapterError::Transient {
-                message: format!(
-                    "the source asked us to wait ({} s more)",
-                    left.as_secs() + 1
-                ),
-                retry_after: Some(left),
-            });
+        loop {
+            let paused = *self.paused_until.lock().expect("not poisoned");
+            let Some(until) = paused.filter(|u| *u > Instant::now()) else {
+                return Ok(());
+            };
+            let left = until - Instant::now();
+            if left > self.policy.max_retry_after_wait {
+                return Err(AdapterError::Transient {
+                    message: format!(
+                        "the source asked us to wait ({} s more)",
+                        left.as_secs() + 1
+                    ),
+                    retry_after: Some(left),
+                });
+            }
+            tokio::time::sleep_until(until.into()).await;
         }
-        tokio::time::sleep_until(until.into()).await;
-        Ok(())
     }
 }

@@ -135,7 +135,11 @@ impl Sources {
                 anyhow::bail!("enrichment.external.{name}: the name of a built-in source");
             }
             let section = format!("external.{name}");
-            let address = c.url(&section, "base_url", &c.base_url)?;
+            let address = if c.allow_plaintext {
+                c.url(&section, "base_url", &c.base_url)?
+            } else {
+                c.secure_url(&section, "base_url", &c.base_url)?
+            };
             let adapter = adapters::external::External::connect(
                 name,
                 address.as_str(),

@@ -208,6 +208,10 @@ impl Credit {
         if raw.score.is_some_and(|s| s > 100) {
             return Err(AdapterError::Malformed("a score over 100".into()));
         }
+        if !raw.found {
+            // Nothing else of an unknown subject is an answer.
+            return Ok(Answer::Credit(CreditReport::default()));
+        }
         Ok(Answer::Credit(CreditReport {
             found: raw.found,
             credit_class: raw.credit_class,

@@ -85,6 +85,10 @@ pub enum AdapterError {
     /// answered to callers as the source being unavailable.
     #[error("{0}")]
     Misconfigured(String),
+    /// This service's own rate limit for the source is spent: not asked, not the source's
+    /// fault.
+    #[error("{0}")]
+    Throttled(String),
     /// Refused before any call: the question cannot be asked of this source.
     #[error("{0}")]
     Unsupported(String),

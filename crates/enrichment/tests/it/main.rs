@@ -5,6 +5,7 @@
 
 mod adapters;
 mod resilience;
+mod worker;
 
 use std::sync::Arc;
 
