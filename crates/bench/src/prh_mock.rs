@@ -1,45 +1,77 @@
 //! A stand-in for PRH's open data API (v3), a process of the harness's own so that its CPU time
 //! is its own: every business ID gets Nokia's real record (captured from the live API) with the
 //! ID written in, so that each lookup of a new ID is a cache miss with a real-sized answer.
+//!
+//! A minimal HTTP/1.1 server over tokio (keep-alive, `GET` only): a mock library keeps every
+//! request it matched for later verification, which a benchmark's millions of calls would turn
+//! into gigabytes.
 
 use std::net::SocketAddr;
 
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Nokia Oyj's record as PRH answered `?businessId=0112038-9`.
 const NOKIA: &str = include_str!("../../enrichment/tests/fixtures/prh/company-0112038-9.json");
 
-struct AnyCompany;
-
-impl Respond for AnyCompany {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let id = request
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "businessId")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        ResponseTemplate::new(200).set_body_raw(NOKIA.replace("0112038-9", &id), "application/json")
+/// Serves until killed.
+pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            // A connection that breaks or speaks nonsense just ends.
+            let _ = connection(stream).await;
+        });
     }
 }
 
-/// Serves until killed.
-pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
-    let listener = std::net::TcpListener::bind(listen)?;
-    // No request journal: a benchmark sends millions, and the journal would keep them all.
-    let server = MockServer::builder()
-        .listener(listener)
-        .disable_request_recording()
-        .start()
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/opendata-ytj-api/v3/companies"))
-        .respond_with(AnyCompany)
-        .mount(&server)
-        .await;
-    std::future::pending::<()>().await;
-    Ok(())
+async fn connection(stream: tokio::net::TcpStream) -> anyhow::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let target = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        // The headers, up to the empty line (a GET has no body).
+        let mut header = String::new();
+        loop {
+            header.clear();
+            if read.read_line(&mut header).await? == 0 {
+                return Ok(());
+            }
+            if header.trim_end().is_empty() {
+                break;
+            }
+        }
+        let (status, body) = answer(&target);
+        let head = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        write.write_all(head.as_bytes()).await?;
+        write.write_all(body.as_bytes()).await?;
+    }
+}
+
+/// The answer to `GET target`: the record with the asked ID, or 404 for another path.
+fn answer(target: &str) -> (&'static str, String) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != "/opendata-ytj-api/v3/companies" {
+        return ("404 Not Found", "{}".into());
+    }
+    let id = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("businessId="))
+        .unwrap_or_default();
+    ("200 OK", NOKIA.replace("0112038-9", id))
 }
 
 /// The `n`th valid business ID from 1000000 on: the Y-tunnus check digit (weights 7, 9, 10, 5,
@@ -74,5 +106,15 @@ mod tests {
         }
         let distinct: std::collections::HashSet<&String> = ids.iter().collect();
         assert_eq!(distinct.len(), ids.len());
+    }
+
+    #[test]
+    fn the_stand_in_answers_with_the_asked_id() {
+        let (status, body) =
+            super::answer("/opendata-ytj-api/v3/companies?businessId=2135102-9&x=1");
+        assert_eq!(status, "200 OK");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["companies"][0]["businessId"]["value"], "2135102-9");
+        assert_eq!(super::answer("/elsewhere").0, "404 Not Found");
     }
 }
