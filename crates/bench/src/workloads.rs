@@ -303,13 +303,18 @@ pub async fn find_by_hetu(
 
 /// UpdatePerson with the etag its creation returned, each person of `created` once, no two
 /// calls on one subject (optimistic concurrency: a lost etag would be refused and counted).
+/// The most persons the UpdatePerson workload updates.
+const MAX_UPDATES: u64 = 10_000;
+
 pub async fn update_person(
     system: &System,
     created: Created,
     clients: usize,
 ) -> anyhow::Result<Run> {
     let client = customers(system).await?;
-    let total = created.lock().expect("not poisoned").len() as u64;
+    // At most 10,000: after a first size of a million, updating every person created would take
+    // longer than the rest of the run.
+    let total = (created.lock().expect("not poisoned").len() as u64).min(MAX_UPDATES);
     let measured = load::closed_loop(clients, Limit::Calls(total), move |_| {
         let mut client = client.clone();
         let next = created.lock().expect("not poisoned").pop();
