@@ -232,16 +232,14 @@ pub fn fingerprint_name(name: Option<&str>) -> String {
     hex::encode(sha2::Sha256::digest(name.unwrap_or_default().as_bytes()))
 }
 
-/// A fingerprint of an address list, in order.
+/// A fingerprint of an address list, in order. Lines are taken as stored (joined by line
+/// breaks), so a list as written and as read back fingerprint alike.
 pub fn fingerprint_addresses(list: &[Address]) -> String {
     use sha2::Digest;
     let mut digest = sha2::Sha256::new();
     for a in list {
-        for part in a
-            .lines
-            .iter()
-            .chain([&a.postal_code, &a.post_office, &a.country_code])
-        {
+        let lines = a.lines.join("\n");
+        for part in [&lines, &a.postal_code, &a.post_office, &a.country_code] {
             digest.update(part.as_bytes());
             digest.update([0]);
         }

@@ -229,9 +229,11 @@ impl Store {
             Payload::SubjectCreated(event),
         )
         .await?;
-        if let Some(business_id) = details.business_id() {
+        if let Details::Organisation(o) = &details
+            && o.business_id.is_some()
+        {
             let etag = etag_of(&id, 1);
-            self.request_enrichment(&txn, actor, &id, &etag, business_id, ids.clone())
+            self.request_enrichment(&txn, actor, &id, &etag, o, ids.clone())
                 .await?;
         }
         txn.commit().await?;
@@ -323,11 +325,12 @@ impl Store {
         }
         // A business ID given or changed: fetch what the registers declare for the new one.
         if changed.iter().any(|c| c == "organisation.business_id")
-            && let Some(business_id) = details.business_id()
+            && let Details::Organisation(o) = &details
+            && o.business_id.is_some()
         {
             let ids = registers.iter().map(|r| r.register_id.clone()).collect();
             let etag = etag_of(id, before.revision + 1);
-            self.request_enrichment(&txn, actor, id, &etag, business_id, ids)
+            self.request_enrichment(&txn, actor, id, &etag, o, ids)
                 .await?;
         }
         let event = SubjectUpdated {
@@ -956,30 +959,25 @@ impl Store {
     /// Asks the enrichment service to fetch what the organisation's registers declare as
     /// sources (an `EnrichmentRequested` event in the same transaction).
     /// `etag` is the subject's as this write leaves it: values are applied over a person's only
-    /// while it is unchanged.
+    /// while it is unchanged. `o` is what this write stored.
     async fn request_enrichment(
         &self,
         txn: &DatabaseTransaction,
         actor: &str,
         id: &str,
         etag: &str,
-        business_id: BusinessIdPb,
+        o: &OrganisationDetails,
         register_ids: Vec<String>,
     ) -> Result<(), ServiceError> {
         let request_id = Uuid::now_v7().to_string();
         // What the fields hold as the request leaves them, kept here (not in the event): a
-        // result replaces a value a person wrote only while it is still this one.
-        let row = subjects::Entity::find_by_id(id.to_owned())
-            .one(txn)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))?;
+        // result replaces a value a person wrote only while it is still this one. This write
+        // has just stored them, so they are taken from it rather than read back.
         enrichment_requests::ActiveModel {
             request_id: Set(request_id.clone()),
             subject_id: Set(id.to_owned()),
-            name_fingerprint: Set(crate::enrichment::fingerprint_name(row.name.as_deref())),
-            addresses_fingerprint: Set(crate::enrichment::fingerprint_addresses(
-                &postal_addresses(txn, id).await?,
-            )),
+            name_fingerprint: Set(crate::enrichment::fingerprint_name(Some(&o.name))),
+            addresses_fingerprint: Set(crate::enrichment::fingerprint_addresses(&o.addresses)),
             created_at: Set(Utc::now()),
         }
         .insert(txn)
@@ -988,7 +986,9 @@ impl Store {
             request_id,
             subject_id: id.to_owned(),
             kind: ORGANISATION.into(),
-            business_id: Some(business_id),
+            business_id: o.business_id.as_ref().map(|b| BusinessIdPb {
+                value: b.to_string(),
+            }),
             register_ids,
             subject_etag: etag.to_owned(),
         };
