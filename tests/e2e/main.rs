@@ -28,9 +28,9 @@ pub async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
 /// A complete register, transcribed from a real rekisteriseloste.
 pub fn sample() -> rekisteri_proto::catalogue::v1::RegisterContent {
     let yaml = include_str!("../../examples/registers/mainostakomo.yaml");
-    let content: rekisteri_catalogue::domain::RegisterContent =
+    let content: rekisteri_register::RegisterContent =
         serde_yaml::from_str(yaml).expect("the example register parses");
-    rekisteri_proto::catalogue::v1::RegisterContent::from(&content)
+    rekisteri_catalogue::convert::content_pb(&content)
 }
 
 /// Creates the sample register and publishes it; returns its id.

@@ -6,8 +6,8 @@ use rekisteri_platform::runtime::{Runtime, Service, ServiceSpec};
 use rekisteri_proto::catalogue::v1::catalogue_service_server::CatalogueServiceServer;
 use tonic::service::Routes;
 
+use crate::grpc::Catalogue;
 use crate::migration::Migrator;
-use crate::service::Catalogue;
 use crate::{events, roles};
 
 /// The fully qualified gRPC service name, as health checks and reflection know it.

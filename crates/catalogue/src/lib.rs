@@ -1,14 +1,22 @@
 //! The register catalogue: which personal data registers an organisation keeps, as versioned,
 //! published declarations (rekisteriseloste / GDPR Art. 30 records).
 
+//!
+//! Shaped as the other services copy it: `grpc` (handlers: parse, call the store, map back),
+//! `store` (database operations returning domain types), `lifecycle` (register and version
+//! states), `events`, `convert` (protobuf and domain), `error` (mapped to `tonic::Status` through
+//! the platform). The register itself (content model, importer, notices) is `rekisteri-register`.
+
 pub mod app;
 pub mod client;
-pub mod domain;
+pub mod convert;
 pub mod entity;
-pub mod import;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod lifecycle;
 pub mod migration;
-pub mod notice;
-pub mod service;
+pub mod store;
 
 pub use app::build;
 
@@ -36,23 +44,4 @@ pub mod roles {
             ("RenderPrivacyNotice", READER),
         ],
     };
-}
-
-/// What the catalogue publishes on JetStream.
-pub mod events {
-    use rekisteri_platform::outbox::StreamSpec;
-
-    pub const SOURCE: &str = "catalogue";
-    /// Register events name registers and organisations, never people; a year on the stream
-    /// lets a new consumer rebuild its view of the catalogue from the stream alone.
-    pub const STREAM: StreamSpec = StreamSpec {
-        name: "REKISTERI_CATALOGUE",
-        subjects: &["rekisteri.catalogue.>"],
-        max_age: std::time::Duration::from_secs(365 * 24 * 3600),
-        max_bytes: 1024 * 1024 * 1024,
-    };
-    pub const REGISTER_PUBLISHED_SUBJECT: &str = "rekisteri.catalogue.register.published";
-    pub const REGISTER_PUBLISHED_TYPE: &str = "rekisteri.catalogue.register_published.v1";
-    pub const REGISTER_RETIRED_SUBJECT: &str = "rekisteri.catalogue.register.retired";
-    pub const REGISTER_RETIRED_TYPE: &str = "rekisteri.catalogue.register_retired.v1";
 }

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use rekisteri_catalogue::domain::RegisterContent;
 use rekisteri_platform::auth::BearerToken;
 use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
 use rekisteri_proto::common::v1::{BusinessId, PageRequest};
+use rekisteri_register::RegisterContent;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -197,7 +197,7 @@ pub fn read_register_file(path: &Path) -> anyhow::Result<pb::RegisterContent> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let content: RegisterContent = serde_yaml::from_str(&text)
         .with_context(|| format!("{} is not a register file", path.display()))?;
-    Ok(pb::RegisterContent::from(&content))
+    Ok(rekisteri_catalogue::convert::content_pb(&content))
 }
 
 pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
@@ -351,7 +351,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
         CatalogueCommand::Import { file, dry_run } => {
             let document =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let max = rekisteri_catalogue::import::MAX_DOCUMENT_BYTES;
+            let max = rekisteri_register::import::MAX_DOCUMENT_BYTES;
             if document.len() > max {
                 anyhow::bail!(
                     "{} is {:.1} MiB; register documents up to {} MiB can be imported",

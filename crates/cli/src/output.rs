@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-use rekisteri_catalogue::domain::RegisterContent;
+use rekisteri_catalogue::convert;
 use rekisteri_proto::catalogue::v1 as pb;
+use rekisteri_register::RegisterContent;
 use serde_json::{Value, json};
 
 fn time(t: Option<&prost_types::Timestamp>) -> Value {
@@ -37,7 +38,7 @@ fn register_json(r: &pb::Register) -> Value {
 }
 
 fn content(v: &pb::RegisterVersion) -> Option<RegisterContent> {
-    RegisterContent::from_proto("content", v.content.as_ref()).ok()
+    convert::content_of("content", v.content.as_ref()).ok()
 }
 
 fn version_json(v: &pb::RegisterVersion, with_content: bool) -> Value {
@@ -55,7 +56,7 @@ fn version_json(v: &pb::RegisterVersion, with_content: bool) -> Value {
     if with_content {
         value["content"] = serde_json::to_value(content(v)).unwrap_or(Value::Null);
         if let Some(report) = &v.import_report {
-            let report = rekisteri_catalogue::import::ImportReport::from(report);
+            let report = convert::report_of(report);
             value["import_report"] = serde_json::to_value(report).unwrap_or(Value::Null);
         }
     }
@@ -254,12 +255,12 @@ pub fn version_list(json: bool, versions: &[pb::RegisterVersion]) {
 pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
     let report = r.report.clone().unwrap_or_default();
     if json {
-        let content = RegisterContent::from_proto("content", r.content.as_ref()).ok();
+        let content = convert::content_of("content", r.content.as_ref()).ok();
         print_json(&json!({
             "register": r.register.as_ref().map(register_json),
             "version": r.version.as_ref().map(|v| version_json(v, false)),
             "content": content,
-            "report": rekisteri_catalogue::import::ImportReport::from(&report),
+            "report": convert::report_of(&report),
         }));
         return;
     }

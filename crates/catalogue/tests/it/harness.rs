@@ -1,8 +1,8 @@
-use rekisteri_catalogue::domain::RegisterContent;
 use rekisteri_platform::CancellationToken;
 use rekisteri_platform::config::ServiceConfig;
 use rekisteri_proto::catalogue::v1 as pb;
 use rekisteri_proto::catalogue::v1::catalogue_service_client::CatalogueServiceClient;
+use rekisteri_register::RegisterContent;
 use rekisteri_test_support::{Backend, Bearer, NatsServer, TestDb, tokens};
 use tokio::task::JoinHandle;
 use tonic::service::interceptor::InterceptedService;
@@ -86,7 +86,7 @@ impl Drop for TestApp {
 pub fn sample() -> pb::RegisterContent {
     let yaml = include_str!("../../../../examples/registers/mainostakomo.yaml");
     let content: RegisterContent = serde_yaml::from_str(yaml).expect("the example register parses");
-    pb::RegisterContent::from(&content)
+    rekisteri_catalogue::convert::content_pb(&content)
 }
 
 pub async fn create(

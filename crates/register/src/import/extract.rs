@@ -10,7 +10,7 @@ use super::report::{ImportReport, MappedField, SectionReport, UnmappedLine};
 use super::text::{self, Line};
 use super::vocab::{self, Kind, Label};
 use super::{Imported, Para, Section, is_standard, paragraphs};
-use crate::domain::{
+use crate::content::{
     Controller, DataCategory, DataSource, DataSourceKind, Disclosure, LegalBasis, PostalAddress,
     RegisterContent, RetentionRule, RetentionTrigger, ThirdCountryTransfer, TransferSafeguard,
     TransfersOutsideEea,
@@ -1605,15 +1605,16 @@ impl Builder {
     /// failing the whole import.
     fn sanitise(&mut self) {
         for _ in 0..8 {
-            let proto = rekisteri_proto::catalogue::v1::RegisterContent::from(&self.content);
-            let Err(violations) = RegisterContent::from_proto("content", Some(&proto)) else {
+            self.content.normalise();
+            let violations = self.content.violations();
+            if violations.is_empty() {
                 return;
-            };
+            }
             let mut value = serde_json::to_value(&self.content).expect("content serialises");
             // Later list items first, so that removing one does not shift the others.
             let mut paths: Vec<(String, String)> = violations
                 .iter()
-                .map(|(f, d)| (domain_path(f), d.to_owned()))
+                .map(|v| (removal_path(&v.field), v.description.clone()))
                 .collect();
             paths.sort_by(|a, b| b.0.cmp(&a.0));
             paths.dedup_by(|a, b| a.0 == b.0);
@@ -1644,17 +1645,15 @@ impl Builder {
     }
 }
 
-/// "content.controller.contact.email" (the request's path) to "controller.email" (the draft's).
-fn domain_path(field: &str) -> String {
-    let path = field.strip_prefix("content.").unwrap_or(field);
-    let path = path.replace(".contact.", ".");
-    // A rule's parts only make sense together; transfers must agree with transfers_outside_eea.
+/// What goes when the value at `path` is refused: a rule's parts only make sense together, and
+/// transfers must agree with transfers_outside_eea.
+fn removal_path(path: &str) -> String {
     if path.starts_with("retention") {
         "retention".into()
     } else if path.starts_with("transfers") {
         "transfers".into()
     } else {
-        path
+        path.to_owned()
     }
 }
 

@@ -17,7 +17,7 @@ pub use report::{ImportReport, MappedField, SectionReport, UnmappedLine};
 use text::Line;
 use vocab::Kind;
 
-use crate::domain::RegisterContent;
+use crate::content::RegisterContent;
 use crate::notice::{Lang, standard_sentences};
 
 /// Documents larger than this are refused: real register documents are a few kilobytes.
@@ -278,7 +278,7 @@ mod tests {
     use super::extract::Builder;
     use super::parse::*;
     use super::*;
-    use crate::domain::RetentionTrigger;
+    use crate::content::RetentionTrigger;
 
     #[test]
     fn emails_are_deobfuscated() {
@@ -345,7 +345,7 @@ mod tests {
             (
                 RetentionTrigger::RelationshipEnd,
                 3,
-                Some(crate::domain::PeriodUnit::Years)
+                Some(crate::content::PeriodUnit::Years)
             )
         );
         let rule = Builder::parse_retention(
@@ -367,7 +367,7 @@ mod tests {
             (
                 RetentionTrigger::Collection,
                 24,
-                Some(crate::domain::PeriodUnit::Months)
+                Some(crate::content::PeriodUnit::Months)
             )
         );
         assert!(
@@ -406,7 +406,6 @@ mod robustness {
     use std::collections::BTreeSet;
 
     use super::*;
-    use rekisteri_proto::catalogue::v1 as pb;
 
     const PIECES: &[&str] = &[
         "REKISTERINPITÄJÄ",
@@ -533,9 +532,8 @@ mod robustness {
                 Ok(imported) => imported,
                 Err(_) => continue,
             };
-            let content = pb::RegisterContent::from(&imported.content);
-            if let Err(violations) = RegisterContent::from_proto("content", Some(&content)) {
-                panic!("round {round}: invalid content {violations:?}\n--- document\n{doc}");
+            if let Err(violations) = imported.content.clone().check() {
+                panic!("round {round}: invalid content {violations}\n--- document\n{doc}");
             }
             let r = &imported.report;
             let covered: BTreeSet<u32> = r

@@ -13,7 +13,7 @@ pub use write::{to_html, to_markdown, to_text};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{
+use crate::content::{
     DataSourceKind, LegalBasis, PostalAddress, RegisterContent, TransfersOutsideEea,
 };
 

@@ -2,7 +2,7 @@
 //! sources, retention phrasings, in Finnish, Swedish and English. Everything is matched on
 //! lower-case text.
 
-use crate::domain::{LegalBasis, PeriodUnit, RetentionTrigger, TransferSafeguard};
+use crate::content::{LegalBasis, PeriodUnit, RetentionTrigger, TransferSafeguard};
 
 /// The sections of a register document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The fixed legal phrasing of a privacy notice, in Finnish, Swedish and English. The importer
 //! reads the same phrases back, so that a rendered notice imports into the register it came from.
 
-use crate::domain::{LegalBasis, PeriodUnit, RetentionRule, RetentionTrigger, TransferSafeguard};
+use crate::content::{LegalBasis, PeriodUnit, RetentionRule, RetentionTrigger, TransferSafeguard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
