@@ -201,9 +201,6 @@ impl RegisterContent {
                 "transfers",
                 "transfers are listed but transfers_outside_eea is NONE",
             ),
-            Some(TransfersOutsideEea::Some) if self.transfers.is_empty() => {
-                v.add("transfers", "list each transfer outside the EU/EEA")
-            }
             None if !self.transfers.is_empty() => {
                 v.add("transfers_outside_eea", "transfers are listed: set SOME")
             }
@@ -327,6 +324,13 @@ impl RegisterContent {
                 "a published register states how long data is kept",
             );
         }
+        if self.transfers_outside_eea == Some(TransfersOutsideEea::Some) && self.transfers.is_empty()
+        {
+            v.add(
+                "transfers",
+                "data goes outside the EU/EEA: a published register lists each country and its safeguard",
+            );
+        }
         v
     }
 
@@ -421,11 +425,10 @@ fn address(v: &mut Violations, path: &str, a: &PostalAddress) {
 fn retention(v: &mut Violations, path: &str, r: &RetentionRule) {
     text(v, &format!("{path}.law"), &r.law, MAX_SHORT);
     text(v, &format!("{path}.description"), &r.description, MAX_LONG);
+    // Kept until consent is withdrawn needs no period; "for a year after" may add one.
     let needs_period = matches!(
         r.trigger,
-        RetentionTrigger::Collection
-            | RetentionTrigger::RelationshipEnd
-            | RetentionTrigger::ConsentWithdrawal
+        RetentionTrigger::Collection | RetentionTrigger::RelationshipEnd
     );
     if needs_period && (r.period == 0 || r.unit.is_none()) {
         v.add(

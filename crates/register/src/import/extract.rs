@@ -209,10 +209,74 @@ impl Builder {
             let no = [line.no];
             let evidence =
                 |what: &str| format!("{what} in section \"{section}\" (line {})", line.no);
-            match vocab::label(&line.text) {
-                Some((Label::Name, v)) if name.is_empty() && !v.is_empty() => {
-                    name = trim_item(&v);
-                    self.map(format!("{prefix}.name"), &name, evidence("label"), &no);
+            // "Rekisterinpitäjänä toimii Esimerkki Oy (Y-tunnus ...), osoitteessa ...": prose.
+            if line.text.split_whitespace().count() >= 12 {
+                let p = prose_party(&line.text, contact);
+                let mut took = Vec::new();
+                if name.is_empty() && !p.name.is_empty() {
+                    name = p.name;
+                    took.push("name");
+                }
+                if !contact && business_id.is_none() && p.business_id.is_some() {
+                    business_id = p.business_id;
+                    took.push("business_id");
+                }
+                if address == PostalAddress::default() && p.address != PostalAddress::default() {
+                    address = p.address;
+                    took.push("address");
+                }
+                if phone.is_empty() && !p.phone.is_empty() {
+                    phone = p.phone;
+                    took.push("phone");
+                }
+                if email.is_empty() && !p.email.is_empty() {
+                    email = p.email;
+                    took.push("email");
+                }
+                if !contact && !p.contact_name.is_empty() {
+                    contact_name = p.contact_name;
+                    took.push("contact_person.name");
+                    if !p.contact_email.is_empty() {
+                        self.content.contact_person.email = p.contact_email;
+                        took.push("contact_person.email");
+                    }
+                }
+                if took.is_empty() {
+                    self.unmap(&no, &line.text, &section, "not recognised as part of the contact details");
+                } else {
+                    for field in took {
+                        let field = if field.starts_with("contact_person") {
+                            field.to_owned()
+                        } else {
+                            format!("{prefix}.{field}")
+                        };
+                        self.map(field, &line.text, evidence("a sentence"), &no);
+                    }
+                }
+                continue;
+            }
+            let heading_label = (strip_heading_label(&line.text, s.kind) != line.text)
+                .then(|| strip_heading_label(&line.text, s.kind));
+            let label = vocab::label(&line.text).or_else(|| heading_label.map(|v| (Label::Name, v)));
+            match label {
+                Some((Label::Name | Label::ContactPerson, v))
+                    if name.is_empty() && !v.is_empty() && (contact || matches!(label, Some((Label::Name, _)))) =>
+                {
+                    name = if contact {
+                        let (person, title) = person_name(&v);
+                        if let Some(title) = title.filter(|_| role.is_empty()) {
+                            self.map("contact_person.role", &title, evidence("a title with the name"), &no);
+                            role = title;
+                        }
+                        person
+                    } else {
+                        trim_item(&v)
+                    };
+                    if name.is_empty() {
+                        self.unmap(&no, &line.text, &section, "a role, not a person's name");
+                    } else {
+                        self.map(format!("{prefix}.name"), &name, evidence("label"), &no);
+                    }
                 }
                 Some((Label::BusinessId, v)) => match business_id_in(&v).map(BusinessId::parse) {
                     Some(Ok(id)) if !contact => {
@@ -253,7 +317,7 @@ impl Builder {
                         "not a phone number, or a second one",
                     ),
                 },
-                Some((Label::Email, v)) => match email_in(&v) {
+                Some((Label::Email, v)) => match email_in(&v).filter(|e| !is_template_email(e)) {
                     Some(e) if email.is_empty() => {
                         self.map(format!("{prefix}.email"), &e, evidence("label"), &no);
                         email = e;
@@ -271,7 +335,7 @@ impl Builder {
                 }
                 Some((Label::ContactPerson, v)) if !contact && !v.is_empty() => {
                     // "Rekisteriasioista vastaava henkilö: Vesa Heinonen" inside the controller section.
-                    let person = v.split([',', ';']).next().unwrap_or(&v).trim().to_owned();
+                    let (person, _) = person_name(&v);
                     self.map("contact_person.name", &person, evidence("label"), &no);
                     contact_name = person;
                     if let Some(e) = email_in(&v) {
@@ -305,6 +369,13 @@ impl Builder {
                     if contact && role_like && role.is_empty() {
                         role = trim_item(text);
                         self.map("contact_person.role", &role, evidence("a role"), &no);
+                    } else if let Some(e) = email_in(text).filter(|e| is_template_email(e)) {
+                        self.unmap(
+                            &no,
+                            text,
+                            &section,
+                            &format!("`{e}` is a pattern for addresses, not an address"),
+                        );
                     } else if let Some(e) = email_in(text).filter(|_| email.is_empty()) {
                         self.map(
                             format!("{prefix}.email"),
@@ -372,7 +443,25 @@ impl Builder {
                         );
                         phone = p;
                     } else if name.is_empty() && text.split_whitespace().count() <= 8 {
-                        name = trim_item(text);
+                        let (first, title) = if contact {
+                            person_name(text)
+                        } else {
+                            (trim_item(text), None)
+                        };
+                        if let Some(title) = title.filter(|_| role.is_empty()) {
+                            self.map("contact_person.role", &title, evidence("a title with the name"), &no);
+                            role = title;
+                        }
+                        if first.is_empty() {
+                            if role.is_empty() {
+                                role = trim_item(text);
+                                self.map("contact_person.role", &role, evidence("a role"), &no);
+                            } else {
+                                self.unmap(&no, text, &section, "a role, not a person's name");
+                            }
+                            continue;
+                        }
+                        name = first;
                         self.map(
                             format!("{prefix}.name"),
                             &name,
@@ -402,13 +491,21 @@ impl Builder {
             }
         }
         if contact {
+            // A data protection officer's section does not replace the register's own contact
+            // person; it fills in only what no other contact section gave.
+            let dpo = s.heading.is_some_and(|h| vocab::is_dpo_heading(&h.text));
             let cp = &mut self.content.contact_person;
-            cp.name = name;
-            cp.role = role;
-            cp.address = address;
-            cp.phone = phone;
-            if !email.is_empty() {
-                cp.email = email;
+            let mut set = |slot: &mut String, value: String| {
+                if !value.is_empty() && (!dpo || slot.is_empty()) {
+                    *slot = value;
+                }
+            };
+            set(&mut cp.name, name);
+            set(&mut cp.role, role);
+            set(&mut cp.phone, phone);
+            set(&mut cp.email, email);
+            if address != PostalAddress::default() && (!dpo || cp.address == PostalAddress::default()) {
+                cp.address = address;
             }
         } else {
             self.content.controller = Controller {
@@ -446,7 +543,7 @@ impl Builder {
     fn name(&mut self, s: &Section<'_>) {
         for line in &s.lines {
             if self.content.name.is_empty() {
-                self.content.name = trim_item(&line.text);
+                self.content.name = trim_item(&strip_heading_label(&line.text, Kind::Name));
                 let name = self.content.name.clone();
                 self.map(
                     "name",
@@ -539,7 +636,7 @@ impl Builder {
     fn purposes(&mut self, s: &Section<'_>) {
         let section = s.name();
         for para in paragraphs(&s.lines) {
-            if para.bullet {
+            if para.bullet && !(is_intro(&para.text) || para.text.ends_with(':')) {
                 self.add_purpose(
                     capitalise(&trim_item(&para.text)),
                     format!("list item under \"{section}\""),
@@ -548,22 +645,15 @@ impl Builder {
                 continue;
             }
             for sentence in text::sentences(&para.text) {
-                if is_intro(&sentence) {
+                let lower = sentence.to_lowercase();
+                if is_intro(&sentence) || sentence.trim_end().ends_with(':') {
                     self.unmap(
                         &para.lines,
                         &sentence,
                         &section,
                         "introduces the list that follows",
                     );
-                } else if sentence.trim_end().ends_with(':') {
-                    self.add_purpose(
-                        strip_connector(&sentence),
-                        format!("line introducing a list under \"{section}\""),
-                        &para.lines,
-                    );
-                } else if vocab::DATA_SUBJECT_SOURCE
-                    .iter()
-                    .any(|p| sentence.to_lowercase().contains(p))
+                } else if vocab::DATA_SUBJECT_SOURCE.iter().any(|p| lower.contains(p))
                     && enumeration(&sentence).is_none()
                 {
                     // "Rekisteröimme vain tiedot, jotka käyttäjä itse ilmoittaa" describes a source.
@@ -585,11 +675,18 @@ impl Builder {
                             &para.lines,
                         );
                     }
-                } else {
+                } else if !is_clause(&sentence) && sentence.split_whitespace().count() <= 12 {
                     self.add_purpose(
-                        trim_item(&sentence),
-                        format!("sentence under \"{section}\""),
+                        capitalise(&trim_item(&sentence)),
+                        format!("a purpose stated under \"{section}\""),
                         &para.lines,
+                    );
+                } else {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "a statement about the processing, not a purpose of it: no itemised purpose could be read from it",
                     );
                 }
             }
@@ -642,7 +739,7 @@ impl Builder {
             let text = para.text.as_str();
             let lower = text.to_lowercase();
             let words = text.split_whitespace().count();
-            if !para.bullet && (text.ends_with(':') || is_intro(text)) {
+            if text.ends_with(':') || (!para.bullet && is_intro(text)) {
                 self.unmap(
                     &para.lines,
                     text,
@@ -1089,11 +1186,9 @@ impl Builder {
                 return;
             }
         }
+        let countries = vocab::countries_with_safeguards(unit);
         // "The transfer is based on ... adequacy decision." after the sentence naming the country.
-        let names_country = vocab::COUNTRIES
-            .iter()
-            .any(|(_, names)| names.iter().any(|n| lower.contains(n)));
-        if let (Some(safeguard), false) = (vocab::safeguard_in(unit), names_country)
+        if let (Some(safeguard), true) = (vocab::safeguard_in(unit), countries.is_empty())
             && let Some(last) = self
                 .content
                 .transfers
@@ -1111,29 +1206,89 @@ impl Builder {
             );
             return;
         }
-        let outside = [
+        let words = format!(" {} ", lower.replace(['.', ',', ';', ':'], " "));
+        let eu = [
             "eu:n",
             "eta:n",
             "euroopan unionin",
             "euroopan talousalueen",
-            "ulkopuolel",
-            "utanför eu",
-            "utanför ees",
-            "outside the eu",
-            "outside the eea",
-            "third countr",
-            "kolmansiin maihin",
+            "european union",
+            "european economic area",
+            "eu/eta",
+            "eu/eea",
+            "eu/ees",
+            "eu:s",
         ]
         .iter()
         .any(|w| lower.contains(w))
-            // Under a transfers heading, a sentence naming a country is about a transfer.
-            || (in_transfers
-                && vocab::COUNTRIES
-                    .iter()
-                    .any(|(_, names)| names.iter().any(|n| lower.contains(n))));
-        let negative = vocab::NEGATIVE_DISCLOSURE.iter().any(|n| lower.contains(n));
+            || [" eu ", " eta ", " ees ", " eea "]
+                .iter()
+                .any(|w| words.contains(w));
+        let outside = (eu
+            && ["ulkopuol", "utanför", "outside", "beyond"]
+                .iter()
+                .any(|w| lower.contains(w)))
+            || ["third countr", "kolmansiin maihin", "kolmanteen maahan", "tredje land"]
+                .iter()
+                .any(|w| lower.contains(w));
+        // Only a sentence that says data goes (or is kept) somewhere is about a transfer.
+        let moves = [
+            "siirr", "siirt", "luovut", "käsittel", "tallenn", "sijaits", "palvelim", "överför",
+            "lämnas", "lagras", "behandla", "server", "transfer", "stor", "process", "operated",
+            "hosted", "disclos",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        let negative = vocab::NEGATIVE_DISCLOSURE.iter().any(|n| lower.contains(n))
+            || ["ei käsitellä", "ei siirretä", "inte ut", "inte överförs", "not processed"]
+                .iter()
+                .any(|n| lower.contains(n));
         let exception = vocab::EXCEPTION.iter().any(|e| lower.contains(e));
-        if outside {
+        if !countries.is_empty() && !negative && moves && (outside || in_transfers) {
+            self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
+            for (cc, safeguard) in countries {
+                if let Some(i) = self
+                    .content
+                    .transfers
+                    .iter()
+                    .position(|t| t.country_code == cc)
+                {
+                    // The country again, with the safeguard ("Kanadassa on riittävä taso").
+                    let t = &mut self.content.transfers[i];
+                    if let (TransferSafeguard::None, Some(s)) = (t.safeguard, safeguard) {
+                        t.safeguard = s;
+                        self.map(
+                            format!("transfers[{i}].safeguard"),
+                            format!("{s:?}"),
+                            format!("\"{unit}\""),
+                            lines,
+                        );
+                    } else {
+                        self.map("(transfer mentioned again)", cc, format!("\"{unit}\""), lines);
+                    }
+                    continue;
+                }
+                let safeguard = safeguard.unwrap_or(TransferSafeguard::None);
+                let i = self.content.transfers.len();
+                self.map(
+                    format!("transfers[{i}]"),
+                    format!("{cc}: {safeguard:?}"),
+                    format!("\"{unit}\""),
+                    lines,
+                );
+                self.content.transfers.push(ThirdCountryTransfer {
+                    country_code: cc.to_owned(),
+                    safeguard,
+                    description: trim_item(unit),
+                });
+            }
+            return;
+        }
+        // Under a heading about transfers, "ei luovuta tietoja ulkopuolisille" says none go.
+        let about_marketing = ["markkinoin", "kaupallis", "marknadsför", "marketing", "commercial"]
+            .iter()
+            .any(|w| lower.contains(w));
+        if outside || (in_transfers && negative && !exception && moves && !about_marketing) {
             if negative && !exception {
                 if self.content.transfers_outside_eea.is_none() {
                     self.content.transfers_outside_eea = Some(TransfersOutsideEea::None);
@@ -1146,35 +1301,23 @@ impl Builder {
                 );
                 return;
             }
-            let countries: Vec<&str> = vocab::COUNTRIES
-                .iter()
-                .filter(|(_, names)| names.iter().any(|n| lower.contains(n)))
-                .map(|(cc, _)| *cc)
-                .collect();
-            if !negative && !countries.is_empty() {
-                let safeguard = vocab::safeguard_in(unit).unwrap_or(TransferSafeguard::None);
+            if !negative && !exception && moves {
+                // "Tietoja voidaan luovuttaa EU:n tai ETA:n ulkopuolelle, jos ...": transfers
+                // may happen; which countries the document does not say.
                 self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
-                for cc in countries {
-                    let i = self.content.transfers.len();
-                    self.map(
-                        format!("transfers[{i}]"),
-                        format!("{cc}: {safeguard:?}"),
-                        format!("\"{unit}\""),
-                        lines,
-                    );
-                    self.content.transfers.push(ThirdCountryTransfer {
-                        country_code: cc.to_owned(),
-                        safeguard,
-                        description: trim_item(unit),
-                    });
-                }
+                self.map(
+                    "transfers_outside_eea",
+                    "SOME",
+                    format!("\"{unit}\" (no country named: add them to the draft)"),
+                    lines,
+                );
                 return;
             }
             self.unmap(
                 lines,
                 unit,
                 section,
-                "says data may go outside the EU/EEA but names no country and safeguard to record",
+                "speaks of the EU/EEA but neither says plainly that data stays inside nor names a country it goes to",
             );
             return;
         }
@@ -1186,6 +1329,41 @@ impl Builder {
                 lines,
             );
             return;
+        }
+        // "Vastaanottaja: Perintätoimisto Saatava Oy" and "Luovutettavat tiedot: nimi, osoite".
+        if let Some((head, rest)) = unit.split_once(": ") {
+            let head = head.trim().to_lowercase();
+            if vocab::RECIPIENT_LABELS.contains(&head.as_str()) {
+                let i = self.content.disclosures.len();
+                self.map(
+                    format!("disclosures[{i}]"),
+                    unit,
+                    format!("the recipient's label under \"{section}\""),
+                    lines,
+                );
+                self.content.disclosures.push(Disclosure {
+                    recipient: trim_item(rest),
+                    purpose: String::new(),
+                    legal_basis: None,
+                });
+                return;
+            }
+            if vocab::DISCLOSED_DATA_LABELS.contains(&head.as_str())
+                && let Some(last) = self.content.disclosures.last_mut()
+            {
+                if !last.purpose.is_empty() {
+                    last.purpose.push_str("; ");
+                }
+                last.purpose.push_str(&trim_item(rest));
+                let i = self.content.disclosures.len() - 1;
+                self.map(
+                    format!("disclosures[{i}].purpose"),
+                    rest,
+                    format!("what is disclosed, under \"{section}\""),
+                    lines,
+                );
+                return;
+            }
         }
         // "Viranomaiset: purpose (oikeusperuste: lakisääteinen velvoite)".
         let structured = unit.split_once(": ").filter(|(recipient, rest)| {
@@ -1231,46 +1409,53 @@ impl Builder {
             });
             return;
         }
-        if vocab::AUTHORITIES.iter().any(|a| lower.contains(a)) {
-            let recipient = match (
-                self.lang,
-                lower.contains("viranomai")
-                    || lower.contains("myndighet")
-                    || lower.contains("authorit"),
-            ) {
-                (Lang::Fi, true) => "Viranomaiset",
-                (Lang::Fi, false) => "Lainsäädännön perusteella oikeutetut tahot",
-                (Lang::Sv, true) => "Myndigheter",
-                (Lang::Sv, false) => "Mottagare som har rätt till uppgifterna enligt lag",
-                (Lang::En, true) => "Authorities",
-                (Lang::En, false) => "Recipients entitled to the data by law",
-            };
-            if self
-                .content
-                .disclosures
-                .iter()
-                .any(|d| d.recipient == recipient)
-            {
+        // Recipients named in a sentence that says data is disclosed to them: organisations by
+        // their company form ("Posti Oy:lle", "Paytrail Plc") or known public bodies. A sentence
+        // that names none ("within the limits of the law") gives no recipient: one is not
+        // invented from it.
+        let discloses = [
+            "luovute", "luovuta", "välitetään", "vastaanottaja", "käyttöönsä", "lämnas", "lämnar",
+            "utlämna", "mottagare", "disclose", "share", "recipient", "passed to",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        let recipients = if discloses {
+            vocab::organisations_in(unit)
+        } else {
+            Vec::new()
+        };
+        if !recipients.is_empty() {
+            for recipient in recipients {
+                if self
+                    .content
+                    .disclosures
+                    .iter()
+                    .any(|d| d.recipient == recipient)
+                {
+                    continue;
+                }
+                let i = self.content.disclosures.len();
                 self.map(
-                    "(disclosure mentioned again)",
-                    unit,
-                    format!("\"{unit}\""),
+                    format!("disclosures[{i}]"),
+                    &recipient,
+                    format!("an organisation named as receiving data in \"{unit}\""),
                     lines,
                 );
-                return;
+                self.content.disclosures.push(Disclosure {
+                    recipient,
+                    purpose: trim_item(unit),
+                    legal_basis: None,
+                });
             }
-            let i = self.content.disclosures.len();
-            self.map(
-                format!("disclosures[{i}]"),
-                unit,
-                format!("disclosure within the limits of the law, \"{unit}\""),
+            return;
+        }
+        if vocab::AUTHORITIES.iter().any(|a| lower.contains(a)) {
+            self.unmap(
                 lines,
+                unit,
+                section,
+                "discloses within the limits of the law but names no recipient: add the recipients to the draft",
             );
-            self.content.disclosures.push(Disclosure {
-                recipient: recipient.to_owned(),
-                purpose: trim_item(unit),
-                legal_basis: Some(LegalBasis::LegalObligation),
-            });
             return;
         }
         self.unmap(lines, unit, section, "names no recipient to record");
@@ -1407,10 +1592,44 @@ impl Builder {
 
     /// A retention rule from one sentence (or a whole rendered paragraph).
     pub(super) fn parse_retention(text: &str) -> Option<RetentionRule> {
+        // "vähintään asiakassuhteen ajan, mutta enintään kolme vuotta sen päättymisestä": the
+        // maximum is the rule that binds.
+        let lower = text.to_lowercase();
+        if let Some(pos) = [
+            "enintään",
+            "korkeintaan",
+            "högst",
+            "som längst",
+            "at most",
+            "no longer than",
+            "maximum of",
+            "up to",
+        ]
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min()
+            && pos > 0
+            && let Some(rule) = lower.get(pos..).and_then(Self::parse_retention_rule)
+        {
+            return Some(rule);
+        }
+        Self::parse_retention_rule(text)
+    }
+
+    fn parse_retention_rule(text: &str) -> Option<RetentionRule> {
         let period = vocab::period_in(text);
         let law = vocab::law_in(text);
         let lower = text.to_lowercase();
-        let (trigger, law) = match (law, vocab::retention_trigger_in(text)) {
+        let trigger = match vocab::retention_trigger_in(text) {
+            // "for the duration of the membership and for 12 months after it ends": the end.
+            Some(RetentionTrigger::RelationshipDuration)
+                if period.is_some() && vocab::names_relationship_end(text) =>
+            {
+                Some(RetentionTrigger::RelationshipEnd)
+            }
+            other => other,
+        };
+        let (trigger, law) = match (law, trigger) {
             (Some(law), _) => (RetentionTrigger::Law, law),
             (None, Some(trigger)) => (trigger, String::new()),
             (None, None)
@@ -1430,9 +1649,7 @@ impl Builder {
         };
         let needs_period = matches!(
             trigger,
-            RetentionTrigger::Collection
-                | RetentionTrigger::RelationshipEnd
-                | RetentionTrigger::ConsentWithdrawal
+            RetentionTrigger::Collection | RetentionTrigger::RelationshipEnd
         );
         if needs_period && period.is_none() {
             return None;
@@ -1643,6 +1860,160 @@ impl Builder {
         // Unreachable in practice: every round removes at least one refused value.
         self.content = RegisterContent::default();
     }
+}
+
+/// "Rekisterin nimi: X", "Register name: X", "Rekisterin nimi on X": the value after a label
+/// that repeats the section's own heading.
+fn strip_heading_label(text: &str, kind: Kind) -> String {
+    if let Some((head, rest)) = text.split_once(": ")
+        && head.split_whitespace().count() <= 5
+        && vocab::heading_kind(head) == Some(kind)
+    {
+        return rest.trim().to_owned();
+    }
+    let lower = text.to_lowercase();
+    for verb in [" on ", " är ", " is ", " heter "] {
+        if let Some(pos) = lower.find(verb)
+            && pos > 0
+            && lower[..pos].split_whitespace().count() <= 5
+            && vocab::heading_kind(&text[..pos]) == Some(kind)
+            && let Some(rest) = text.get(pos + verb.len()..)
+        {
+            return rest.trim().to_owned();
+        }
+    }
+    text.to_owned()
+}
+
+/// A person's name from "Tommi Laaksonen, gym manager" or "Opetuspäällikkö Mikko Salmela", with
+/// the title; an empty name when the text names a role only ("Paloniemen kunnan
+/// tietosuojavastaava").
+fn person_name(text: &str) -> (String, Option<String>) {
+    let text = trim_item(text);
+    let (head, tail) = match text.split_once([',', '(']) {
+        Some((head, tail)) => (
+            head.trim().to_owned(),
+            Some(trim_item(tail.trim_end_matches(')'))).filter(|t| !t.is_empty()),
+        ),
+        None => (text.clone(), None),
+    };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    // A leading title: "Opetuspäällikkö Mikko Salmela", "Chef för småbarnspedagogik Helena Sjöberg".
+    let title_end = words
+        .iter()
+        .rposition(|w| !capitalised(w) || vocab::is_title_word(w))
+        .map_or(0, |i| i + 1);
+    let name_words = &words[title_end..];
+    let title = (title_end > 0).then(|| words[..title_end].join(" "));
+    if (2..=4).contains(&name_words.len()) && name_words.iter().all(|w| capitalised(w)) {
+        return (name_words.join(" "), title.or(tail));
+    }
+    // One word, or an organisation: as written when nothing in it reads as a role.
+    if title_end == 0 && !words.is_empty() {
+        return (head, tail);
+    }
+    (String::new(), Some(text))
+}
+
+/// A party's details written as prose.
+#[derive(Default)]
+struct ProseParty {
+    name: String,
+    business_id: Option<BusinessId>,
+    address: PostalAddress,
+    phone: String,
+    email: String,
+    contact_name: String,
+    contact_email: String,
+}
+
+/// Reads "Rekisterinpitäjänä toimii Hymykuoppa Oy (Y-tunnus 2147682-5), jonka vastaanotto
+/// sijaitsee osoitteessa Torikatu 18 A, 80100 Joensuu. Puhelinnumero on 013 227 4150 ja
+/// sähköpostiosoite vastaanotto@hymykuoppa.fi." Whatever is not plainly there stays empty.
+fn prose_party(text: &str, contact: bool) -> ProseParty {
+    let mut p = ProseParty::default();
+    let contact_words = ["yhteyshenkilö", "kontaktperson", "contact person", "vastaava henkilö"];
+    for (i, sentence) in text::sentences(text).iter().enumerate() {
+        let lower = sentence.to_lowercase();
+        let about_contact = !contact && contact_words.iter().any(|w| lower.contains(w));
+        // The name: what follows "toimii"/"on"/"är"/"is" near the start, up to "(" or ",".
+        let after_verb = [" toimii ", " on ", " är ", " is "].iter().find_map(|v| {
+            lower
+                .find(v)
+                .filter(|p| lower[..*p].split_whitespace().count() <= 4)
+                .and_then(|p| sentence.get(p + v.len()..))
+        });
+        if let Some(rest) = after_verb {
+            let head = rest.split([',', '(']).next().unwrap_or_default();
+            let head = trim_item(head);
+            if about_contact && p.contact_name.is_empty() {
+                p.contact_name = person_name(&head).0;
+            } else if i == 0 && head.split_whitespace().count() <= 6 && head.chars().next().is_some_and(char::is_uppercase) {
+                p.name = if contact { person_name(&head).0 } else { head };
+            }
+        }
+        if let Some(e) = email_in(sentence).filter(|e| !is_template_email(e)) {
+            if about_contact {
+                p.contact_email = e;
+            } else if p.email.is_empty() {
+                p.email = e;
+            }
+        }
+        if p.business_id.is_none() {
+            p.business_id = business_id_in(sentence).and_then(|id| BusinessId::parse(id).ok());
+        }
+        if p.phone.is_empty() && !about_contact {
+            for keyword in ["puhelinnumero", "puhelin", "numerosta", "puh.", "telefon", "phone", "tel."] {
+                if let Some(pos) = lower.find(keyword)
+                    && let Some(rest) = sentence.get(pos + keyword.len()..)
+                {
+                    let rest = rest.trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '+'));
+                    if let Some(phone) = phone_in(rest) {
+                        p.phone = phone;
+                        break;
+                    }
+                }
+            }
+        }
+        // "..., Koskikatu 31, 96200 Rovaniemi": the postal line and the street before it.
+        let parts: Vec<&str> = sentence.split(", ").collect();
+        for (j, part) in parts.iter().enumerate() {
+            let part = part.trim().trim_end_matches('.');
+            let Some((code, office)) = postal_line(part) else {
+                continue;
+            };
+            if office.split_whitespace().count() > 2 || p.address.postal_code.len() == 5 {
+                continue;
+            }
+            p.address.postal_code = code;
+            p.address.post_office = office;
+            if let Some(before) = j.checked_sub(1).map(|k| parts[k]) {
+                let words: Vec<&str> = before.split_whitespace().collect();
+                if let Some(start) = (0..words.len()).rev().find(|&k| {
+                    words[k].chars().next().is_some_and(char::is_uppercase)
+                        && words.get(k + 1).is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+                }) {
+                    p.address.lines.push(words[start..].join(" "));
+                }
+            }
+        }
+    }
+    p
+}
+
+/// "etunimi.sukunimi@example.fi": how addresses are formed, not one.
+fn is_template_email(email: &str) -> bool {
+    let local = email.split('@').next().unwrap_or_default();
+    [
+        "etunimi.sukunimi",
+        "etunimi_sukunimi",
+        "firstname.lastname",
+        "first.last",
+        "fornamn.efternamn",
+        "förnamn.efternamn",
+    ]
+    .contains(&local)
 }
 
 /// What goes when the value at `path` is refused: a rule's parts only make sense together, and

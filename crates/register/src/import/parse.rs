@@ -40,63 +40,201 @@ const INTRO_ENDINGS: &[&str] = &[
     "följande",
     "mm",
     "esim",
+    // Connective fragments that hand over to the list: "..., johon sisältyvät muun muassa".
+    "muassa",
+    "esimerkiksi",
+    "kuten",
+    "lukien",
+    "sisältyvät",
+    "kuuluvat",
+    "things",
+    "including",
+    "includes",
+    "include",
+    "annat",
+    "omfattar",
+    "ingår",
+    "bl.a",
+    "t.ex",
 ];
 
-/// "Rekisteriin tallennettuja tietoja käytetään" or "... sisältää mm. seuraavat tiedot:".
+/// "Rekisteriin tallennettuja tietoja käytetään", "... sisältää mm. seuraavat tiedot:" or
+/// "..., johon sisältyvät muun muassa": a line that introduces the list after it.
 pub(super) fn is_intro(text: &str) -> bool {
     let t = text.trim().to_lowercase();
-    let body = t.trim_end_matches(':').trim_end_matches(['.', ' ']);
+    let body = t.trim_end_matches(':').trim_end_matches(['.', ' ', ',']);
     let last = body.rsplit(' ').next().unwrap_or("");
     INTRO_ENDINGS.contains(&last)
         || (t.ends_with(':')
-            && ["seuraav", "following", "följande", "mm.", "esim.", "bl.a."]
-                .iter()
-                .any(|w| t.contains(w)))
+            && [
+                "seuraav", "following", "följande", "mm.", "esim.", "bl.a.", "ryhm", "groups",
+                "grupper",
+            ]
+            .iter()
+            .any(|w| t.contains(w)))
 }
 
-/// Removes a trailing connector from an item that introduced a list ("... kehittämiseksi sekä:").
-pub(super) fn strip_connector(text: &str) -> String {
-    let mut t = text.trim().trim_end_matches(':').trim().to_owned();
-    for connector in [" sekä", " ja", " and", " och", " samt"] {
-        if let Some(rest) = t.strip_suffix(connector) {
-            t = rest.to_owned();
-        }
-    }
-    t
+/// Words that make a text a clause (a statement about the processing) rather than an item of a
+/// list: finite verbs and auxiliaries of the three languages.
+const CLAUSE_WORDS: &[&str] = &[
+    "on", "ovat", "ei", "eivät", "emme", "en", "voidaan", "voi", "käsitellään", "käytetään",
+    "perustuu", "perustuvat", "tallennetaan", "kerätään", "säilytetään", "luovutetaan",
+    "siirretään", "käytämme", "käsittelemme", "tallennamme", "keräämme", "ovat", "olemme",
+    "is", "are", "was", "will", "may", "we", "do", "does", "not", "är", "används", "behandlas",
+    "använder", "ansvarar", "överförs", "sparas", "lämnas", "vi", "inte", "kan", "har",
+];
+
+/// Whether `text` reads as a statement (with a verb) rather than a noun phrase.
+pub(super) fn is_clause(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .any(|w| CLAUSE_WORDS.contains(&w.as_str()))
 }
 
 const ENUMERATION_VERBS: &[&str] = &[
     "käsitellään ",
     "käytetään ",
     "hyödynnetään ",
+    "käytämme ",
+    "käsittelemme ",
     "används för ",
     "används till ",
     "behandlas för ",
+    "behandlar vi för ",
     "is used for ",
     "are used for ",
     "used for ",
     "processed for ",
+    "we use the data ",
+    "we use your data ",
+    "we use your personal data ",
+    "we use personal data ",
 ];
+
+/// Verbs that list the data a register holds: "Tallennamme tilaajasta sähköpostiosoitteen, ...".
+const CONTENT_VERBS: &[&str] = &[
+    "tallennamme ",
+    "keräämme ",
+    "sisältää ",
+    "tallennetaan ",
+    "sparar vi ",
+    "registrerar vi ",
+    "innehåller ",
+    "we store ",
+    "we collect ",
+    "contains ",
+];
+
+/// Finnish purposes are said in the illative or translative ("laskutukseen", "tuottamiseksi"):
+/// an item that ends otherwise ("lain sallimissa rajoissa") is not a purpose.
+fn finnish_purpose(item: &str) -> bool {
+    let last = item
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+        .trim_end_matches(|c: char| !c.is_alphabetic())
+        .to_owned();
+    [
+        "aan", "ään", "een", "iin", "oon", "öön", "uun", "yyn", "seen", "siin", "hin", "han",
+        "hen", "hon", "hun", "hyn", "hän", "hön", "ksi", "varten",
+    ]
+    .iter()
+    .any(|e| last.ends_with(e))
+}
 
 /// Splits "Tietoja käsitellään laskutukseen, markkinointiin sekä tilastointiin." into its items;
 /// an item of bare verbal nouns ("hoitamiseen ja kehittämiseen") stays with the one before it.
 pub(super) fn enumeration(sentence: &str) -> Option<Vec<String>> {
+    let (lead, rest) = after_verb(sentence, ENUMERATION_VERBS)?;
+    let rest = skip_object(rest);
+    let items = split_items(rest);
+    let finnish = lead.split_whitespace().any(|w| {
+        ["käsitellään", "käytetään", "hyödynnetään", "käytämme", "käsittelemme"]
+            .contains(&w.to_lowercase().as_str())
+    });
+    if items.is_empty() || (finnish && !items.iter().all(|i| finnish_purpose(i))) {
+        return None;
+    }
+    // One item is a purpose only when it is plainly one ("... käsitellään X-tarkoituksiin").
+    if items.len() == 1 && !(finnish || items[0].starts_with("to ")) {
+        return None;
+    }
+    Some(items.into_iter().map(|i| capitalise(&i)).collect())
+}
+
+/// The kinds of data listed in a sentence: "Tallennamme tilaajasta X, Y ja Z." or "The register
+/// contains the following data about each subscriber: X, Y and Z."
+pub(super) fn content_enumeration(sentence: &str) -> Option<Vec<String>> {
+    let rest = match sentence.split_once(": ") {
+        Some((_, rest)) => rest,
+        None => {
+            let (_, rest) = after_verb(sentence, CONTENT_VERBS)?;
+            // "tilaajasta" (from whom) and "seuraavat tiedot" before the list.
+            let mut rest = rest.trim_start();
+            if let Some((first, tail)) = rest.split_once(' ')
+                && (first.ends_with("sta") || first.ends_with("stä"))
+            {
+                rest = tail;
+            }
+            rest
+        }
+    };
+    let items = split_items(rest);
+    (items.len() >= 2).then_some(items)
+}
+
+/// The text before the first of `verbs` and the text after it.
+fn after_verb<'a>(sentence: &'a str, verbs: &[&str]) -> Option<(&'a str, &'a str)> {
     let lower = sentence.to_lowercase();
-    let (pos, verb) = ENUMERATION_VERBS
+    let (pos, verb) = verbs
         .iter()
         .filter_map(|v| lower.find(v).map(|p| (p, *v)))
         .min_by_key(|(p, _)| *p)?;
-    let rest = trim_item(&sentence[pos + verb.len()..]);
-    if !(rest.contains(", ") || rest.contains(" sekä ") || rest.contains(" samt ")) {
-        return None;
+    // Lower-casing keeps byte offsets for the languages here; refuse anything else.
+    let end = pos + verb.len();
+    (sentence.is_char_boundary(pos) && sentence.is_char_boundary(end))
+        .then(|| (&sentence[..pos + verb.len()], &sentence[end..]))
+}
+
+/// "tilaajien tietoja uutiskirjeen lähettämiseen": the object before the list goes.
+fn skip_object(rest: &str) -> &str {
+    let words: Vec<(usize, &str)> = rest
+        .split(' ')
+        .scan(0, |pos, w| {
+            let start = *pos;
+            *pos += w.len() + 1;
+            Some((start, w))
+        })
+        .take(4)
+        .collect();
+    for (start, word) in words {
+        let w = word.to_lowercase();
+        if ["tietoja", "henkilötietoja", "tietojanne", "tietojasi", "tietojaan"].contains(&w.as_str())
+        {
+            return rest.get(start + word.len()..).unwrap_or(rest).trim_start();
+        }
     }
+    rest
+}
+
+/// The items of an enumeration: split at commas, "sekä"/"samt", and at "ja"/"och"/"and" where
+/// both sides are phrases of their own ("hoitojen laskutukseen ja toiminnan tilastointiin") —
+/// a bare word after "ja" belongs to the item before it ("hoitamiseen ja kehittämiseen").
+fn split_items(rest: &str) -> Vec<String> {
+    let rest = trim_item(rest);
     let mut items: Vec<String> = Vec::new();
     for part in rest
-        .split(", ")
+        .split([',', ';'])
         .flat_map(|p| p.split(" sekä "))
         .flat_map(|p| p.split(" samt "))
     {
         let part = part.trim();
+        let part = ["ja ", "och ", "and ", "sekä ", "samt "]
+            .iter()
+            .find_map(|c| part.strip_prefix(c))
+            .unwrap_or(part)
+            .trim();
         if part.is_empty() {
             continue;
         }
@@ -104,15 +242,33 @@ pub(super) fn enumeration(sentence: &str) -> Option<Vec<String>> {
             .split_whitespace()
             .filter(|w| !matches!(*w, "ja" | "tai" | "and" | "or" | "och" | "eller"))
             .all(|w| w.ends_with("miseen") || w.ends_with("miseksi") || w.ends_with("mista"));
+        let mut pieces = split_conjunction(part);
         match items.last_mut() {
-            Some(prev) if bare => {
+            Some(prev) if bare && pieces.len() == 1 => {
                 prev.push_str(", ");
                 prev.push_str(part);
             }
-            _ => items.push(part.to_owned()),
+            _ => items.append(&mut pieces),
         }
     }
-    (items.len() >= 2).then(|| items.into_iter().map(|i| capitalise(&i)).collect())
+    items
+}
+
+fn split_conjunction(part: &str) -> Vec<String> {
+    for conj in [" ja ", " och ", " and "] {
+        if let Some((left, right)) = part.rsplit_once(conj) {
+            let (l, r) = (
+                left.split_whitespace().count(),
+                right.split_whitespace().count(),
+            );
+            let same_lead = left.split_whitespace().next() == right.split_whitespace().next()
+                && right.starts_with("to ");
+            if (l >= 2 && r >= 2 && !left.ends_with('-')) || same_lead {
+                return vec![left.trim().to_owned(), right.trim().to_owned()];
+            }
+        }
+    }
+    vec![part.to_owned()]
 }
 
 /// The email in a line, after undoing "tuki @ palvelimet . net" and "info(at)example.fi".

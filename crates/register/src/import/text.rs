@@ -215,6 +215,16 @@ fn strip_bullet(text: &str) -> (String, bool) {
     if (1..=2).contains(&marker_len) && text[marker_len..].starts_with(") ") {
         return (text[marker_len + 2..].to_owned(), true);
     }
+    // "1. osakasluettelon ylläpitämiseen": a numbered item; a numbered heading is capitalised.
+    if (1..=2).contains(&marker_len)
+        && text[marker_len..].starts_with(". ")
+        && text[marker_len + 2..]
+            .chars()
+            .next()
+            .is_some_and(char::is_lowercase)
+    {
+        return (text[marker_len + 2..].to_owned(), true);
+    }
     if text.len() > 3 && text.as_bytes()[0].is_ascii_lowercase() && text[1..].starts_with(") ") {
         return (text[3..].to_owned(), true);
     }

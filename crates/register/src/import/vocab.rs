@@ -140,6 +140,12 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "luovutet",
             "vastaanottaj",
             "utlämna",
+            "share data",
+            "share your data",
+            "share personal data",
+            "jaamme",
+            "delar vi",
+            "vem lämnar vi",
             "mottagare",
             "disclos",
             "recipient",
@@ -207,6 +213,10 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "kerättävät henkilötiedot",
             "tietoryhmät",
             "registrets innehåll",
+            "datainnehåll",
+            "personuppgiftskategorier",
+            "data do we collect",
+            "data we process",
             "uppgifter som behandlas",
             "personuppgifter som behandlas",
             "data content",
@@ -232,6 +242,9 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "retention",
             "storage period",
             "how long",
+            "hur länge",
+            "kuinka kauan",
+            "kuinka pitkään",
         ],
     ),
     (
@@ -782,7 +795,137 @@ pub const NEGATIVE_DISCLOSURE: &[&str] = &[
     "not regularly disclosed",
     "does not disclose",
     "not transferred",
+    "do not transfer",
+    "does not transfer",
+    "never transfer",
+    "do not disclose",
+    "eikä tietoja siirretä",
+    "eikä niitä siirretä",
+    "tietoja ei siirretä",
+    "överför inte",
+    "överförs inte",
+    "lämnar inte ut",
 ];
+
+/// "Tietosuojavastaava", "Data protection officer": a section about the DPO, not the register's
+/// contact person.
+pub fn is_dpo_heading(heading: &str) -> bool {
+    let h = heading.to_lowercase();
+    ["tietosuojavastaava", "data protection officer", "dataskyddsombud", "dpo"]
+        .iter()
+        .any(|w| h.contains(w))
+}
+
+/// A word that is a title or a role rather than part of a person's name.
+pub fn is_title_word(word: &str) -> bool {
+    let w = word.to_lowercase();
+    [
+        "päällikkö", "johtaja", "vastaava", "sihteeri", "isännöitsijä", "rehtori", "koordinaattori",
+        "asiantuntija", "esimies", "manager", "director", "officer", "coordinator", "secretary",
+        "chair", "chef", "direktör", "sekreterare", "ansvarig", "ombud", "samordnare",
+    ]
+    .iter()
+    .any(|t| w.ends_with(t))
+}
+
+/// Labels whose value is a disclosure's recipient.
+pub const RECIPIENT_LABELS: &[&str] = &[
+    "vastaanottaja",
+    "tietojen vastaanottaja",
+    "vastaanottajat",
+    "mottagare",
+    "mottagaren",
+    "recipient",
+    "recipients",
+];
+
+/// Labels whose value says what is disclosed to the recipient named before.
+pub const DISCLOSED_DATA_LABELS: &[&str] = &[
+    "luovutettavat tiedot",
+    "luovutettavat henkilötiedot",
+    "luovutuksen tarkoitus",
+    "tarkoitus",
+    "uppgifter som lämnas ut",
+    "ändamål",
+    "data disclosed",
+    "purpose",
+];
+
+/// Company forms that end (or start) an organisation's name.
+const COMPANY_FORMS: &[&str] = &[
+    "oy", "oyj", "ab", "abp", "ltd", "plc", "inc", "ry", "r.y", "ky", "tmi", "gmbh", "llc", "as",
+    "sr", "osk",
+];
+
+/// Public bodies that receive data, by the stem of their name in any inflection.
+const PUBLIC_BODIES: &[(&str, &str)] = &[
+    ("kansaneläkelaito", "Kansaneläkelaitos"),
+    ("kela", "Kela"),
+    ("folkpensionsanstalt", "Folkpensionsanstalten"),
+    ("verohallin", "Verohallinto"),
+    ("skatteförvaltning", "Skatteförvaltningen"),
+    ("tilastokeskus", "Tilastokeskus"),
+    ("tilastokeskukse", "Tilastokeskus"),
+    ("statistikcentral", "Statistikcentralen"),
+    ("opetushallitu", "Opetushallitus"),
+    ("opetushallitukse", "Opetushallitus"),
+    ("utbildningsstyrelse", "Utbildningsstyrelsen"),
+    ("finnish tax administration", "Finnish Tax Administration"),
+];
+
+/// The organisations a sentence names: "Posti Oy:lle", "Oy Matkahuolto Ab", "Paytrail Plc",
+/// "Kansaneläkelaitokselle". Names are as written, without the inflection after a colon.
+pub fn organisations_in(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let clean = |w: &str| -> String {
+        let w = w.split(':').next().unwrap_or(w);
+        w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '-' || c == '&' || c == '.'))
+            .trim_end_matches('.')
+            .to_owned()
+    };
+    let is_form = |w: &str| COMPANY_FORMS.contains(&w.to_lowercase().trim_end_matches('.'));
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let mut found: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let word = clean(words[i]);
+        // A form that ends a name: the capitalised words before it are the name.
+        if is_form(&word) && i > 0 {
+            let mut start = i;
+            while start > 0
+                && i - start < 5
+                && capitalised(&clean(words[start - 1]))
+                && !clean(words[start - 1]).is_empty()
+                // A sentence's first word is not part of the name unless it is a form itself.
+                && (start - 1 > 0 || is_form(&clean(words[0])))
+                && !words[start - 1].ends_with([',', ';'])
+            {
+                start -= 1;
+            }
+            if start < i {
+                let name: Vec<String> = (start..=i).map(|j| clean(words[j])).collect();
+                let name = name.join(" ");
+                if !found.contains(&name) {
+                    found.push(name);
+                }
+            }
+        }
+        i += 1;
+    }
+    let lower = text.to_lowercase();
+    for (stem, name) in PUBLIC_BODIES {
+        let at_word_start = lower.match_indices(stem).any(|(p, _)| {
+            !lower[..p]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+        });
+        if at_word_start && !found.iter().any(|f| f == name) {
+            found.push((*name).to_owned());
+        }
+    }
+    found
+}
 
 pub const EXCEPTION: &[&str] = &[
     "pois lukien",
@@ -809,18 +952,29 @@ pub const AUTHORITIES: &[&str] = &[
     "permitted by law",
 ];
 
+/// Third countries by the stems of their names in Finnish, Swedish and English. A stem matches
+/// at the start of a word, so inflected forms count ("Yhdysvaltoihin", "Kanadassa"); words of a
+/// stem of several words match word by word ("yhdistyneessä kuningaskunnassa").
 pub const COUNTRIES: &[(&str, &[&str])] = &[
     (
         "US",
-        &["yhdysval", "usa", "united states", "förenta staterna"],
+        &[
+            "yhdysval",
+            "usa",
+            "united states",
+            "förenta staterna",
+            "u.s.",
+        ],
     ),
     (
         "GB",
         &[
-            "iso-britannia",
-            "yhdistynyt kuningaskunta",
+            "iso-britanni",
+            "isoon-britanniaan",
+            "yhdistyn kuningaskun",
             "united kingdom",
             "storbritannien",
+            "förenade kungarike",
         ],
     ),
     ("CH", &["sveitsi", "switzerland", "schweiz"]),
@@ -828,7 +982,78 @@ pub const COUNTRIES: &[(&str, &[&str])] = &[
     ("JP", &["japani", "japan"]),
     ("IN", &["intia", "india", "indien"]),
     ("AU", &["australia", "australien"]),
+    ("CN", &["kiina", "china", "kina"]),
+    ("SG", &["singapore"]),
+    ("KR", &["etelä-korea", "south korea", "sydkorea"]),
 ];
+
+/// The words of `text`, lower-cased, split at anything but letters, digits, hyphens and dots.
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '.'))
+        .map(|w| w.trim_end_matches('.').to_owned())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether the stem (one or more words) starts words of `words` in a row. Stems of three letters
+/// or fewer ("usa") must be whole words.
+fn stem_at(words: &[String], stem: &str) -> bool {
+    let parts: Vec<&str> = stem.split(' ').map(|p| p.trim_end_matches('.')).collect();
+    (0..words.len()).any(|i| {
+        parts.iter().enumerate().all(|(j, part)| {
+            words.get(i + j).is_some_and(|w| {
+                if part.chars().count() <= 3 {
+                    w == part
+                } else {
+                    w.starts_with(part)
+                }
+            })
+        })
+    })
+}
+
+/// The third countries `text` names as whole words, in the order of the table.
+pub fn countries_in(text: &str) -> Vec<&'static str> {
+    let words = words(text);
+    COUNTRIES
+        .iter()
+        .filter(|(_, stems)| stems.iter().any(|s| stem_at(&words, s)))
+        .map(|(cc, _)| *cc)
+        .collect()
+}
+
+/// Each country `text` names, with the safeguard named in the same clause (clauses split at
+/// semicolons, commas and "and"/"ja"/"och" before another country).
+pub fn countries_with_safeguards(text: &str) -> Vec<(&'static str, Option<TransferSafeguard>)> {
+    let clauses: Vec<&str> = text.split([';', ',']).collect();
+    let mut found: Vec<(&'static str, Option<TransferSafeguard>)> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for clause in clauses {
+        let countries = countries_in(clause);
+        let safeguard = safeguard_in(clause);
+        if countries.is_empty() {
+            // "..., jonka osalta komissio on tehnyt riittävyyspäätöksen": the country before.
+            if let Some(s) = safeguard {
+                for i in pending.drain(..) {
+                    found[i].1.get_or_insert(s);
+                }
+            }
+            continue;
+        }
+        pending.clear();
+        for cc in countries {
+            if found.iter().any(|(c, _)| *c == cc) {
+                continue;
+            }
+            found.push((cc, safeguard));
+            if safeguard.is_none() {
+                pending.push(found.len() - 1);
+            }
+        }
+    }
+    found
+}
 
 pub fn safeguard_in(text: &str) -> Option<TransferSafeguard> {
     let t = text.to_lowercase();
@@ -836,8 +1061,10 @@ pub fn safeguard_in(text: &str) -> Option<TransferSafeguard> {
         (
             TransferSafeguard::StandardContractualClauses,
             &[
-                "vakiosopimuslauseke",
-                "mallisopimuslauseke",
+                "vakiosopimuslause",
+                "mallisopimuslause",
+                "vakiolauseke",
+                "vakiolausekk",
                 "standardavtalsklausul",
                 "standard contractual clauses",
                 "scc",
@@ -846,6 +1073,8 @@ pub fn safeguard_in(text: &str) -> Option<TransferSafeguard> {
         (
             TransferSafeguard::AdequacyDecision,
             &[
+                "riittävä tietosuojan taso",
+                "riittävän tietosuojan tason",
                 "riittävyyttä koskeva",
                 "riittävyyspäätö",
                 "adekvat skyddsnivå",
@@ -970,21 +1199,17 @@ pub fn retention_trigger_in(text: &str) -> Option<RetentionTrigger> {
     ]) {
         return Some(RetentionTrigger::RelationshipDuration);
     }
-    if any(&["peruuttami", "peruutta", "återkall", "withdraw"]) {
+    if any(&[
+        "peruuttami",
+        "peruutta",
+        "peruu",
+        "perua",
+        "återkall",
+        "withdraw",
+    ]) {
         return Some(RetentionTrigger::ConsentWithdrawal);
     }
-    if any(&[
-        "päättymi",
-        "päätty",
-        "loppumi",
-        "päätyttyä",
-        "upphör",
-        "avslut",
-        "relationship ends",
-        "end of the customer",
-        "after the customer relationship",
-        "termination",
-    ]) {
+    if names_relationship_end(text) {
         return Some(RetentionTrigger::RelationshipEnd);
     }
     if any(&[
@@ -992,12 +1217,44 @@ pub fn retention_trigger_in(text: &str) -> Option<RetentionTrigger> {
         "kerätty",
         "keräyk",
         "tallentami",
+        "vastaanottami",
+        "saapumi",
         "insaml",
+        "mottagits",
+        "mottagande",
+        "inkommit",
         "collect",
+        "received",
+        "receipt",
     ]) {
         return Some(RetentionTrigger::Collection);
     }
     None
+}
+
+/// Whether a retention sentence counts from the end of the relationship ("asiakassuhteen
+/// päättymisestä", "after the lease has ended").
+pub fn names_relationship_end(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "päättymi",
+        "päätty",
+        "loppumi",
+        "päätyttyä",
+        "upphör",
+        "avslut",
+        "relationship ends",
+        "end of the",
+        "after the customer relationship",
+        "termination",
+        "has ended",
+        "after it ends",
+        "after it has ended",
+        " ends,",
+        " ends.",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 /// The law a retention sentence names: "... lain mukaan: Kirjanpitolaki 2:10." or "kirjanpitolain mukaisesti".
@@ -1019,6 +1276,28 @@ pub fn law_in(text: &str) -> Option<String> {
         }
     }
     let t = text.to_lowercase();
+    // "arkistolain (831/1994) nojalla", "asetuksen (298/2009) mukaan": the words before the
+    // statute number name it.
+    if let Some(open) = text.find('(')
+        && let Some(close) = text[open..].find(')')
+    {
+        let number = &text[open + 1..open + close];
+        let statute = number.split_once('/').is_some_and(|(n, y)| {
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && y.len() == 4
+                && y.bytes().all(|b| b.is_ascii_digit())
+        });
+        let before: Vec<&str> = text[..open].split_whitespace().collect();
+        let law_word = before.last().is_some_and(|w| {
+            let w = w.to_lowercase();
+            ["lain", "laki", "lagen", "lag", "act", "asetuksen", "asetus", "förordningen"]
+                .iter()
+                .any(|e| w.ends_with(e))
+        });
+        if statute && law_word {
+            let name = before[before.len().saturating_sub(1)..].join(" ");
+            return Some(format!("{} ({number})", super::parse::capitalise(&name)));
+        }
+    }
     if t.contains("kirjanpitolai")
         || t.contains("kirjanpitolaki")
         || t.contains("bokföringslag")

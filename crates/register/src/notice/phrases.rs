@@ -203,6 +203,9 @@ impl Phrases {
             (Lang::Fi, Collection) => {
                 format!("Tietoja säilytetään enintään {period} niiden keräämisestä.")
             }
+            (Lang::Fi, ConsentWithdrawal) if period.is_empty() => {
+                "Tietoja säilytetään, kunnes suostumus peruutetaan.".into()
+            }
             (Lang::Fi, ConsentWithdrawal) => {
                 format!("Tietoja säilytetään enintään {period} suostumuksen peruuttamisesta.")
             }
@@ -222,6 +225,9 @@ impl Phrases {
             (Lang::Sv, Collection) => {
                 format!("Uppgifterna bevaras i högst {period} från insamlingen.")
             }
+            (Lang::Sv, ConsentWithdrawal) if period.is_empty() => {
+                "Uppgifterna bevaras tills samtycket återkallas.".into()
+            }
             (Lang::Sv, ConsentWithdrawal) => {
                 format!("Uppgifterna bevaras i högst {period} efter att samtycket återkallats.")
             }
@@ -240,6 +246,9 @@ impl Phrases {
             ),
             (Lang::En, Collection) => {
                 format!("The data is kept for at most {period} after it was collected.")
+            }
+            (Lang::En, ConsentWithdrawal) if period.is_empty() => {
+                "The data is kept until consent is withdrawn.".into()
             }
             (Lang::En, ConsentWithdrawal) => {
                 format!("The data is kept for at most {period} after consent is withdrawn.")

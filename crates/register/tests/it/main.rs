@@ -1,0 +1,3 @@
+//! The register crate's tests over whole documents: no services, no database.
+
+mod evaluation;
