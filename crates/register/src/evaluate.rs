@@ -294,7 +294,12 @@ impl Evaluation {
             (
                 "controller.phone",
                 one(&digits(&ctl.phone)),
-                expected.controller.phone.iter().map(|p| digits(p)).collect(),
+                expected
+                    .controller
+                    .phone
+                    .iter()
+                    .map(|p| digits(p))
+                    .collect(),
             ),
             (
                 "contact_person.name",
@@ -416,12 +421,11 @@ impl Evaluation {
                     });
                 }
             }
-            self.missed
-                .extend(stated.into_iter().map(|value| Miss {
-                    document: document.to_owned(),
-                    kind,
-                    value,
-                }));
+            self.missed.extend(stated.into_iter().map(|value| Miss {
+                document: document.to_owned(),
+                kind,
+                value,
+            }));
         }
     }
 

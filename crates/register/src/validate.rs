@@ -324,7 +324,8 @@ impl RegisterContent {
                 "a published register states how long data is kept",
             );
         }
-        if self.transfers_outside_eea == Some(TransfersOutsideEea::Some) && self.transfers.is_empty()
+        if self.transfers_outside_eea == Some(TransfersOutsideEea::Some)
+            && self.transfers.is_empty()
         {
             v.add(
                 "transfers",

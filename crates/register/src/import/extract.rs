@@ -21,7 +21,6 @@ pub(super) struct Builder {
     content: RegisterContent,
     report: ImportReport,
     used: BTreeSet<u32>,
-    lang: Lang,
 }
 
 /// Where a labelled or free-text field of the rights and security sections goes.
@@ -44,7 +43,6 @@ impl Builder {
                 ..Default::default()
             },
             used: BTreeSet::new(),
-            lang,
         }
     }
 
@@ -74,6 +72,61 @@ impl Builder {
     }
 
     pub(super) fn section(&mut self, s: &Section<'_>) {
+        // "Rekisteröidyt: varsinaiset jäsenet, ..." inside "Rekisterin perustiedot": a labelled
+        // line whose label names another section is read as that section.
+        let mut own: Vec<&Line> = Vec::new();
+        let mut elsewhere: Vec<(Kind, Line)> = Vec::new();
+        for line in &s.lines {
+            let dispatch = line.text.split_once(": ").and_then(|(label, value)| {
+                let kind = vocab::heading_kind(label)?;
+                (kind != s.kind
+                    && label.split_whitespace().count() <= 5
+                    && !value.trim().is_empty()
+                    && matches!(
+                        kind,
+                        Kind::Name
+                            | Kind::Subjects
+                            | Kind::Purposes
+                            | Kind::Basis
+                            | Kind::PurposesAndBasis
+                            | Kind::Retention
+                            | Kind::Content
+                            | Kind::Sources
+                            | Kind::Transfers
+                    ))
+                .then(|| (kind, value.trim().to_owned()))
+            });
+            match dispatch {
+                Some((kind, value)) => elsewhere.push((
+                    kind,
+                    Line {
+                        text: value,
+                        ..(*line).clone()
+                    },
+                )),
+                None => own.push(line),
+            }
+        }
+        if !elsewhere.is_empty() {
+            self.section_lines(&Section {
+                heading: s.heading,
+                kind: s.kind,
+                lines: own,
+            });
+            for (kind, line) in &elsewhere {
+                self.used.insert(line.no);
+                self.section_lines(&Section {
+                    heading: s.heading,
+                    kind: *kind,
+                    lines: vec![line],
+                });
+            }
+            return;
+        }
+        self.section_lines(s);
+    }
+
+    fn section_lines(&mut self, s: &Section<'_>) {
         let original: Vec<&str> = s
             .heading
             .iter()
@@ -242,7 +295,12 @@ impl Builder {
                     }
                 }
                 if took.is_empty() {
-                    self.unmap(&no, &line.text, &section, "not recognised as part of the contact details");
+                    self.unmap(
+                        &no,
+                        &line.text,
+                        &section,
+                        "not recognised as part of the contact details",
+                    );
                 } else {
                     for field in took {
                         let field = if field.starts_with("contact_person") {
@@ -257,15 +315,23 @@ impl Builder {
             }
             let heading_label = (strip_heading_label(&line.text, s.kind) != line.text)
                 .then(|| strip_heading_label(&line.text, s.kind));
-            let label = vocab::label(&line.text).or_else(|| heading_label.map(|v| (Label::Name, v)));
+            let label =
+                vocab::label(&line.text).or_else(|| heading_label.map(|v| (Label::Name, v)));
             match label {
                 Some((Label::Name | Label::ContactPerson, v))
-                    if name.is_empty() && !v.is_empty() && (contact || matches!(label, Some((Label::Name, _)))) =>
+                    if name.is_empty()
+                        && !v.is_empty()
+                        && (contact || matches!(label, Some((Label::Name, _)))) =>
                 {
                     name = if contact {
                         let (person, title) = person_name(&v);
                         if let Some(title) = title.filter(|_| role.is_empty()) {
-                            self.map("contact_person.role", &title, evidence("a title with the name"), &no);
+                            self.map(
+                                "contact_person.role",
+                                &title,
+                                evidence("a title with the name"),
+                                &no,
+                            );
                             role = title;
                         }
                         person
@@ -449,7 +515,12 @@ impl Builder {
                             (trim_item(text), None)
                         };
                         if let Some(title) = title.filter(|_| role.is_empty()) {
-                            self.map("contact_person.role", &title, evidence("a title with the name"), &no);
+                            self.map(
+                                "contact_person.role",
+                                &title,
+                                evidence("a title with the name"),
+                                &no,
+                            );
                             role = title;
                         }
                         if first.is_empty() {
@@ -495,7 +566,7 @@ impl Builder {
             // person; it fills in only what no other contact section gave.
             let dpo = s.heading.is_some_and(|h| vocab::is_dpo_heading(&h.text));
             let cp = &mut self.content.contact_person;
-            let mut set = |slot: &mut String, value: String| {
+            let set = |slot: &mut String, value: String| {
                 if !value.is_empty() && (!dpo || slot.is_empty()) {
                     *slot = value;
                 }
@@ -504,7 +575,9 @@ impl Builder {
             set(&mut cp.role, role);
             set(&mut cp.phone, phone);
             set(&mut cp.email, email);
-            if address != PostalAddress::default() && (!dpo || cp.address == PostalAddress::default()) {
+            if address != PostalAddress::default()
+                && (!dpo || cp.address == PostalAddress::default())
+            {
                 cp.address = address;
             }
         } else {
@@ -675,6 +748,15 @@ impl Builder {
                             &para.lines,
                         );
                     }
+                } else if !is_clause(&sentence) && sentence.contains(", ") {
+                    // "jäsenyyden hallinnointi, jäsenmaksujen laskutus ja jäsenviestintä".
+                    for item in split_items(&sentence, false) {
+                        self.add_purpose(
+                            capitalise(&item),
+                            format!("one of the purposes listed in \"{sentence}\""),
+                            &para.lines,
+                        );
+                    }
                 } else if !is_clause(&sentence) && sentence.split_whitespace().count() <= 12 {
                     self.add_purpose(
                         capitalise(&trim_item(&sentence)),
@@ -694,25 +776,48 @@ impl Builder {
     }
 
     fn subjects(&mut self, s: &Section<'_>) {
+        let section = s.name();
         for para in paragraphs(&s.lines) {
             if is_intro(&para.text) || para.text.ends_with(':') {
                 self.unmap(
                     &para.lines,
                     &para.text,
-                    &s.name(),
+                    &section,
                     "introduces the list that follows",
                 );
                 continue;
             }
-            let group = capitalise(&trim_item(&para.text));
-            let i = self.content.data_subject_groups.len();
-            self.map(
-                format!("data_subject_groups[{i}]"),
-                &group,
-                format!("item under \"{}\"", s.name()),
-                &para.lines,
-            );
-            self.content.data_subject_groups.push(group);
+            let text = strip_heading_label(&para.text, Kind::Subjects);
+            let mut groups = Vec::new();
+            if para.bullet && !is_clause(&text) {
+                groups.push(trim_item(&text));
+            } else {
+                for sentence in text::sentences(&text) {
+                    if let Some(items) = subject_enumeration(&sentence) {
+                        groups.extend(items);
+                    } else if !is_clause(&sentence) && sentence.split_whitespace().count() <= 12 {
+                        groups.extend(split_items(&sentence, true));
+                    } else {
+                        self.unmap(
+                            &para.lines,
+                            &sentence,
+                            &section,
+                            "a statement about the data subjects, not a group of them",
+                        );
+                    }
+                }
+            }
+            for group in groups {
+                let group = capitalise(&group);
+                let i = self.content.data_subject_groups.len();
+                self.map(
+                    format!("data_subject_groups[{i}]"),
+                    &group,
+                    format!("item under \"{section}\""),
+                    &para.lines,
+                );
+                self.content.data_subject_groups.push(group);
+            }
         }
     }
 
@@ -734,7 +839,6 @@ impl Builder {
             .iter()
             .any(|l| markers.iter().any(|(m, _)| l.text.contains(m)));
         let paras = paragraphs(&s.lines);
-        let mut group: Option<String> = None;
         for (i, para) in paras.iter().enumerate() {
             let text = para.text.as_str();
             let lower = text.to_lowercase();
@@ -748,32 +852,18 @@ impl Builder {
                 );
                 continue;
             }
-            let finite = [
-                "sisällä",
-                "sisältää",
-                " on ",
-                " ovat ",
-                "voidaan",
-                "käsitellään",
-                "kerätään",
-                "tallennetaan",
-                " ei ",
-                "innehåller",
-                " is ",
-                " are ",
-                " may ",
-            ];
-            if !para.bullet
-                && text.ends_with('.')
-                && words >= 6
-                && finite.iter().any(|v| format!(" {lower} ").contains(v))
-            {
+            let remark = is_clause(text) && (!para.bullet || (text.ends_with('.') && words >= 6));
+            if remark && vocab::RETENTION_VERBS.iter().any(|v| lower.contains(v)) {
                 self.unmap(
                     &para.lines,
                     text,
                     &section,
-                    "a remark about the data, not a category of it",
+                    "says how long data is kept: read as the retention rule, not a category",
                 );
+                continue;
+            }
+            if para.bullet && !remark {
+                self.add_category(text, &para.lines, &markers, marked, &section);
                 continue;
             }
             let possessive = [
@@ -785,114 +875,138 @@ impl Builder {
                 "kunden",
                 "customer",
             ];
+            // "Palvelutiedot" above its items: a group label, not a category of its own.
             let is_group = !para.bullet
                 && words <= 2
                 && lower.ends_with("tiedot")
                 && !possessive.iter().any(|p| lower.starts_with(p))
                 && i + 1 < paras.len();
             if is_group {
-                group = Some(trim_item(text));
                 self.map(
                     "(data category group)",
                     text,
-                    format!("a group label under \"{section}\"; it prefixes the items after it"),
+                    format!("a group label under \"{section}\" for the items after it"),
                     &para.lines,
                 );
                 continue;
             }
-            let mut description = capitalise(&trim_item(text));
-            let mut flags = [false; 3];
-            for (marker, flag) in &markers {
-                if let Some(stripped) = description.strip_suffix(marker) {
-                    description = stripped.trim_end().to_owned();
-                    flags[*flag] = true;
+            for sentence in text::sentences(text) {
+                if let Some(items) = content_enumeration(&sentence) {
+                    for item in items {
+                        self.add_category(&item, &para.lines, &markers, marked, &section);
+                    }
+                } else if is_clause(&sentence)
+                    || (sentence.split_whitespace().count() >= 8 && text.ends_with('.'))
+                {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "a remark about the data, not a category of it",
+                    );
+                } else {
+                    self.add_category(&sentence, &para.lines, &markers, marked, &section);
                 }
             }
-            // Markers may come in any order: strip until none is left.
-            while let Some((marker, flag)) = markers.iter().find(|(m, _)| description.ends_with(m))
-            {
-                description = description
-                    .strip_suffix(marker)
-                    .unwrap_or(&description)
-                    .trim_end()
-                    .to_owned();
+        }
+    }
+
+    fn add_category(
+        &mut self,
+        text: &str,
+        lines: &[u32],
+        markers: &[(&str, usize)],
+        marked: bool,
+        section: &str,
+    ) {
+        let mut description = capitalise(&trim_item(text));
+        let mut flags = [false; 3];
+        for (marker, flag) in markers {
+            if let Some(stripped) = description.strip_suffix(marker) {
+                description = stripped.trim_end().to_owned();
                 flags[*flag] = true;
             }
-            if !marked {
-                let l = description.to_lowercase();
-                flags[0] = [
-                    "henkilötunnus",
-                    "hetu",
-                    "personbeteckning",
-                    "personal identity code",
-                    "social security number",
-                ]
-                .iter()
-                .any(|w| l.contains(w));
-                flags[1] = [
-                    "terveys",
-                    "terveyd",
-                    "hälsa",
-                    "health",
-                    "uskonno",
-                    "religi",
-                    "etninen",
-                    "etnisk",
-                    "ethnic",
-                    "ammattiliit",
-                    "fackförening",
-                    "trade union",
-                    "biometri",
-                    "geneet",
-                    "genetic",
-                    "seksuaal",
-                    "sexual",
-                    "poliittinen",
-                    "political",
-                ]
-                .iter()
-                .any(|w| l.contains(w));
-                flags[2] = !flags[0]
-                    && [
-                        "y-tunnus",
-                        "business id",
-                        "fo-nummer",
-                        "organisationsnummer",
-                        "yritystiedot",
-                        "yrityksen osalta",
-                        "liikevaihto",
-                        "toimiala",
-                        "company data",
-                        "företagsuppgift",
-                    ]
-                    .iter()
-                    .any(|w| l.contains(w));
-            }
-            if let Some(g) = &group {
-                description = format!("{g}: {description}");
-            }
-            let mut key = slug(&description);
-            let base = key.clone();
-            let mut n = 2;
-            while self.content.data_categories.iter().any(|c| c.key == key) {
-                key = format!("{base}_{n}");
-                n += 1;
-            }
-            let i = self.content.data_categories.len();
-            self.map(
-                format!("data_categories[{i}]"),
-                &description,
-                format!("item under \"{section}\""),
-                &para.lines,
-            );
-            self.content.data_categories.push(DataCategory {
-                key,
-                description,
-                national_identity_code: flags[0],
-                special_category: flags[1],
-                company_data: flags[2],
-            });
         }
+        // Markers may come in any order: strip until none is left.
+        while let Some((marker, flag)) = markers.iter().find(|(m, _)| description.ends_with(m)) {
+            description = description
+                .strip_suffix(marker)
+                .unwrap_or(&description)
+                .trim_end()
+                .to_owned();
+            flags[*flag] = true;
+        }
+        if !marked {
+            let l = description.to_lowercase();
+            flags[0] = [
+                "henkilötunnus",
+                "hetu",
+                "personbeteckning",
+                "personal identity code",
+                "social security number",
+            ]
+            .iter()
+            .any(|w| l.contains(w));
+            flags[1] = [
+                "terveys",
+                "terveyd",
+                "hälsa",
+                "health",
+                "uskonno",
+                "religi",
+                "etninen",
+                "etnisk",
+                "ethnic",
+                "ammattiliit",
+                "fackförening",
+                "trade union",
+                "biometri",
+                "geneet",
+                "genetic",
+                "seksuaal",
+                "sexual",
+                "poliittinen",
+                "political",
+            ]
+            .iter()
+            .any(|w| l.contains(w));
+            flags[2] = !flags[0]
+                && [
+                    "y-tunnus",
+                    "business id",
+                    "fo-nummer",
+                    "organisationsnummer",
+                    "yritystiedot",
+                    "yrityksen osalta",
+                    "liikevaihto",
+                    "toimiala",
+                    "company data",
+                    "företagsuppgift",
+                ]
+                .iter()
+                .any(|w| l.contains(w));
+        }
+        let mut key = slug(&description);
+        let base = key.clone();
+        let mut n = 2;
+        while self.content.data_categories.iter().any(|c| c.key == key) {
+            key = format!("{base}_{n}");
+            n += 1;
+        }
+        let i = self.content.data_categories.len();
+        self.map(
+            format!("data_categories[{i}]"),
+            &description,
+            format!("item under \"{section}\""),
+            lines,
+        );
+        self.content.data_categories.push(DataCategory {
+            key,
+            description,
+            national_identity_code: flags[0],
+            special_category: flags[1],
+            company_data: flags[2],
+        });
     }
 
     fn add_source(&mut self, source: DataSource, evidence: String, lines: &[u32]) {
@@ -992,9 +1106,16 @@ impl Builder {
             };
             let structured = para.text.contains(": ") || para.bullet;
             let known = vocab::known_sources_in(&organisation);
+            // Under a sources heading, "Name: what it supplies" names an organisation when the
+            // name is a capitalised noun phrase rather than a statement.
             let looks_like_org = business_id.is_some()
                 || !known.is_empty()
-                || vocab::is_organisation_name(&organisation);
+                || vocab::is_organisation_name(&organisation)
+                || (para.text.contains(": ")
+                    && organisation.chars().next().is_some_and(char::is_uppercase)
+                    && organisation.split_whitespace().count() <= 8
+                    && !is_clause(&organisation)
+                    && vocab::heading_kind(&organisation).is_none());
             if structured
                 && looks_like_org
                 && organisation.split_whitespace().count() <= 12
@@ -1018,7 +1139,6 @@ impl Builder {
             }
             for sentence in text::sentences(&para.text) {
                 let l = sentence.to_lowercase();
-                let known = vocab::known_sources_in(&sentence);
                 if [
                     "ei hanki",
                     "ei kerää",
@@ -1061,18 +1181,16 @@ impl Builder {
                         &section,
                         "introduces the list that follows",
                     );
-                } else if !known.is_empty() {
-                    for k in known {
+                } else if let sources @ [_, ..] = &prose_sources(&sentence)[..] {
+                    for (organisation, supplies) in sources {
                         self.add_source(
                             DataSource {
                                 kind: DataSourceKind::External,
-                                organisation_name: k.name.to_owned(),
-                                organisation_business_id: k
-                                    .business_id
-                                    .and_then(|id| BusinessId::parse(id).ok()),
-                                supplies: trim_item(&sentence),
+                                organisation_name: organisation.clone(),
+                                organisation_business_id: None,
+                                supplies: supplies.clone(),
                             },
-                            format!("names a known source ({}) under \"{section}\"", k.name),
+                            format!("a source named in \"{sentence}\""),
                             &para.lines,
                         );
                     }
@@ -1228,21 +1346,47 @@ impl Builder {
             && ["ulkopuol", "utanför", "outside", "beyond"]
                 .iter()
                 .any(|w| lower.contains(w)))
-            || ["third countr", "kolmansiin maihin", "kolmanteen maahan", "tredje land"]
-                .iter()
-                .any(|w| lower.contains(w));
+            || [
+                "third countr",
+                "kolmansiin maihin",
+                "kolmanteen maahan",
+                "tredje land",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
         // Only a sentence that says data goes (or is kept) somewhere is about a transfer.
         let moves = [
-            "siirr", "siirt", "luovut", "käsittel", "tallenn", "sijaits", "palvelim", "överför",
-            "lämnas", "lagras", "behandla", "server", "transfer", "stor", "process", "operated",
-            "hosted", "disclos",
+            "siirr",
+            "siirt",
+            "luovut",
+            "käsittel",
+            "tallenn",
+            "sijaits",
+            "palvelim",
+            "överför",
+            "lämnas",
+            "lagras",
+            "behandla",
+            "server",
+            "transfer",
+            "stor",
+            "process",
+            "operated",
+            "hosted",
+            "disclos",
         ]
         .iter()
         .any(|w| lower.contains(w));
         let negative = vocab::NEGATIVE_DISCLOSURE.iter().any(|n| lower.contains(n))
-            || ["ei käsitellä", "ei siirretä", "inte ut", "inte överförs", "not processed"]
-                .iter()
-                .any(|n| lower.contains(n));
+            || [
+                "ei käsitellä",
+                "ei siirretä",
+                "inte ut",
+                "inte överförs",
+                "not processed",
+            ]
+            .iter()
+            .any(|n| lower.contains(n));
         let exception = vocab::EXCEPTION.iter().any(|e| lower.contains(e));
         if !countries.is_empty() && !negative && moves && (outside || in_transfers) {
             self.content.transfers_outside_eea = Some(TransfersOutsideEea::Some);
@@ -1264,7 +1408,12 @@ impl Builder {
                             lines,
                         );
                     } else {
-                        self.map("(transfer mentioned again)", cc, format!("\"{unit}\""), lines);
+                        self.map(
+                            "(transfer mentioned again)",
+                            cc,
+                            format!("\"{unit}\""),
+                            lines,
+                        );
                     }
                     continue;
                 }
@@ -1285,9 +1434,15 @@ impl Builder {
             return;
         }
         // Under a heading about transfers, "ei luovuta tietoja ulkopuolisille" says none go.
-        let about_marketing = ["markkinoin", "kaupallis", "marknadsför", "marketing", "commercial"]
-            .iter()
-            .any(|w| lower.contains(w));
+        let about_marketing = [
+            "markkinoin",
+            "kaupallis",
+            "marknadsför",
+            "marketing",
+            "commercial",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
         if outside || (in_transfers && negative && !exception && moves && !about_marketing) {
             if negative && !exception {
                 if self.content.transfers_outside_eea.is_none() {
@@ -1414,8 +1569,19 @@ impl Builder {
         // that names none ("within the limits of the law") gives no recipient: one is not
         // invented from it.
         let discloses = [
-            "luovute", "luovuta", "välitetään", "vastaanottaja", "käyttöönsä", "lämnas", "lämnar",
-            "utlämna", "mottagare", "disclose", "share", "recipient", "passed to",
+            "luovute",
+            "luovuta",
+            "välitetään",
+            "vastaanottaja",
+            "käyttöönsä",
+            "lämnas",
+            "lämnar",
+            "utlämna",
+            "mottagare",
+            "disclose",
+            "share",
+            "recipient",
+            "passed to",
         ]
         .iter()
         .any(|w| lower.contains(w));
@@ -1916,6 +2082,245 @@ fn person_name(text: &str) -> (String, Option<String>) {
     (String::new(), Some(text))
 }
 
+/// The external sources a sentence names, each with what it supplies when the sentence says so:
+/// "we may obtain updated address information from Posti Ltd and credit information from
+/// Suomen Asiakastieto Oy", "Ajokorttilupaa koskevat tiedot toimittaa Trafi", "Muita lähteitä ovat
+/// X (mitä), Y (mitä)", "...päivittää myös väestötietojärjestelmästä, kaupparekisteristä ...".
+fn prose_sources(sentence: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let lower = sentence.to_lowercase();
+    // "Muita tietolähteitä ovat X (mitä), Y (mitä) sekä Z (mitä)."
+    if let Some(pos) = [" ovat ", " är ", " are "]
+        .iter()
+        .find_map(|v| lower.find(v).map(|p| p + v.len()))
+        && let Some(rest) = sentence.get(pos..)
+        && rest.contains('(')
+    {
+        for item in split_items(rest, true) {
+            if let Some((name, supplies)) = item.split_once('(')
+                && name.trim().chars().next().is_some_and(char::is_uppercase)
+            {
+                found.push((trim_item(name), trim_item(supplies.trim_end_matches(')'))));
+            }
+        }
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    // Clauses: at ", ", ": ", "; " and at "ja"/"och"/"and" before a capitalised word.
+    let mut clauses: Vec<String> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    for (i, word) in words.iter().enumerate() {
+        let next_capitalised = words
+            .get(i + 1)
+            .is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase));
+        if ["ja", "och", "and"].contains(word) && next_capitalised && !current.is_empty() {
+            clauses.push(current.join(" "));
+            current.clear();
+            continue;
+        }
+        current.push(word);
+        if word.ends_with([',', ':', ';']) {
+            clauses.push(current.join(" "));
+            current.clear();
+        }
+    }
+    if !current.is_empty() {
+        clauses.push(current.join(" "));
+    }
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    // A name: the capitalised run of words (joined by "and"/"of"/"och") from the start.
+    let name_at = |words: &[&str]| -> String {
+        let mut name: Vec<&str> = Vec::new();
+        let mut i = 0;
+        // "rekryteringsbyrån Personalpartner Kusten Ab": a describing word before the name.
+        while i < words.len().min(2) && !capitalised(words[i]) {
+            i += 1;
+        }
+        while i < words.len() {
+            let w = words[i];
+            let joins = ["and", "of", "och", "för"].contains(&w)
+                && !name.is_empty()
+                && words.get(i + 1).is_some_and(|n| capitalised(n));
+            if !(capitalised(w) || joins) {
+                break;
+            }
+            name.push(w);
+            if w.ends_with([',', '.', ';', ':']) {
+                break;
+            }
+            i += 1;
+        }
+        trim_item(&name.join(" "))
+    };
+    const VERBS: &[&str] = &[
+        "obtain",
+        "receive",
+        "get",
+        "collect",
+        "få",
+        "fås",
+        "hämtar",
+        "hämtas",
+        "uppdateras",
+        "uppdaterar",
+        "erhåller",
+        "saadaan",
+        "saamme",
+        "haemme",
+        "päivitetään",
+    ];
+    const AUX: &[&str] = &["kan", "may", "can", "voidaan", "vi", "we"];
+    for clause in clauses {
+        let cw: Vec<&str> = clause.split_whitespace().collect();
+        let lw: Vec<String> = cw.iter().map(|w| w.to_lowercase()).collect();
+        // "<supplies> from <Org>", "<supplies> fås från <Org>", "... via <Org>", as often as
+        // the clause says it ("address information from Posti Ltd and credit information from
+        // Suomen Asiakastieto Oy").
+        let anchors: Vec<usize> = lw
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| ["from", "från", "via"].contains(&w.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let mut previous_end = 0;
+        for a in anchors.iter().copied() {
+            let org = name_at(&cw[a + 1..]);
+            let org_words = org.split_whitespace().count();
+            if org.is_empty() || ["you", "dig", "the"].contains(&org.to_lowercase().as_str()) {
+                continue;
+            }
+            let skipped = cw[a + 1..].iter().take_while(|w| !capitalised(w)).count();
+            let before = &cw[previous_end.min(a)..a];
+            previous_end = a + 1 + skipped + org_words;
+            let supplies = match before
+                .iter()
+                .rposition(|w| VERBS.contains(&w.to_lowercase().as_str()))
+            {
+                // "Adressuppgifter kan uppdateras från": what comes before the verb.
+                Some(v) if v + 1 == before.len() => before[..v]
+                    .iter()
+                    .take_while(|w| !AUX.contains(&w.to_lowercase().as_str()))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Some(v) => before[v + 1..].join(" "),
+                None => before.join(" "),
+            };
+            let supplies = trim_item(
+                supplies
+                    .trim_start_matches("and ")
+                    .trim_start_matches("och "),
+            );
+            let supplies = if supplies.split_whitespace().count() <= 6 {
+                supplies
+            } else {
+                String::new()
+            };
+            found.push((org, supplies));
+        }
+        if !anchors.is_empty() {
+            continue;
+        }
+        // "<Org> toimittaa <supplies>" or "<supplies> toimittaa <Org>".
+        if let Some(v) = lw.iter().position(|w| {
+            [
+                "toimittaa",
+                "toimittavat",
+                "levererar",
+                "supplies",
+                "provides",
+            ]
+            .contains(&w.as_str())
+        }) {
+            let (left, right) = (cw[..v].join(" "), cw[v + 1..].join(" "));
+            let org_left = !vocab::organisations_in(&left).is_empty()
+                || (capitalised(&left) && cw[..v].iter().all(|w| capitalised(w)));
+            let org_right = cw[v + 1..].last().is_some_and(|w| capitalised(w));
+            match (org_left, org_right) {
+                (true, _) => found.push((trim_item(&left), trim_item(&right))),
+                (false, true) => found.push((trim_item(&right), trim_item(&left))),
+                _ => {}
+            }
+            continue;
+        }
+    }
+    if !found.is_empty() {
+        return found;
+    }
+    // "... kerätä ja päivittää myös väestötietojärjestelmästä, kaupparekisteristä ja
+    // luottotietorekistereistä": registers named in the elative, each a source of its own.
+    let start = [
+        "päivittää",
+        "kerätä",
+        "kerätään",
+        "päivitetään",
+        "hankitaan",
+        "saadaan",
+    ]
+    .iter()
+    .filter_map(|v| lower.find(v).map(|p| p + v.len()))
+    .max();
+    if let Some(start) = start
+        && let Some(rest) = sentence.get(start..)
+    {
+        let rest = rest
+            .trim_start()
+            .strip_prefix("myös ")
+            .unwrap_or(rest.trim_start());
+        for item in split_items(rest, true) {
+            let item_lower = item.to_lowercase();
+            let last = item_lower.rsplit(' ').next().unwrap_or_default();
+            // "... sekä muista vastaavista rekistereistä": what follows "other" is no name.
+            if ["muista", "muilta", "other"]
+                .iter()
+                .any(|g| item_lower.starts_with(g))
+            {
+                break;
+            }
+            let register = [
+                "rekister",
+                "järjestelm",
+                "tietokan",
+                "tietopalvelu",
+                "luettelo",
+            ]
+            .iter()
+            .any(|r| item_lower.contains(r));
+            let own = ["asiakkaan", "rekisteröidyn", "omista", "heidän", "hänen"]
+                .iter()
+                .any(|o| item_lower.starts_with(o));
+            if !(last.ends_with("sta") || last.ends_with("stä")) || !register || own {
+                continue;
+            }
+            let name: Vec<String> = item.split_whitespace().map(nominative).collect();
+            found.push((capitalise(&name.join(" ")), String::new()));
+        }
+    }
+    found
+}
+
+/// A Finnish word in the elative ("rekistereistä", "ylläpitämistä", "järjestelmästä") in the
+/// nominative; other words as they are.
+fn nominative(word: &str) -> String {
+    for (ending, replacement) in [
+        ("eistä", "it"),
+        ("eista", "it"),
+        ("mistä", "mät"),
+        ("mista", "mat"),
+        ("stä", ""),
+        ("sta", ""),
+    ] {
+        if let Some(stem) = word.strip_suffix(ending)
+            && stem.chars().count() >= 3
+        {
+            return format!("{stem}{replacement}");
+        }
+    }
+    word.to_owned()
+}
+
 /// A party's details written as prose.
 #[derive(Default)]
 struct ProseParty {
@@ -1933,7 +2338,12 @@ struct ProseParty {
 /// sähköpostiosoite vastaanotto@hymykuoppa.fi." Whatever is not plainly there stays empty.
 fn prose_party(text: &str, contact: bool) -> ProseParty {
     let mut p = ProseParty::default();
-    let contact_words = ["yhteyshenkilö", "kontaktperson", "contact person", "vastaava henkilö"];
+    let contact_words = [
+        "yhteyshenkilö",
+        "kontaktperson",
+        "contact person",
+        "vastaava henkilö",
+    ];
     for (i, sentence) in text::sentences(text).iter().enumerate() {
         let lower = sentence.to_lowercase();
         let about_contact = !contact && contact_words.iter().any(|w| lower.contains(w));
@@ -1949,7 +2359,10 @@ fn prose_party(text: &str, contact: bool) -> ProseParty {
             let head = trim_item(head);
             if about_contact && p.contact_name.is_empty() {
                 p.contact_name = person_name(&head).0;
-            } else if i == 0 && head.split_whitespace().count() <= 6 && head.chars().next().is_some_and(char::is_uppercase) {
+            } else if i == 0
+                && head.split_whitespace().count() <= 6
+                && head.chars().next().is_some_and(char::is_uppercase)
+            {
                 p.name = if contact { person_name(&head).0 } else { head };
             }
         }
@@ -1964,7 +2377,15 @@ fn prose_party(text: &str, contact: bool) -> ProseParty {
             p.business_id = business_id_in(sentence).and_then(|id| BusinessId::parse(id).ok());
         }
         if p.phone.is_empty() && !about_contact {
-            for keyword in ["puhelinnumero", "puhelin", "numerosta", "puh.", "telefon", "phone", "tel."] {
+            for keyword in [
+                "puhelinnumero",
+                "puhelin",
+                "numerosta",
+                "puh.",
+                "telefon",
+                "phone",
+                "tel.",
+            ] {
                 if let Some(pos) = lower.find(keyword)
                     && let Some(rest) = sentence.get(pos + keyword.len()..)
                 {
@@ -1992,7 +2413,9 @@ fn prose_party(text: &str, contact: bool) -> ProseParty {
                 let words: Vec<&str> = before.split_whitespace().collect();
                 if let Some(start) = (0..words.len()).rev().find(|&k| {
                     words[k].chars().next().is_some_and(char::is_uppercase)
-                        && words.get(k + 1).is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+                        && words
+                            .get(k + 1)
+                            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
                 }) {
                     p.address.lines.push(words[start..].join(" "));
                 }

@@ -250,13 +250,24 @@ struct Para {
 
 fn paragraphs(lines: &[&Line]) -> Vec<Para> {
     let mut out: Vec<Para> = Vec::new();
+    // Words of the line before: a short line ("nimi", "kotikunta") is a list item of its own
+    // even without a bullet; a long one was wrapped and continues on the next line.
+    let mut previous_words = 0;
     for line in lines {
         let continues = out.last().is_some_and(|prev: &Para| {
             !prev.bullet
                 && !line.bullet
                 && !prev.text.ends_with(['.', ':', ';', '!', '?'])
                 && line.text.chars().next().is_some_and(char::is_lowercase)
+                && (previous_words >= 7
+                    || prev.text.ends_with(',')
+                    || [
+                        " ja", " sekä", " tai", " and", " or", " och", " samt", " eller",
+                    ]
+                    .iter()
+                    .any(|c| prev.text.ends_with(c)))
         });
+        previous_words = line.text.split_whitespace().count();
         if continues {
             let prev = out.last_mut().expect("checked");
             prev.text.push(' ');

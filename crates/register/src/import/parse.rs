@@ -67,7 +67,14 @@ pub(super) fn is_intro(text: &str) -> bool {
     INTRO_ENDINGS.contains(&last)
         || (t.ends_with(':')
             && [
-                "seuraav", "following", "följande", "mm.", "esim.", "bl.a.", "ryhm", "groups",
+                "seuraav",
+                "following",
+                "följande",
+                "mm.",
+                "esim.",
+                "bl.a.",
+                "ryhm",
+                "groups",
                 "grupper",
             ]
             .iter()
@@ -77,11 +84,64 @@ pub(super) fn is_intro(text: &str) -> bool {
 /// Words that make a text a clause (a statement about the processing) rather than an item of a
 /// list: finite verbs and auxiliaries of the three languages.
 const CLAUSE_WORDS: &[&str] = &[
-    "on", "ovat", "ei", "eivät", "emme", "en", "voidaan", "voi", "käsitellään", "käytetään",
-    "perustuu", "perustuvat", "tallennetaan", "kerätään", "säilytetään", "luovutetaan",
-    "siirretään", "käytämme", "käsittelemme", "tallennamme", "keräämme", "ovat", "olemme",
-    "is", "are", "was", "will", "may", "we", "do", "does", "not", "är", "används", "behandlas",
-    "använder", "ansvarar", "överförs", "sparas", "lämnas", "vi", "inte", "kan", "har",
+    "on",
+    "ovat",
+    "ei",
+    "eivät",
+    "emme",
+    "en",
+    "voidaan",
+    "voi",
+    "käsitellään",
+    "käytetään",
+    "perustuu",
+    "perustuvat",
+    "tallennetaan",
+    "kerätään",
+    "säilytetään",
+    "luovutetaan",
+    "siirretään",
+    "käytämme",
+    "käsittelemme",
+    "tallennamme",
+    "keräämme",
+    "ovat",
+    "olemme",
+    "is",
+    "are",
+    "was",
+    "will",
+    "may",
+    "we",
+    "do",
+    "does",
+    "not",
+    "är",
+    "används",
+    "behandlas",
+    "använder",
+    "ansvarar",
+    "överförs",
+    "sparas",
+    "lämnas",
+    "vi",
+    "inte",
+    "kan",
+    "har",
+    "finns",
+    "ser",
+    "får",
+    "saamme",
+    "saadaan",
+    "kertyvät",
+    "sijaitsee",
+    "sijaitsevat",
+    "toimii",
+    "has",
+    "have",
+    "gets",
+    "receive",
+    "receives",
 ];
 
 /// Whether `text` reads as a statement (with a verb) rather than a noun phrase.
@@ -148,10 +208,16 @@ fn finnish_purpose(item: &str) -> bool {
 pub(super) fn enumeration(sentence: &str) -> Option<Vec<String>> {
     let (lead, rest) = after_verb(sentence, ENUMERATION_VERBS)?;
     let rest = skip_object(rest);
-    let items = split_items(rest);
+    let items = split_items(rest, false);
     let finnish = lead.split_whitespace().any(|w| {
-        ["käsitellään", "käytetään", "hyödynnetään", "käytämme", "käsittelemme"]
-            .contains(&w.to_lowercase().as_str())
+        [
+            "käsitellään",
+            "käytetään",
+            "hyödynnetään",
+            "käytämme",
+            "käsittelemme",
+        ]
+        .contains(&w.to_lowercase().as_str())
     });
     if items.is_empty() || (finnish && !items.iter().all(|i| finnish_purpose(i))) {
         return None;
@@ -170,18 +236,53 @@ pub(super) fn content_enumeration(sentence: &str) -> Option<Vec<String>> {
         Some((_, rest)) => rest,
         None => {
             let (_, rest) = after_verb(sentence, CONTENT_VERBS)?;
-            // "tilaajasta" (from whom) and "seuraavat tiedot" before the list.
+            // "tilaajasta" (from whom) and "rekisteriin" (where) before the list.
             let mut rest = rest.trim_start();
-            if let Some((first, tail)) = rest.split_once(' ')
-                && (first.ends_with("sta") || first.ends_with("stä"))
-            {
-                rest = tail;
+            for _ in 0..2 {
+                if let Some((first, tail)) = rest.split_once(' ')
+                    && (first.ends_with("sta")
+                        || first.ends_with("stä")
+                        || ["rekisteriin", "järjestelmään", "palveluun"].contains(&first))
+                {
+                    rest = tail;
+                }
             }
             rest
         }
     };
-    let items = split_items(rest);
-    (items.len() >= 2).then_some(items)
+    let items = split_items(rest, true);
+    // "... isännöintijärjestelmään, jonka käyttö edellyttää ...": a relative clause, no list.
+    let relative = items.iter().any(|i| {
+        let first = i
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        [
+            "jonka", "joka", "jotka", "joita", "som", "which", "that", "who", "where",
+        ]
+        .contains(&first.as_str())
+            || is_clause(i)
+    });
+    (items.len() >= 2 && !relative).then_some(items)
+}
+
+/// The groups of people a sentence lists: "De registrerade är personer som ... och personer som
+/// ..." or "Rekisterissä on tietoja verkkokaupan asiakkaista ja uutiskirjeen tilaajista."
+pub(super) fn subject_enumeration(sentence: &str) -> Option<Vec<String>> {
+    let (_, rest) = after_verb(
+        sentence,
+        &[
+            " tietoja ",
+            " är ",
+            " ovat ",
+            " are ",
+            " käsitellään ",
+            " include ",
+        ],
+    )?;
+    let items = split_items(rest, true);
+    (!items.is_empty()).then_some(items)
 }
 
 /// The text before the first of `verbs` and the text after it.
@@ -210,7 +311,14 @@ fn skip_object(rest: &str) -> &str {
         .collect();
     for (start, word) in words {
         let w = word.to_lowercase();
-        if ["tietoja", "henkilötietoja", "tietojanne", "tietojasi", "tietojaan"].contains(&w.as_str())
+        if [
+            "tietoja",
+            "henkilötietoja",
+            "tietojanne",
+            "tietojasi",
+            "tietojaan",
+        ]
+        .contains(&w.as_str())
         {
             return rest.get(start + word.len()..).unwrap_or(rest).trim_start();
         }
@@ -221,8 +329,33 @@ fn skip_object(rest: &str) -> &str {
 /// The items of an enumeration: split at commas, "sekä"/"samt", and at "ja"/"och"/"and" where
 /// both sides are phrases of their own ("hoitojen laskutukseen ja toiminnan tilastointiin") —
 /// a bare word after "ja" belongs to the item before it ("hoitamiseen ja kehittämiseen").
-fn split_items(rest: &str) -> Vec<String> {
-    let rest = trim_item(rest);
+pub(super) fn split_items(rest: &str, loose: bool) -> Vec<String> {
+    // Nothing inside parentheses separates items: "Purenta Oy (proteesien ja kruunujen tiedot)".
+    const SPACE: char = '\u{E000}';
+    const COMMA: char = '\u{E001}';
+    let mut depth = 0usize;
+    let protected: String = trim_item(rest)
+        .chars()
+        .map(|c| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            match c {
+                ' ' if depth > 0 => SPACE,
+                ',' | ';' if depth > 0 => COMMA,
+                c => c,
+            }
+        })
+        .collect();
+    split_protected(&protected, loose)
+        .into_iter()
+        .map(|i| i.replace(SPACE, " ").replace(COMMA, ","))
+        .collect()
+}
+
+fn split_protected(rest: &str, loose: bool) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
     for part in rest
         .split([',', ';'])
@@ -242,7 +375,7 @@ fn split_items(rest: &str) -> Vec<String> {
             .split_whitespace()
             .filter(|w| !matches!(*w, "ja" | "tai" | "and" | "or" | "och" | "eller"))
             .all(|w| w.ends_with("miseen") || w.ends_with("miseksi") || w.ends_with("mista"));
-        let mut pieces = split_conjunction(part);
+        let mut pieces = split_conjunction(part, loose);
         match items.last_mut() {
             Some(prev) if bare && pieces.len() == 1 => {
                 prev.push_str(", ");
@@ -254,7 +387,7 @@ fn split_items(rest: &str) -> Vec<String> {
     items
 }
 
-fn split_conjunction(part: &str) -> Vec<String> {
+fn split_conjunction(part: &str, loose: bool) -> Vec<String> {
     for conj in [" ja ", " och ", " and "] {
         if let Some((left, right)) = part.rsplit_once(conj) {
             let (l, r) = (
@@ -263,7 +396,14 @@ fn split_conjunction(part: &str) -> Vec<String> {
             );
             let same_lead = left.split_whitespace().next() == right.split_whitespace().next()
                 && right.starts_with("to ");
-            if (l >= 2 && r >= 2 && !left.ends_with('-')) || same_lead {
+            // In a list of kinds of data, "X ja Y" at the end is two items unless "X-" is cut
+            // ("laskutus- ja osoitetiedot").
+            let enough = if loose {
+                l >= 1 && r >= 1
+            } else {
+                l >= 2 && r >= 2
+            };
+            if (enough && !left.ends_with('-')) || same_lead {
                 return vec![left.trim().to_owned(), right.trim().to_owned()];
             }
         }

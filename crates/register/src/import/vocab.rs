@@ -75,6 +75,9 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "rekisteriä koskevissa asioissa",
             "rekisteriä koskevat yhteydenotot",
             "rekisteriasioista vastaava",
+            "rekisteriasioiden yhteyshenkilö",
+            "rekisteriasioiden hoitaja",
+            "kontaktperson i ärenden",
             "rekisterin yhteyshenkilö",
             "rekisterinpitäjän yhteyshenkilö",
             "rekisterin vastuuhenkilö",
@@ -95,6 +98,12 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "kategorier av registrerade",
             "registrerade personer",
             "data subjects",
+            "whose data",
+            "whose personal data",
+            "keiden tietoja",
+            "keiden henkilötietoja",
+            "vems uppgifter",
+            "vems personuppgifter",
         ],
     ),
     (
@@ -138,6 +147,8 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "luovutu",
             "luovute",
             "luovutet",
+            "luovutamme",
+            "luovutammeko",
             "vastaanottaj",
             "utlämna",
             "share data",
@@ -163,6 +174,11 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "lähteet",
             "tietojen lähde",
             "uppgiftskäll",
+            "muualta hankitta",
+            "muualta saata",
+            "muista lähteistä",
+            "other sources",
+            "andra källor",
             "källor",
             "sources",
             "source of",
@@ -189,6 +205,13 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "why do we process",
             "why we process",
             "miksi käsittelemme",
+            "mihin käytämme",
+            "mihin tietoja käytetään",
+            "mihin henkilötietoja käytetään",
+            "vad använder vi",
+            "hur använder vi",
+            "what do we use",
+            "how do we use",
             "varför behandlar",
         ],
     ),
@@ -332,6 +355,9 @@ pub fn heading_kind(heading: &str) -> Option<Kind> {
     }
     if h == "yhteyshenkilö" || h.starts_with("yhteyshenkilö ") || h == "yhteystiedot" {
         return Some(Kind::Contact);
+    }
+    if ["registrerade", "de registrerade", "rekisteröidyt"].contains(&h) {
+        return Some(Kind::Subjects);
     }
     let matches = |kind: Kind| {
         HEADINGS
@@ -587,6 +613,8 @@ pub const BASES: &[(LegalBasis, &[&str])] = &[
             "oikeutettu etu",
             "oikeutetun edun",
             "oikeutettuun etuun",
+            "oikeutettuun etu",
+            "oikeutettu etumme",
             "berättigat intresse",
             "berättigade intresse",
             "legitimate interest",
@@ -609,7 +637,6 @@ pub fn bases_in(text: &str) -> Vec<LegalBasis> {
 pub struct KnownSource {
     pub patterns: &'static [&'static str],
     pub name: &'static str,
-    pub business_id: Option<&'static str>,
 }
 
 pub const KNOWN_SOURCES: &[KnownSource] = &[
@@ -621,7 +648,6 @@ pub const KNOWN_SOURCES: &[KnownSource] = &[
             "business information system",
         ],
         name: "Yritys- ja yhteisötietojärjestelmä (YTJ)",
-        business_id: None,
     },
     KnownSource {
         patterns: &[
@@ -637,22 +663,18 @@ pub const KNOWN_SOURCES: &[KnownSource] = &[
             "patent and registration office",
         ],
         name: "Patentti- ja rekisterihallitus (PRH)",
-        business_id: Some("0244683-1"),
     },
     KnownSource {
         patterns: &["asiakastieto", "enento"],
         name: "Suomen Asiakastieto Oy",
-        business_id: None,
     },
     KnownSource {
         patterns: &["bisnode", "dun & bradstreet", "dun and bradstreet"],
         name: "Dun & Bradstreet Finland Oy",
-        business_id: None,
     },
     KnownSource {
         patterns: &["fonecta"],
         name: "Fonecta Oy",
-        business_id: None,
     },
     KnownSource {
         patterns: &[
@@ -665,7 +687,6 @@ pub const KNOWN_SOURCES: &[KnownSource] = &[
             "population register",
         ],
         name: "Väestötietojärjestelmä (Digi- ja väestötietovirasto)",
-        business_id: None,
     },
     KnownSource {
         patterns: &[
@@ -677,7 +698,6 @@ pub const KNOWN_SOURCES: &[KnownSource] = &[
             "spärrregist",
         ],
         name: "Asiakkuusmarkkinointiliiton kielto- ja ohjauspalvelu (Robinson)",
-        business_id: None,
     },
     KnownSource {
         patterns: &[
@@ -689,12 +709,10 @@ pub const KNOWN_SOURCES: &[KnownSource] = &[
             "credit register",
         ],
         name: "Luottotietorekisteri",
-        business_id: None,
     },
     KnownSource {
         patterns: &["postin osoitepalvelu", "osoitepalvelu", "posti oy"],
         name: "Posti Oy:n osoitepalvelu",
-        business_id: None,
     },
 ];
 
@@ -728,6 +746,17 @@ pub fn known_sources_in(text: &str) -> Vec<&'static KnownSource> {
 
 pub const DATA_SUBJECT_SOURCE: &[&str] = &[
     "rekisteröidyltä",
+    "jäsen itse",
+    "jäseneltä",
+    "hakijalta",
+    "oppilaalta",
+    "potilaalta",
+    "itseltään",
+    "medlemmen själv",
+    "sökande själv",
+    "from the member",
+    "from the tenant",
+    "from the applicant",
     "asiakkaalta",
     "asiakkaan ilmoittam",
     "asiakkaan itse",
@@ -811,18 +840,41 @@ pub const NEGATIVE_DISCLOSURE: &[&str] = &[
 /// contact person.
 pub fn is_dpo_heading(heading: &str) -> bool {
     let h = heading.to_lowercase();
-    ["tietosuojavastaava", "data protection officer", "dataskyddsombud", "dpo"]
-        .iter()
-        .any(|w| h.contains(w))
+    [
+        "tietosuojavastaava",
+        "data protection officer",
+        "dataskyddsombud",
+        "dpo",
+    ]
+    .iter()
+    .any(|w| h.contains(w))
 }
 
 /// A word that is a title or a role rather than part of a person's name.
 pub fn is_title_word(word: &str) -> bool {
     let w = word.to_lowercase();
     [
-        "päällikkö", "johtaja", "vastaava", "sihteeri", "isännöitsijä", "rehtori", "koordinaattori",
-        "asiantuntija", "esimies", "manager", "director", "officer", "coordinator", "secretary",
-        "chair", "chef", "direktör", "sekreterare", "ansvarig", "ombud", "samordnare",
+        "päällikkö",
+        "johtaja",
+        "vastaava",
+        "sihteeri",
+        "isännöitsijä",
+        "rehtori",
+        "koordinaattori",
+        "asiantuntija",
+        "esimies",
+        "manager",
+        "director",
+        "officer",
+        "coordinator",
+        "secretary",
+        "chair",
+        "chef",
+        "direktör",
+        "sekreterare",
+        "ansvarig",
+        "ombud",
+        "samordnare",
     ]
     .iter()
     .any(|t| w.ends_with(t))
@@ -1283,15 +1335,26 @@ pub fn law_in(text: &str) -> Option<String> {
     {
         let number = &text[open + 1..open + close];
         let statute = number.split_once('/').is_some_and(|(n, y)| {
-            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && y.len() == 4
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && y.len() == 4
                 && y.bytes().all(|b| b.is_ascii_digit())
         });
         let before: Vec<&str> = text[..open].split_whitespace().collect();
         let law_word = before.last().is_some_and(|w| {
             let w = w.to_lowercase();
-            ["lain", "laki", "lagen", "lag", "act", "asetuksen", "asetus", "förordningen"]
-                .iter()
-                .any(|e| w.ends_with(e))
+            [
+                "lain",
+                "laki",
+                "lagen",
+                "lag",
+                "act",
+                "asetuksen",
+                "asetus",
+                "förordningen",
+            ]
+            .iter()
+            .any(|e| w.ends_with(e))
         });
         if statute && law_word {
             let name = before[before.len().saturating_sub(1)..].join(" ");

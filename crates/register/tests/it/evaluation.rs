@@ -15,7 +15,11 @@ fn evaluation() -> Evaluation {
 fn precision_is_at_least_0_98_on_every_field_kind() {
     let evaluation = evaluation();
     println!("{}", evaluation.to_text(true));
-    assert!(evaluation.documents.len() >= 20, "{:?}", evaluation.documents);
+    assert!(
+        evaluation.documents.len() >= 20,
+        "{:?}",
+        evaluation.documents
+    );
     assert_eq!(evaluation.below(0.98), Vec::<&str>::new(), "{evaluation}");
 }
 

@@ -1,3 +1,4 @@
 //! The register crate's tests over whole documents: no services, no database.
 
 mod evaluation;
+mod import;
