@@ -126,6 +126,21 @@ enum CatalogueCommand {
     },
     /// List every version of a register, oldest first.
     Versions { register_id: String },
+    /// Measure the importer against documents whose fields were written down by hand: each
+    /// NAME.txt, NAME.md or NAME.html with NAME.expected.yaml beside it. Prints precision (mapped
+    /// values that are right) and recall per field kind and every wrong value. Runs locally; no
+    /// catalogue is needed.
+    EvaluateImport {
+        /// Directories of documents, e.g. crates/register/tests/evaluation.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Also list the stated values the importer did not find.
+        #[arg(long)]
+        missed: bool,
+        /// Fail when a field kind's precision is below this (e.g. 0.98).
+        #[arg(long)]
+        min_precision: Option<f64>,
+    },
     /// Create a draft register from an existing register document: a rekisteriseloste or privacy
     /// notice as plain text, Markdown or HTML. Prints what each field came from and every line
     /// that could not be mapped.
@@ -202,6 +217,14 @@ pub fn read_register_file(path: &Path) -> anyhow::Result<pb::RegisterContent> {
 
 pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
     let json = args.connection.json;
+    if let CatalogueCommand::EvaluateImport {
+        dirs,
+        missed,
+        min_precision,
+    } = &args.command
+    {
+        return evaluate_import(dirs, *missed, *min_precision, json);
+    }
     let mut client = args.connection.client().await?;
     match args.command {
         CatalogueCommand::Create { file } => {
@@ -348,6 +371,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             }
             output::version_list(json, &versions);
         }
+        CatalogueCommand::EvaluateImport { .. } => unreachable!("answered before connecting"),
         CatalogueCommand::Import { file, dry_run } => {
             let document =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -416,6 +440,28 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
                 }
                 None => print!("{}", r.content),
             }
+        }
+    }
+    Ok(())
+}
+
+/// `evaluate-import`: the importer scored on documents with hand-written expectations.
+fn evaluate_import(
+    dirs: &[PathBuf],
+    missed: bool,
+    min_precision: Option<f64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let evaluation = rekisteri_register::evaluate::evaluate_dirs(dirs)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+    } else {
+        print!("{}", evaluation.to_text(missed));
+    }
+    if let Some(target) = min_precision {
+        let below = evaluation.below(target);
+        if !below.is_empty() {
+            anyhow::bail!("precision below {target} for: {}", below.join(", "));
         }
     }
     Ok(())

@@ -165,6 +165,24 @@ pub enum EvaluationError {
     Empty(PathBuf),
 }
 
+/// Evaluates every document of the directories together.
+pub fn evaluate_dirs(dirs: &[PathBuf]) -> Result<Evaluation, EvaluationError> {
+    let mut all = Evaluation::default();
+    for dir in dirs {
+        let one = evaluate_dir(dir)?;
+        all.documents.extend(one.documents);
+        for (kind, c) in one.kinds {
+            let total = all.kinds.entry(kind).or_default();
+            total.expected += c.expected;
+            total.mapped += c.mapped;
+            total.right += c.right;
+        }
+        all.wrong.extend(one.wrong);
+        all.missed.extend(one.missed);
+    }
+    Ok(all)
+}
+
 /// Evaluates every document in `dir` that has its expected fields beside it.
 pub fn evaluate_dir(dir: &Path) -> Result<Evaluation, EvaluationError> {
     let entries = std::fs::read_dir(dir).map_err(|e| EvaluationError::Read(dir.into(), e))?;

@@ -708,7 +708,12 @@ impl Builder {
 
     fn purposes(&mut self, s: &Section<'_>) {
         let section = s.name();
-        for para in paragraphs(&s.lines) {
+        let paras = paragraphs(&s.lines);
+        // Where the purposes are itemised, a sentence beside the list states the processing in
+        // general ("Personuppgifterna behandlas för att sköta medlemskapet."): the items are
+        // the purposes, the sentence is not one more.
+        let itemised = paras.iter().filter(|p| p.bullet).count() >= 2;
+        for para in paras {
             if para.bullet && !(is_intro(&para.text) || para.text.ends_with(':')) {
                 self.add_purpose(
                     capitalise(&trim_item(&para.text)),
@@ -739,6 +744,13 @@ impl Builder {
                         },
                         format!("describes data given by the data subject, under \"{section}\""),
                         &para.lines,
+                    );
+                } else if itemised {
+                    self.unmap(
+                        &para.lines,
+                        &sentence,
+                        &section,
+                        "states the processing in general; the itemised list holds the purposes",
                     );
                 } else if let Some(items) = enumeration(&sentence) {
                     for item in items {
@@ -839,10 +851,47 @@ impl Builder {
             .iter()
             .any(|l| markers.iter().any(|(m, _)| l.text.contains(m)));
         let paras = paragraphs(&s.lines);
+        // "Rekisteriin tallennetaan seuraavien henkilöryhmien tiedot:": the list after such an
+        // introduction names groups of people, not kinds of data.
+        let mut people_list = false;
         for (i, para) in paras.iter().enumerate() {
             let text = para.text.as_str();
             let lower = text.to_lowercase();
             let words = text.split_whitespace().count();
+            if para.bullet && people_list {
+                let group = capitalise(&trim_item(text));
+                let n = self.content.data_subject_groups.len();
+                self.map(
+                    format!("data_subject_groups[{n}]"),
+                    &group,
+                    format!("a group of people listed under \"{section}\""),
+                    &para.lines,
+                );
+                self.content.data_subject_groups.push(group);
+                continue;
+            }
+            people_list = false;
+            if text.ends_with(':')
+                && [
+                    "henkilöryhm",
+                    "rekisteröityjen ryhm",
+                    "grupper av registrerade",
+                    "kategorier av registrerade",
+                    "categories of data subjects",
+                    "groups of people",
+                ]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                people_list = true;
+                self.unmap(
+                    &para.lines,
+                    text,
+                    &section,
+                    "introduces the groups of people listed after it",
+                );
+                continue;
+            }
             if text.ends_with(':') || (!para.bullet && is_intro(text)) {
                 self.unmap(
                     &para.lines,
@@ -2132,6 +2181,11 @@ fn prose_sources(sentence: &str) -> Vec<(String, String)> {
     let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
     // A name: the capitalised run of words (joined by "and"/"of"/"och") from the start.
     let name_at = |words: &[&str]| -> String {
+        // Agencies whose names run on in lower case.
+        let rest = words.join(" ");
+        if let Some(agency) = vocab::AGENCIES.iter().find(|a| rest.starts_with(*a)) {
+            return (*agency).to_owned();
+        }
         let mut name: Vec<&str> = Vec::new();
         let mut i = 0;
         // "rekryteringsbyrån Personalpartner Kusten Ab": a describing word before the name.

@@ -89,7 +89,6 @@ const CLAUSE_WORDS: &[&str] = &[
     "ei",
     "eivät",
     "emme",
-    "en",
     "voidaan",
     "voi",
     "käsitellään",
@@ -142,13 +141,29 @@ const CLAUSE_WORDS: &[&str] = &[
     "gets",
     "receive",
     "receives",
+    "ska",
+    "skall",
+    "shall",
+    "must",
+    "should",
 ];
 
 /// Whether `text` reads as a statement (with a verb) rather than a noun phrase.
 pub(super) fn is_clause(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
-        .any(|w| CLAUSE_WORDS.contains(&w.as_str()))
+        .any(|w| {
+            CLAUSE_WORDS.contains(&w.as_str())
+                // Finnish passives: "lähetetään", "kerätään", "käsitellään", "tehdään" (not the
+                // illative "perintään").
+                || (w.chars().count() >= 7
+                    && ([
+                        "etaan", "etään", "ataan", "ätään", "itaan", "itään", "otaan", "ötään",
+                        "utaan", "ytään", "llaan", "llään", "hdaan", "hdään",
+                    ]
+                    .iter()
+                    .any(|e| w.ends_with(e))))
+        })
 }
 
 const ENUMERATION_VERBS: &[&str] = &[

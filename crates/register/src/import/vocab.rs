@@ -880,6 +880,17 @@ pub fn is_title_word(word: &str) -> bool {
     .any(|t| w.ends_with(t))
 }
 
+/// Public agencies whose names continue in lower case after the first word.
+pub const AGENCIES: &[&str] = &[
+    "Myndigheten för digitalisering och befolkningsdata",
+    "Patent- och registerstyrelsen",
+    "Digi- ja väestötietovirasto",
+    "Patentti- ja rekisterihallitus",
+    "Liikenne- ja viestintävirasto Traficom",
+    "Digital and Population Data Services Agency",
+    "Finnish Patent and Registration Office",
+];
+
 /// Labels whose value is a disclosure's recipient.
 pub const RECIPIENT_LABELS: &[&str] = &[
     "vastaanottaja",
