@@ -193,6 +193,7 @@ async fn messages_over_the_size_limit_are_refused() {
                 .into_bytes(),
             source_name: "big.txt".into(),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -205,6 +206,7 @@ async fn messages_over_the_size_limit_are_refused() {
                 .to_vec(),
             source_name: "verkko24.txt".into(),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .expect("a document under the limit is imported");

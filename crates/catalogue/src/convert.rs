@@ -198,7 +198,32 @@ pub fn content_of(
                 rectification: r.rectification.clone(),
                 marketing_prohibition: r.marketing_prohibition.clone(),
             }),
+        language: c.language.clone(),
+        translations: c
+            .translations
+            .iter()
+            .map(|t| (t.language.trim().to_lowercase(), translation_of(t)))
+            .collect(),
+        required_languages: c.required_languages.clone(),
     };
+    kept.translations = c
+        .translations
+        .iter()
+        .map(|t| t.language.trim().to_lowercase())
+        .collect();
+    // Two translations into one language would silently lose one.
+    for (i, t) in c.translations.iter().enumerate() {
+        let code = t.language.trim().to_lowercase();
+        if c.translations[..i]
+            .iter()
+            .any(|o| o.language.trim().to_lowercase() == code)
+        {
+            violations.add(
+                p(&format!("translations[{i}].language")),
+                format!("a second translation into `{code}`"),
+            );
+        }
+    }
     match content.check() {
         Ok(content) if violations.is_empty() => Ok(content),
         Ok(_) => Err(violations),
@@ -241,6 +266,9 @@ fn field_rank(path: &str) -> usize {
         "retention",
         "security",
         "rights",
+        "language",
+        "translations",
+        "required_languages",
     ];
     let top = path
         .trim_start_matches('.')
@@ -256,12 +284,39 @@ struct Kept {
     legal_bases: Vec<usize>,
     sources: Vec<usize>,
     transfers: Vec<usize>,
+    /// The language of each translation, in the request's order.
+    translations: Vec<String>,
 }
 
 impl Kept {
     /// A domain path (`controller.email`, `sources[1].supplies`) as the request names it
     /// (`controller.contact.email`, the request's index of that source).
     fn request_path(&self, path: &str) -> String {
+        // "translations.sv.security_manual_material" is `translations[1].security.manual_material`.
+        if let Some(rest) = path.strip_prefix("translations.") {
+            let (code, field) = rest.split_once('.').unwrap_or((rest, ""));
+            // A language the request has no translation for: the list itself.
+            let Some(index) = self.translations.iter().position(|c| c == code) else {
+                return "translations".into();
+            };
+            let field = if let Some(key) = field.strip_prefix("data_categories.") {
+                format!("data_category_descriptions[\"{key}\"]")
+            } else {
+                match field {
+                    "security_manual_material" => "security.manual_material".into(),
+                    "security_electronic_systems" => "security.electronic_systems".into(),
+                    "rights_access" => "rights.access".into(),
+                    "rights_rectification" => "rights.rectification".into(),
+                    "rights_marketing_prohibition" => "rights.marketing_prohibition".into(),
+                    other => other.to_owned(),
+                }
+            };
+            return if field.is_empty() {
+                format!("translations[{index}]")
+            } else {
+                format!("translations[{index}].{field}")
+            };
+        }
         for (list, kept) in [
             ("legal_bases", &self.legal_bases),
             ("sources", &self.sources),
@@ -285,9 +340,17 @@ impl Kept {
     }
 }
 
-/// The register's own violations (e.g. what publishing needs) under the API's field names.
-pub fn violations_pb(prefix: &str, violations: Violations) -> FieldViolations {
-    let kept = Kept::default();
+/// The register's own violations (e.g. what publishing needs) under the API's field names;
+/// `translations` are the register's translation languages in the order the API lists them.
+pub fn violations_pb(
+    prefix: &str,
+    violations: Violations,
+    translations: Vec<String>,
+) -> FieldViolations {
+    let kept = Kept {
+        translations,
+        ..Kept::default()
+    };
     let mut out = FieldViolations::new();
     for v in violations {
         out.add(
@@ -507,7 +570,67 @@ pub fn content_pb(c: &RegisterContent) -> pb::RegisterContent {
                 rectification: c.rights.rectification.clone(),
                 marketing_prohibition: c.rights.marketing_prohibition.clone(),
             }),
+            language: c.language.clone(),
+            translations: c
+                .translations
+                .iter()
+                .map(|(code, t)| translation_pb(code, t))
+                .collect(),
+            required_languages: c.required_languages.clone(),
         }
+    }
+}
+
+fn translation_of(t: &pb::RegisterTranslation) -> Translation {
+    let security = t.security.clone().unwrap_or_default();
+    let rights = t.rights.clone().unwrap_or_default();
+    Translation {
+        name: t.name.clone(),
+        legal_basis_description: t.legal_basis_description.clone(),
+        purposes: t.purposes.clone(),
+        data_subject_groups: t.data_subject_groups.clone(),
+        data_categories: t
+            .data_category_descriptions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        source_supplies: t.source_supplies.clone(),
+        disclosure_purposes: t.disclosure_purposes.clone(),
+        retention_description: t.retention_description.clone(),
+        security_manual_material: security.manual_material,
+        security_electronic_systems: security.electronic_systems,
+        rights_access: rights.access,
+        rights_rectification: rights.rectification,
+        rights_marketing_prohibition: rights.marketing_prohibition,
+    }
+}
+
+fn translation_pb(code: &str, t: &Translation) -> pb::RegisterTranslation {
+    let security = pb::SecurityPrinciples {
+        manual_material: t.security_manual_material.clone(),
+        electronic_systems: t.security_electronic_systems.clone(),
+    };
+    let rights = pb::DataSubjectRights {
+        access: t.rights_access.clone(),
+        rectification: t.rights_rectification.clone(),
+        marketing_prohibition: t.rights_marketing_prohibition.clone(),
+    };
+    pb::RegisterTranslation {
+        language: code.to_owned(),
+        name: t.name.clone(),
+        legal_basis_description: t.legal_basis_description.clone(),
+        purposes: t.purposes.clone(),
+        data_subject_groups: t.data_subject_groups.clone(),
+        data_category_descriptions: t
+            .data_categories
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        source_supplies: t.source_supplies.clone(),
+        disclosure_purposes: t.disclosure_purposes.clone(),
+        retention_description: t.retention_description.clone(),
+        security: (security != pb::SecurityPrinciples::default()).then_some(security),
+        rights: (rights != pb::DataSubjectRights::default()).then_some(rights),
     }
 }
 

@@ -13,8 +13,9 @@ pub enum CatalogueError {
     #[error("invalid argument")]
     Invalid(FieldViolations),
     /// What publishing needs and the draft lacks (paths of the register's content).
+    /// With the register's translation languages, in the order the API lists them.
     #[error("the draft is not complete enough to publish")]
-    Incomplete(Violations),
+    Incomplete(Violations, Vec<String>),
     #[error("register {0} does not exist")]
     NoRegister(String),
     #[error("register {id} has no version {version}")]
@@ -86,7 +87,9 @@ impl From<CatalogueError> for ServiceError {
         let message = err.to_string();
         match err {
             E::Invalid(v) => ServiceError::InvalidArgument(v),
-            E::Incomplete(v) => ServiceError::InvalidArgument(convert::violations_pb("content", v)),
+            E::Incomplete(v, translations) => {
+                ServiceError::InvalidArgument(convert::violations_pb("content", v, translations))
+            }
             E::NoRegister(_) | E::NoVersion { .. } | E::NothingPublished(_) | E::NoDraft(_) => {
                 ServiceError::NotFound(message)
             }

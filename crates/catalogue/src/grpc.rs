@@ -77,6 +77,87 @@ impl Catalogue {
     }
 }
 
+impl Catalogue {
+    /// ImportRegister into an existing register: the document's texts become the register's
+    /// translation into the document's language, on its draft.
+    async fn import_translation(
+        &self,
+        principal: &Principal,
+        raw_id: &str,
+        etag: &str,
+        dry_run: bool,
+        mut imported: import::Imported,
+    ) -> Result<Response<pb::ImportRegisterResponse>, Status> {
+        let mut violations = FieldViolations::new();
+        let id = register_id(raw_id, &mut violations);
+        violations.into_result(())?;
+        let (register, latest) = self.store.get(&id, Selector::Latest).await?;
+        let lang = imported.report.language.clone();
+        let own = latest.content.primary_language().to_owned();
+        if lang == own {
+            return Err(CatalogueError::invalid(
+                "document",
+                format!(
+                    "the document is in `{lang}`, the register's own language: update the draft, or import it as a register of its own"
+                ),
+            )
+            .into());
+        }
+        register.status.ensure_open(&id, "edited")?;
+        let mut content = latest.content.clone();
+        for note in content.add_translation(&lang, &imported.content) {
+            match (note.value, note.reason) {
+                (Some(value), _) => imported.report.mapped.push(import::MappedField {
+                    field: note.field,
+                    value,
+                    evidence: format!("the `{lang}` document's text beside the register's own"),
+                    lines: Vec::new(),
+                }),
+                (None, Some(reason)) => imported.report.unmapped.push(import::UnmappedLine {
+                    line: 0,
+                    text: note.field,
+                    section: "(translation)".into(),
+                    reason,
+                }),
+                (None, None) => {}
+            }
+        }
+        let languages: Vec<String> = content.translations.keys().cloned().collect();
+        let content = content.check().map_err(|v| {
+            CatalogueError::Invalid(convert::violations_pb("content", v, languages))
+        })?;
+        let report = Some(report_pb(&imported.report));
+        if dry_run {
+            return Ok(Response::new(pb::ImportRegisterResponse {
+                register: None,
+                version: None,
+                content: Some(content_pb(&content)),
+                report,
+            }));
+        }
+        // Nobody's change in between is overwritten: the register's etag as read, unless the
+        // caller gave the one it read.
+        let etag = if etag.trim().is_empty() {
+            register.etag()
+        } else {
+            etag.trim().to_owned()
+        };
+        let updated = self.written(
+            self.store
+                .update_draft(principal, &id, content, latest.number as u32, &etag)
+                .await,
+        )?;
+        let content = Some(content_pb(&updated.1.content));
+        let (register, version) = versioned(updated);
+        Ok(Response::new(pb::ImportRegisterResponse {
+            register,
+            version,
+            content,
+            report,
+        }))
+    }
+}
+
 fn versioned(
     (register, version): Versioned,
 ) -> (Option<pb::Register>, Option<pb::RegisterVersion>) {
@@ -356,6 +437,17 @@ impl CatalogueRpc for Catalogue {
             .await
             .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("the import task")))?
             .map_err(|e| CatalogueError::invalid("document", e.to_string()))?;
+        if !req.register_id.trim().is_empty() {
+            return self
+                .import_translation(
+                    &principal,
+                    &req.register_id,
+                    &req.etag,
+                    req.dry_run,
+                    imported,
+                )
+                .await;
+        }
         // The importer already applies the register's rules and leaves out what they refuse.
         let content = Some(content_pb(&imported.content));
         let report = Some(report_pb(&imported.report));

@@ -287,7 +287,8 @@ impl Store {
         }
         let gaps = draft.content.completeness();
         if !gaps.is_empty() {
-            return Err(CatalogueError::Incomplete(gaps));
+            let languages = draft.content.translations.keys().cloned().collect();
+            return Err(CatalogueError::Incomplete(gaps, languages));
         }
         let superseded = register.published_version;
         if let Some(previous) = superseded {

@@ -149,6 +149,13 @@ enum CatalogueCommand {
         /// Only show what would be recognised; create nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Add the document's texts to this register's draft as its translation into the
+        /// document's language (e.g. the Swedish notice of a register written in Finnish).
+        #[arg(long, value_name = "REGISTER_ID")]
+        into: Option<String>,
+        /// With --into: fail unless the register is still at this etag.
+        #[arg(long, requires = "into", default_value = "")]
+        etag: String,
     },
     /// Render a published register version as its public privacy notice.
     Notice {
@@ -372,7 +379,12 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             output::version_list(json, &versions);
         }
         CatalogueCommand::EvaluateImport { .. } => unreachable!("answered before connecting"),
-        CatalogueCommand::Import { file, dry_run } => {
+        CatalogueCommand::Import {
+            file,
+            dry_run,
+            into,
+            etag,
+        } => {
             let document =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let max = rekisteri_register::import::MAX_DOCUMENT_BYTES;
@@ -393,6 +405,8 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
                     document,
                     source_name,
                     dry_run,
+                    register_id: into.unwrap_or_default(),
+                    etag,
                 })
                 .await?
                 .into_inner();

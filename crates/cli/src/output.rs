@@ -264,12 +264,25 @@ pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
         }));
         return;
     }
-    match &r.register {
-        Some(register) => println!(
+    let translation = report
+        .mapped_fields
+        .iter()
+        .any(|m| m.field.starts_with("translations."));
+    match (&r.register, &r.version) {
+        (Some(register), Some(version)) if translation => println!(
+            "Imported {} ({}) into register {} \"{}\" as its `{}` texts: draft version {}.",
+            report.source_name,
+            report.language,
+            register.register_id,
+            register.name,
+            report.language,
+            version.version
+        ),
+        (Some(register), _) => println!(
             "Imported {} ({}) as draft register {} \"{}\", version 1.",
             report.source_name, report.language, register.register_id, register.name
         ),
-        None => println!(
+        (None, _) => println!(
             "Dry run: {} ({}) would import as follows; nothing was created.",
             report.source_name, report.language
         ),

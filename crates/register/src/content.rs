@@ -6,8 +6,12 @@
 //! request and for an imported document. [`RegisterContent::completeness`] checks what publishing
 //! needs. Both report every problem at once, under the field paths of this model.
 
+use std::collections::BTreeMap;
+
 use rekisteri_identifiers::BusinessId;
 use serde::{Deserialize, Serialize};
+
+pub use crate::translate::{LANGUAGES, Translation};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -27,6 +31,16 @@ pub struct RegisterContent {
     pub retention: Option<RetentionRule>,
     pub security: SecurityPrinciples,
     pub rights: DataSubjectRights,
+    /// The language of the texts above: "fi", "sv" or "en"; empty means Finnish, as registers
+    /// were before they had translations.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub language: String,
+    /// The same texts in the register's other languages, by language code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, Translation>,
+    /// Languages a published version has every text in (a bilingual municipality: fi and sv).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_languages: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ pub mod content;
 pub mod evaluate;
 pub mod import;
 pub mod notice;
+pub mod translate;
 mod validate;
 
 pub use content::RegisterContent;

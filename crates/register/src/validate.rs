@@ -210,6 +210,7 @@ impl RegisterContent {
         if let Some(r) = &self.retention {
             retention(&mut v, "retention", r);
         }
+        self.language_violations(&mut v);
         let s = &self.security;
         text(
             &mut v,
@@ -235,9 +236,119 @@ impl RegisterContent {
         v
     }
 
+    /// The languages: known codes, translations of the register's own lists only.
+    fn language_violations(&self, v: &mut Violations) {
+        let known = |code: &str| LANGUAGES.contains(&code);
+        if !self.language.is_empty() && !known(&self.language) {
+            v.add("language", "fi, sv or en");
+        }
+        for (i, code) in self.required_languages.iter().enumerate() {
+            if !known(code) {
+                v.add(format!("required_languages[{i}]"), "fi, sv or en");
+            } else if self.required_languages[..i].contains(code) {
+                v.add(format!("required_languages[{i}]"), "listed twice");
+            }
+        }
+        for (code, t) in &self.translations {
+            let p = |field: &str| format!("translations.{code}.{field}");
+            if !known(code) {
+                v.add(format!("translations.{code}"), "fi, sv or en");
+                continue;
+            }
+            if code == self.primary_language() {
+                v.add(
+                    format!("translations.{code}"),
+                    "the register's own language needs no translation",
+                );
+            }
+            for (field, list, ours) in [
+                ("purposes", &t.purposes, self.purposes.len()),
+                (
+                    "data_subject_groups",
+                    &t.data_subject_groups,
+                    self.data_subject_groups.len(),
+                ),
+                ("source_supplies", &t.source_supplies, self.sources.len()),
+                (
+                    "disclosure_purposes",
+                    &t.disclosure_purposes,
+                    self.disclosures.len(),
+                ),
+            ] {
+                if list.len() > ours {
+                    v.add(
+                        p(field),
+                        format!(
+                            "translates {} items but the register has {ours}; a translation follows the register's list",
+                            list.len()
+                        ),
+                    );
+                }
+                for (i, item) in list.iter().enumerate() {
+                    text(v, &p(&format!("{field}[{i}]")), item, MAX_LONG);
+                }
+            }
+            for (key, description) in &t.data_categories {
+                if !self.data_categories.iter().any(|c| &c.key == key) {
+                    v.add(
+                        p(&format!("data_categories.{key}")),
+                        "the register has no category with this key",
+                    );
+                }
+                text(
+                    v,
+                    &p(&format!("data_categories.{key}")),
+                    description,
+                    MAX_LONG,
+                );
+            }
+            text(v, &p("name"), &t.name, MAX_SHORT);
+            for (field, value) in [
+                ("legal_basis_description", &t.legal_basis_description),
+                ("retention_description", &t.retention_description),
+                ("security_manual_material", &t.security_manual_material),
+                (
+                    "security_electronic_systems",
+                    &t.security_electronic_systems,
+                ),
+                ("rights_access", &t.rights_access),
+                ("rights_rectification", &t.rights_rectification),
+                (
+                    "rights_marketing_prohibition",
+                    &t.rights_marketing_prohibition,
+                ),
+            ] {
+                text(v, &p(field), value, MAX_LONG);
+            }
+        }
+    }
+
     /// Trims every text and upper-cases country codes: what a client or a document wrote with
     /// stray whitespace is stored without it.
     pub fn normalise(&mut self) {
+        self.language = self.language.trim().to_lowercase();
+        for code in &mut self.required_languages {
+            *code = code.trim().to_lowercase();
+        }
+        for t in self.translations.values_mut() {
+            for text in [
+                &mut t.name,
+                &mut t.legal_basis_description,
+                &mut t.retention_description,
+                &mut t.security_manual_material,
+                &mut t.security_electronic_systems,
+                &mut t.rights_access,
+                &mut t.rights_rectification,
+                &mut t.rights_marketing_prohibition,
+            ] {
+                trim(text);
+            }
+            t.purposes.iter_mut().for_each(trim);
+            t.data_subject_groups.iter_mut().for_each(trim);
+            t.source_supplies.iter_mut().for_each(trim);
+            t.disclosure_purposes.iter_mut().for_each(trim);
+            t.data_categories.values_mut().for_each(trim);
+        }
         fn address(a: &mut PostalAddress) {
             a.lines.iter_mut().for_each(trim);
             trim(&mut a.postal_code);
@@ -323,6 +434,34 @@ impl RegisterContent {
                 "retention",
                 "a published register states how long data is kept",
             );
+        }
+        // Every text in every language the register requires.
+        for code in &self.required_languages {
+            if code == self.primary_language() {
+                continue;
+            }
+            let name = match code.as_str() {
+                "sv" => "Swedish",
+                "en" => "English",
+                _ => "Finnish",
+            };
+            let Some(t) = self.translations.get(code) else {
+                v.add(
+                    format!("translations.{code}"),
+                    format!("the register requires {name} and has no {name} texts yet"),
+                );
+                continue;
+            };
+            for missing in self
+                .texts(code, t)
+                .iter()
+                .filter(|t| t.translated.is_empty())
+            {
+                v.add(
+                    missing.path.clone(),
+                    format!("the register requires {name} and this text has none yet"),
+                );
+            }
         }
         if self.transfers_outside_eea == Some(TransfersOutsideEea::Some)
             && self.transfers.is_empty()

@@ -27,6 +27,7 @@ async fn import(
             document,
             source_name: "test.txt".into(),
             dry_run,
+            ..Default::default()
         })
         .await
         .map(|r| r.into_inner())
@@ -206,6 +207,7 @@ async fn malformed_documents_get_a_clear_error_or_an_all_unmapped_report() {
             document: fixture("verkko24.txt"),
             source_name: String::new(),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .unwrap_err();

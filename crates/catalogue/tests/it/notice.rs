@@ -46,6 +46,7 @@ async fn a_rendered_finnish_notice_imports_back_into_the_same_register(backend: 
                     document: notice.content.into_bytes(),
                     source_name: "notice".into(),
                     dry_run: false,
+                    ..Default::default()
                 })
                 .await
                 .unwrap()
@@ -249,4 +250,133 @@ async fn only_published_versions_have_a_notice() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&err), ["language", "format", "layout"]);
+}
+
+fn register_document(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../register/tests/documents/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+db_tests!(a_swedish_document_adds_the_swedish_texts_and_the_swedish_notice_shows_them);
+
+/// A bilingual municipality's register: created from its Finnish notice, required in Finnish
+/// and Swedish, completed with its Swedish notice, published, rendered in Swedish.
+async fn a_swedish_document_adds_the_swedish_texts_and_the_swedish_notice_shows_them(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let mut admin = app.admin().await;
+    let created = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-tietosuojaseloste.txt"),
+            source_name: "kirjasto-tietosuojaseloste.txt".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = created.register.unwrap().register_id;
+    let mut content = created.content.unwrap();
+    content.required_languages = vec!["fi".into(), "sv".into()];
+    update(&mut admin, &id, content, 1).await.unwrap();
+
+    // Without its Swedish texts the register cannot be published.
+    let err = admin
+        .publish_register(pb::PublishRegisterRequest {
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&err), ["content.translations"]);
+
+    // A Swedish document of a register written in Finnish adds its texts to the draft.
+    let imported = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-dataskyddsbeskrivning.txt"),
+            source_name: "kirjasto-dataskyddsbeskrivning.txt".into(),
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        imported.register.unwrap().register_id,
+        id,
+        "no new register"
+    );
+    let report = imported.report.unwrap();
+    assert_eq!(report.language, "sv");
+    assert!(
+        report
+            .mapped_fields
+            .iter()
+            .any(|m| m.field == "translations.sv.purposes[0]"
+                && m.value == "Skötsel av lån och reserveringar")
+    );
+    let draft = get(&mut admin, &id, pb::VersionSelector::Draft, 0)
+        .await
+        .unwrap()
+        .version
+        .unwrap()
+        .content
+        .unwrap();
+    assert_eq!(draft.name, "Kaupunginkirjaston asiakasrekisteri");
+    let sv = &draft.translations[0];
+    assert_eq!(
+        (sv.language.as_str(), sv.name.as_str()),
+        ("sv", "Stadsbibliotekets kundregister")
+    );
+    publish(&mut admin, &id).await;
+
+    let mut reader = app.client(tokens::READER).await;
+    let swedish = render(
+        &mut reader,
+        &id,
+        pb::NoticeLanguage::Sv,
+        pb::NoticeFormat::Html,
+        pb::NoticeLayout::Gdpr,
+    )
+    .await
+    .unwrap()
+    .content;
+    for text in [
+        "<html lang=\"sv\">",
+        "Stadsbibliotekets kundregister",
+        "Skötsel av lån och reserveringar",
+        "Födelsedatum",
+    ] {
+        assert!(swedish.contains(text), "{text:?} missing:\n{swedish}");
+    }
+    assert!(!swedish.contains("Lainauksen ja varausten hoitaminen"));
+    let finnish = render(
+        &mut reader,
+        &id,
+        pb::NoticeLanguage::Fi,
+        pb::NoticeFormat::Html,
+        pb::NoticeLayout::Gdpr,
+    )
+    .await
+    .unwrap()
+    .content;
+    assert!(finnish.contains("Lainauksen ja varausten hoitaminen"));
+
+    // Importing the register's own language again is refused: that is an update.
+    let err = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-tietosuojaseloste.txt"),
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), violated_fields(&err)),
+        (Code::InvalidArgument, vec!["document".to_string()])
+    );
 }

@@ -64,7 +64,12 @@ pub fn import(bytes: &[u8], source_name: &str) -> Result<Imported, ImportError> 
         builder.section(section);
     }
     builder.retention_elsewhere(&sections);
-    Ok(builder.finish(&lines, &sections))
+    let mut imported = builder.finish(&lines, &sections);
+    // Texts of a Swedish or English document are in that language; Finnish is the default.
+    if imported.report.language != "fi" && imported.content != RegisterContent::default() {
+        imported.content.language = imported.report.language.clone();
+    }
+    Ok(imported)
 }
 
 /// A run of lines under one heading.

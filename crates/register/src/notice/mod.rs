@@ -90,6 +90,9 @@ pub fn build(
     lang: Lang,
     layout: Layout,
 ) -> Notice {
+    // The register's texts in the notice's language; those it has only in another are marked.
+    let (localised, _) = content.in_language(lang);
+    let content = &localised;
     let p = lang.phrases();
     let date = match lang {
         Lang::En => published.format("%Y-%m-%d").to_string(),

@@ -99,6 +99,21 @@ impl Phrases {
         self.lang
     }
 
+    /// Marks a text the register has only in `text_lang`, in this notice's language.
+    pub fn only_in(&self, text_lang: Lang) -> &'static str {
+        match (self.lang, text_lang) {
+            (Lang::Fi, Lang::Fi) => "(suomeksi)",
+            (Lang::Fi, Lang::Sv) => "(vain ruotsiksi)",
+            (Lang::Fi, Lang::En) => "(vain englanniksi)",
+            (Lang::Sv, Lang::Fi) => "(endast på finska)",
+            (Lang::Sv, Lang::Sv) => "(på svenska)",
+            (Lang::Sv, Lang::En) => "(endast på engelska)",
+            (Lang::En, Lang::Fi) => "(in Finnish only)",
+            (Lang::En, Lang::Sv) => "(in Swedish only)",
+            (Lang::En, Lang::En) => "(in English)",
+        }
+    }
+
     pub fn legal_basis(&self, basis: LegalBasis) -> &'static str {
         use LegalBasis::*;
         match (self.lang(), basis) {

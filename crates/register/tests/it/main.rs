@@ -2,3 +2,4 @@
 
 mod evaluation;
 mod import;
+mod languages;
