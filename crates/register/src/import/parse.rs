@@ -8,7 +8,7 @@ pub(super) fn trim_item(text: &str) -> String {
         .to_owned()
 }
 
-pub(super) fn capitalise(text: &str) -> String {
+pub(in crate::import) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
