@@ -20,6 +20,7 @@ fn up(data: &std::path::Path, host: &str) -> (Guard, String, ShowLogOnFailure) {
         .args(["--port", &format!("catalogue={}", free_port())])
         .args(["--port", &format!("customers={}", free_port())])
         .args(["--port", &format!("disclosures={}", free_port())])
+        .args(["--port", &format!("enrichment={}", free_port())])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

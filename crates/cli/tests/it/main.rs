@@ -113,6 +113,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
     let data = tempfile::tempdir().unwrap();
     let (nats_port, catalogue_port) = (free_port(), free_port());
     let (customers_port, disclosures_port) = (free_port(), free_port());
+    let enrichment_port = free_port();
     let log = data.path().join("up.log");
     let up = Command::new(BIN)
         .arg("up")
@@ -122,6 +123,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
         .args(["--port", &format!("catalogue={catalogue_port}")])
         .args(["--port", &format!("customers={customers_port}")])
         .args(["--port", &format!("disclosures={disclosures_port}")])
+        .args(["--port", &format!("enrichment={enrichment_port}")])
         // A setting of the platform's goes to every service, one of a service's own section to
         // that service only (the catalogue would refuse `[customers]`).
         .args(["--set", "read_cache.ttl_ms=500"])
