@@ -179,6 +179,15 @@ impl Builder {
                 ),
                 None => {
                     let text = line.text.as_str();
+                    // "The controller is" / "Rekisterinpitäjä on" above the name.
+                    let lower = format!(" {}", text.to_lowercase());
+                    if [" is", " on", " är", " ovat", " are"]
+                        .iter()
+                        .any(|v| lower.trim_end_matches(':').ends_with(v))
+                    {
+                        self.unmap(&no, text, &section, "introduces the details after it");
+                        continue;
+                    }
                     let role_like = [
                         "tietosuojavastaava",
                         "data protection officer",

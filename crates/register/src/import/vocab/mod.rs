@@ -138,6 +138,9 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "personuppgiftsansvarig",
             "registeransvarig",
             "registerförare",
+            "who is responsible for",
+            "vem ansvarar för",
+            "kuka vastaa",
             "controller",
         ],
     ),
@@ -151,6 +154,8 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "register name",
             "name of register",
             "name of the personal data file",
+            "vad heter registret",
+            "what is the register called",
         ],
     ),
     (
@@ -194,6 +199,10 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "källor",
             "sources",
             "source of",
+            "where does the data come from",
+            "where does your data come from",
+            "mistä henkilötiedot",
+            "peräisin",
         ],
     ),
     (
@@ -206,6 +215,9 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "lawful basis",
             "basis for",
             "grounds for",
+            "på vilken grund",
+            "millä perusteella",
+            "on what grounds",
         ],
     ),
     (
@@ -262,6 +274,13 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "information we collect",
             "content of the register",
             "data collected",
+            "minkälaisia henkilötietoja",
+            "minkälaisia tietoja",
+            "millaisia henkilötietoja",
+            "millaisia tietoja",
+            "what kind of data",
+            "what kind of personal data",
+            "vilka slags uppgifter",
         ],
     ),
     (
@@ -337,6 +356,7 @@ const TRANSFER_VERBS: &[&str] = &[
     "luovutus",
     "luovutukset",
     "överföring",
+    "överför",
     "transfer",
 ];
 const OUTSIDE_EEA: &[&str] = &[
