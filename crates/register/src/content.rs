@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::translate::{LANGUAGES, Translation};
 
+/// The most items a register's list (purposes, categories, sources, ...) may hold.
+pub const MAX_LIST_ITEMS: usize = 500;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterContent {

@@ -7,7 +7,7 @@ use crate::content::*;
 
 const MAX_SHORT: usize = 300;
 const MAX_LONG: usize = 10_000;
-const MAX_ITEMS: usize = 500;
+const MAX_ITEMS: usize = crate::content::MAX_LIST_ITEMS;
 
 /// One problem with one value: where (`controller.email`, `purposes[2]`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +113,8 @@ impl RegisterContent {
         );
 
         count(&mut v, "data_categories", self.data_categories.len());
+        // Keys seen so far: a set, as a request may carry many categories.
+        let mut keys = std::collections::HashSet::new();
         for (i, cat) in self.data_categories.iter().enumerate() {
             let path = format!("data_categories[{i}]");
             if !is_key(&cat.key) {
@@ -120,7 +122,7 @@ impl RegisterContent {
                     format!("{path}.key"),
                     "a lower_snake_case key starting with a letter, at most 64 characters",
                 );
-            } else if self.data_categories[..i].iter().any(|d| d.key == cat.key) {
+            } else if !keys.insert(cat.key.as_str()) {
                 v.add(
                     format!("{path}.key"),
                     format!("`{}` is used by another category", cat.key),
@@ -288,8 +290,13 @@ impl RegisterContent {
                     text(v, &p(&format!("{field}[{i}]")), item, MAX_LONG);
                 }
             }
+            let keys: std::collections::HashSet<&str> = self
+                .data_categories
+                .iter()
+                .map(|c| c.key.as_str())
+                .collect();
             for (key, description) in &t.data_categories {
-                if !self.data_categories.iter().any(|c| &c.key == key) {
+                if !keys.contains(key.as_str()) {
                     v.add(
                         p(&format!("data_categories.{key}")),
                         "the register has no category with this key",

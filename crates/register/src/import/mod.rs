@@ -424,6 +424,10 @@ mod robustness {
     use super::*;
 
     const PIECES: &[&str] = &[
+        // Letters whose lower case has another length, before a verb a heading label uses.
+        "ẞé on ",
+        "İstanbul is ",
+        "Rekisterin nimi İ: ",
         "REKISTERINPITÄJÄ",
         "1. Rekisterinpitäjä",
         "Rekisterin nimi",

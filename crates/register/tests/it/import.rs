@@ -425,3 +425,46 @@ fn an_english_markdown_privacy_policy_with_question_headings() {
         (24, Some(PeriodUnit::Months))
     );
 }
+
+#[test]
+fn letters_whose_lower_case_is_longer_or_shorter_do_not_break_the_import() {
+    for document in [
+        "Rekisterin nimi\nẞé on Asiakasrekisteri\n",
+        "Rekisterin nimi\nİİİ on İİ\n",
+        "Rekisterinpitäjä\nNimi: İsmail Oy\nY-tunnus: 0112038-9\n",
+    ] {
+        let imported = import(document.as_bytes(), "x").unwrap();
+        assert_nothing_lost(document.as_bytes(), &imported.report);
+    }
+    let c = import("Rekisterinpitäjä\nNimi: İsmail Oy\n".as_bytes(), "x")
+        .unwrap()
+        .content;
+    assert_eq!(c.controller.name, "İsmail Oy");
+}
+
+#[test]
+fn a_list_longer_than_a_register_holds_is_cut_and_reported() {
+    let mut document = String::from("Rekisterin tietosisältö\n");
+    for i in 0..2000 {
+        // The same line again and again, and as many different ones.
+        document.push_str(if i % 2 == 0 { "- Nimi\n" } else { "- Osoite\n" });
+    }
+    let imported = import(document.as_bytes(), "x").unwrap();
+    assert_eq!(imported.content.data_categories.len(), 500);
+    let keys: BTreeSet<&str> = imported
+        .content
+        .data_categories
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(keys.len(), 500, "every key is its own");
+    assert!(
+        imported
+            .report
+            .unmapped
+            .iter()
+            .any(|u| u.reason.contains("at most 500")),
+        "the cut is reported"
+    );
+    imported.content.check().unwrap();
+}

@@ -205,13 +205,16 @@ impl Builder {
                 .iter()
                 .any(|w| l.contains(w));
         }
-        let mut key = slug(&description);
-        let base = key.clone();
-        let mut n = 2;
-        while self.content.data_categories.iter().any(|c| c.key == key) {
+        let base = slug(&description);
+        let mut key = base.clone();
+        // A set of the keys in use and the next number per base: a document that repeats one
+        // line thousands of times stays linear.
+        while self.category_keys.contains(&key) {
+            let n = self.key_suffixes.entry(base.clone()).or_insert(1);
+            *n += 1;
             key = format!("{base}_{n}");
-            n += 1;
         }
+        self.category_keys.insert(key.clone());
         let i = self.content.data_categories.len();
         self.map(
             format!("data_categories[{i}]"),

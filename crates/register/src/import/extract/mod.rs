@@ -31,6 +31,9 @@ pub(super) struct Builder {
     content: RegisterContent,
     report: ImportReport,
     used: BTreeSet<u32>,
+    /// Category keys in use, and the last number given to each base key.
+    category_keys: std::collections::HashSet<String>,
+    key_suffixes: std::collections::HashMap<String, u32>,
 }
 
 impl Builder {
@@ -43,6 +46,8 @@ impl Builder {
                 ..Default::default()
             },
             used: BTreeSet::new(),
+            category_keys: Default::default(),
+            key_suffixes: Default::default(),
         }
     }
 
@@ -297,6 +302,37 @@ impl Builder {
     /// validation refuses is taken out of the draft and reported with the reason, rather than
     /// failing the whole import.
     fn sanitise(&mut self) {
+        // A register holds at most MAX_LIST_ITEMS of each list; what a document lists beyond
+        // that is reported, not silently dropped, and the rest of the list is kept.
+        let max = crate::content::MAX_LIST_ITEMS;
+        let c = &mut self.content;
+        let mut over: Vec<(&str, usize)> = Vec::new();
+        for (field, len) in [
+            ("purposes", c.purposes.len()),
+            ("data_subject_groups", c.data_subject_groups.len()),
+            ("data_categories", c.data_categories.len()),
+            ("sources", c.sources.len()),
+            ("disclosures", c.disclosures.len()),
+            ("transfers", c.transfers.len()),
+        ] {
+            if len > max {
+                over.push((field, len));
+            }
+        }
+        c.purposes.truncate(max);
+        c.data_subject_groups.truncate(max);
+        c.data_categories.truncate(max);
+        c.sources.truncate(max);
+        c.disclosures.truncate(max);
+        c.transfers.truncate(max);
+        for (field, len) in over {
+            self.unmap(
+                &[],
+                field,
+                "(validation)",
+                &format!("the document lists {len}; a register holds at most {max}, the first {max} were kept"),
+            );
+        }
         for _ in 0..8 {
             self.content.normalise();
             let violations = self.content.violations();
@@ -309,7 +345,9 @@ impl Builder {
                 .iter()
                 .map(|v| (removal_path(&v.field), v.description.clone()))
                 .collect();
-            paths.sort_by(|a, b| b.0.cmp(&a.0));
+            // Later list items first (by number: `purposes[10]` before `purposes[9]`), so that
+            // removing one does not shift the others.
+            paths.sort_by_key(|(path, _)| std::cmp::Reverse(path_order(path)));
             paths.dedup_by(|a, b| a.0 == b.0);
             for (path, reason) in paths {
                 let lines: Vec<u32> = self
@@ -335,6 +373,12 @@ impl Builder {
         }
         // Unreachable in practice: every round removes at least one refused value.
         self.content = RegisterContent::default();
+        self.unmap(
+            &[],
+            "(everything)",
+            "(validation)",
+            "the draft could not be made valid; nothing was kept",
+        );
     }
 }
 
@@ -348,17 +392,34 @@ fn strip_heading_label(text: &str, kind: Kind) -> String {
         return rest.trim().to_owned();
     }
     let lower = text.to_lowercase();
+    // Offsets of the lower-cased copy are the original's only when lower-casing kept the length.
+    if lower.len() != text.len() {
+        return text.to_owned();
+    }
     for verb in [" on ", " är ", " is ", " heter "] {
         if let Some(pos) = lower.find(verb)
             && pos > 0
             && lower[..pos].split_whitespace().count() <= 5
-            && vocab::heading_kind(&text[..pos]) == Some(kind)
+            && text.get(..pos).and_then(vocab::heading_kind) == Some(kind)
             && let Some(rest) = text.get(pos + verb.len()..)
         {
             return rest.trim().to_owned();
         }
     }
     text.to_owned()
+}
+
+/// A path's segments with list indexes as numbers, for ordering.
+fn path_order(path: &str) -> Vec<(String, usize)> {
+    path.split('.')
+        .map(|part| match part.split_once('[') {
+            Some((name, index)) => (
+                name.to_owned(),
+                index.trim_end_matches(']').parse().unwrap_or(0),
+            ),
+            None => (part.to_owned(), 0),
+        })
+        .collect()
 }
 
 /// What goes when the value at `path` is refused: a rule's parts only make sense together, and

@@ -121,16 +121,18 @@ pub(super) const LABELS: &[(Label, &[&str], bool)] = &[
 
 /// Splits a labelled line into its label and value.
 pub fn label(line: &str) -> Option<(Label, String)> {
-    let lower = line.to_lowercase();
     for (label, words, space_ok) in LABELS {
         for word in *words {
-            let Some(rest) = lower.strip_prefix(word) else {
+            // Compared character by character on the line as written: lower-casing may change
+            // a text's length ("İ"), so the value is cut from the original, never by an offset
+            // of the lower-cased copy.
+            let k = word.chars().count();
+            let split = line.char_indices().nth(k).map_or(line.len(), |(i, _)| i);
+            if line[..split].to_lowercase() != *word {
                 continue;
-            };
-            // Lower-casing can change byte lengths; take the value only at a character boundary.
-            let Some(value) = line.get(line.len().saturating_sub(rest.len())..) else {
-                continue;
-            };
+            }
+            let value = &line[split..];
+            let rest = value;
             let ok = rest.starts_with(':')
                 || (*space_ok
                     && (rest.starts_with(". ")
