@@ -182,6 +182,7 @@ async fn a_change_through_one_replica_shows_on_the_other_within_the_read_cache_t
         register_id: id.clone(),
         content: Some(edited),
         expected_latest_version: 0,
+        clear_translations: false,
     })
     .await
     .unwrap();

@@ -16,6 +16,9 @@ pub enum CatalogueError {
     /// With the register's translation languages, in the order the API lists them.
     #[error("the draft is not complete enough to publish")]
     Incomplete(Violations, Vec<String>),
+    /// The content as it would be stored breaks the register's rules (paths of the content).
+    #[error("the content breaks the register's rules")]
+    Refused(Violations, Vec<String>),
     #[error("register {0} does not exist")]
     NoRegister(String),
     #[error("register {id} has no version {version}")]
@@ -87,7 +90,7 @@ impl From<CatalogueError> for ServiceError {
         let message = err.to_string();
         match err {
             E::Invalid(v) => ServiceError::InvalidArgument(v),
-            E::Incomplete(v, translations) => {
+            E::Incomplete(v, translations) | E::Refused(v, translations) => {
                 ServiceError::InvalidArgument(convert::violations_pb("content", v, translations))
             }
             E::NoRegister(_) | E::NoVersion { .. } | E::NothingPublished(_) | E::NoDraft(_) => {

@@ -104,13 +104,50 @@ impl Catalogue {
             .into());
         }
         register.status.ensure_open(&id, "edited")?;
+        // The document must be this register's: another organisation's notice would put its
+        // purposes and promises into this register's mouth.
+        let ours = latest.content.controller.business_id.as_ref();
+        let theirs = imported.content.controller.business_id.as_ref();
+        if let (Some(ours), Some(theirs)) = (ours, theirs)
+            && ours != theirs
+        {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "the document is the notice of {} (business ID {theirs}), not of this register's controller {} ({ours}); import it as a register of its own",
+                imported.content.controller.name, latest.content.controller.name
+            ))
+            .into());
+        }
         let mut content = latest.content.clone();
+        // The report shows what went into the translation; the document's own fields (its
+        // controller's address, its retention rule) are not applied and are listed as such.
+        let read: Vec<String> = imported
+            .report
+            .mapped
+            .iter()
+            .filter(|m| !m.field.starts_with('('))
+            .map(|m| m.field.clone())
+            .collect();
+        imported.report.mapped.clear();
+        if theirs.is_none() {
+            imported.report.unmapped.push(import::UnmappedLine {
+                line: 0,
+                text: "controller.business_id".into(),
+                section: "(translation)".into(),
+                reason: "the document gives no business ID: check that it is this register's"
+                    .into(),
+            });
+        }
         for note in content.add_translation(&lang, &imported.content) {
             match (note.value, note.reason) {
                 (Some(value), _) => imported.report.mapped.push(import::MappedField {
                     field: note.field,
                     value,
-                    evidence: format!("the `{lang}` document's text beside the register's own"),
+                    evidence: match note.replaced {
+                        Some(old) => format!(
+                            "the `{lang}` document's text beside the register's own; replaces \"{old}\""
+                        ),
+                        None => format!("the `{lang}` document's text beside the register's own"),
+                    },
                     lines: Vec::new(),
                 }),
                 (None, Some(reason)) => imported.report.unmapped.push(import::UnmappedLine {
@@ -122,9 +159,38 @@ impl Catalogue {
                 (None, None) => {}
             }
         }
-        let languages: Vec<String> = content.translations.keys().cloned().collect();
+        let unused: Vec<&str> = read
+            .iter()
+            .map(|f| f.split(['.', '[']).next().unwrap_or_default())
+            .filter(|f| {
+                matches!(
+                    *f,
+                    "controller"
+                        | "contact_person"
+                        | "legal_bases"
+                        | "transfers_outside_eea"
+                        | "transfers"
+                        | "retention"
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !unused.is_empty() {
+            imported.report.unmapped.push(import::UnmappedLine {
+                line: 0,
+                text: unused.join(", "),
+                section: "(translation)".into(),
+                reason: "read from the document but not applied: a translation carries texts; the register's own facts (addresses, legal bases, transfers, the retention rule) stay as they are".into(),
+            });
+        }
+        // Anything the merged draft breaks comes from the document's texts.
         let content = content.check().map_err(|v| {
-            CatalogueError::Invalid(convert::violations_pb("content", v, languages))
+            let mut violations = FieldViolations::new();
+            for v in v {
+                violations.add("document", format!("{}: {}", v.field, v.description));
+            }
+            CatalogueError::Invalid(violations)
         })?;
         let report = Some(report_pb(&imported.report));
         if dry_run {
@@ -144,7 +210,7 @@ impl Catalogue {
         };
         let updated = self.written(
             self.store
-                .update_draft(principal, &id, content, latest.number as u32, &etag)
+                .update_draft(principal, &id, content, latest.number as u32, &etag, false)
                 .await,
         )?;
         let content = Some(content_pb(&updated.1.content));
@@ -250,6 +316,7 @@ impl CatalogueRpc for Catalogue {
                     content,
                     req.expected_latest_version,
                     req.etag.trim(),
+                    req.clear_translations,
                 )
                 .await,
         )?;
@@ -447,6 +514,20 @@ impl CatalogueRpc for Catalogue {
                     imported,
                 )
                 .await;
+        }
+        // A document in which nothing reads as a register (a letter, a configuration file) does
+        // not become an empty draft; a dry run still shows why.
+        let c = &imported.content;
+        let nothing = c.name.is_empty()
+            && c.controller.name.is_empty()
+            && c.purposes.is_empty()
+            && c.data_categories.is_empty();
+        if nothing && !req.dry_run {
+            return Err(CatalogueError::invalid(
+                "document",
+                "nothing in it reads as a register description (no register name, controller, purposes or data categories); --dry-run shows how each line was read",
+            )
+            .into());
         }
         // The importer already applies the register's rules and leaves out what they refuse.
         let content = Some(content_pb(&imported.content));

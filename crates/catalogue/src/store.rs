@@ -191,9 +191,10 @@ impl Store {
         &self,
         actor: &Principal,
         id: &str,
-        content: RegisterContent,
+        mut content: RegisterContent,
         expected_latest_version: u32,
         etag: &str,
+        clear_translations: bool,
     ) -> Result<Versioned> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
@@ -209,6 +210,12 @@ impl Store {
             });
         }
         let mut version = find_version(&txn, id, register.latest_version).await?;
+        // Translations follow the texts they translate (and survive a client that knows none).
+        content.carry_translations(&version.content, clear_translations);
+        let languages = content.translations.keys().cloned().collect();
+        let content = content
+            .check()
+            .map_err(|v| CatalogueError::Refused(v, languages))?;
         if version.state == VersionState::Draft {
             version.content = content;
             version.updated_by = actor.subject.clone();

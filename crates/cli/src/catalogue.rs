@@ -67,6 +67,10 @@ enum CatalogueCommand {
         /// Replace the draft whatever happened to it since you read it.
         #[arg(long, conflicts_with = "etag")]
         force: bool,
+        /// Remove the register's translations and languages (a file that names no languages
+        /// otherwise keeps them).
+        #[arg(long)]
+        clear_translations: bool,
     },
     /// Publish the register's draft after checking it is complete.
     Publish {
@@ -250,6 +254,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
             expected_version,
             etag,
             force: _,
+            clear_translations,
         } => {
             let content = read_register_file(&file)?;
             let etag = etag.unwrap_or_default();
@@ -259,6 +264,7 @@ pub async fn run(args: CatalogueArgs) -> anyhow::Result<()> {
                     content: Some(content),
                     expected_latest_version: expected_version,
                     etag,
+                    clear_translations,
                 })
                 .await?
                 .into_inner();
@@ -468,7 +474,9 @@ fn evaluate_import(
 ) -> anyhow::Result<()> {
     let evaluation = rekisteri_register::evaluate::evaluate_dirs(dirs)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+        let mut value = serde_json::to_value(&evaluation)?;
+        value["total"] = serde_json::to_value(evaluation.total())?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", evaluation.to_text(missed));
     }

@@ -105,7 +105,7 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// The counts of one field kind over the whole set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Values the documents state.
     pub expected: usize,
@@ -113,6 +113,19 @@ pub struct Counts {
     pub mapped: usize,
     /// Mapped values that match a stated one.
     pub right: usize,
+}
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Counts", 5)?;
+        st.serialize_field("expected", &self.expected)?;
+        st.serialize_field("mapped", &self.mapped)?;
+        st.serialize_field("right", &self.right)?;
+        st.serialize_field("precision", &(self.mapped > 0).then(|| self.precision()))?;
+        st.serialize_field("recall", &self.recall())?;
+        st.end()
+    }
 }
 
 impl Counts {
@@ -230,21 +243,7 @@ fn expected_path(document: &Path) -> PathBuf {
     document.with_file_name(format!("{stem}.expected.yaml"))
 }
 
-/// Lower case, punctuation as spaces, whitespace collapsed.
-pub fn normalise(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::translate::normalise;
 
 fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
@@ -456,13 +455,18 @@ impl Evaluation {
             .collect()
     }
 
-    /// All field kinds together.
+    /// All field kinds together but the document's language, which the importer always
+    /// names and would flatter the total.
     pub fn total(&self) -> Counts {
-        self.kinds.values().fold(Counts::default(), |a, c| Counts {
-            expected: a.expected + c.expected,
-            mapped: a.mapped + c.mapped,
-            right: a.right + c.right,
-        })
+        self.kinds
+            .iter()
+            .filter(|(k, _)| **k != "language")
+            .map(|(_, c)| c)
+            .fold(Counts::default(), |a, c| Counts {
+                expected: a.expected + c.expected,
+                mapped: a.mapped + c.mapped,
+                right: a.right + c.right,
+            })
     }
 
     /// The table, the wrong values and (with `missed`) the values not found, as text.
@@ -480,13 +484,18 @@ impl Evaluation {
             "recall"
         );
         let row = |out: &mut String, name: &str, c: &Counts| {
+            // Nothing mapped: no precision to speak of (not a perfect one).
+            let precision = if c.mapped == 0 {
+                "n/a".to_owned()
+            } else {
+                format!("{:.3}", c.precision())
+            };
             let _ = writeln!(
                 out,
-                "{name:<27} {:>8} {:>6} {:>5} {:>9.3} {:>6.3}",
+                "{name:<27} {:>8} {:>6} {:>5} {precision:>9} {:>6.3}",
                 c.expected,
                 c.mapped,
                 c.right,
-                c.precision(),
                 c.recall()
             );
         };

@@ -3,10 +3,12 @@
 //! A register is written in one language (its `language`, Finnish when unset) and may carry the
 //! same texts in the others as translations. Names of people and organisations, addresses and
 //! codes are the same in every language; the texts that say what the register is for and how it
-//! is kept are translated. A list's translation follows the register's list item by item, so a
-//! translation can never say something the register does not.
+//! is kept are translated. A translation follows the register's texts: an item of a list
+//! translates the register's item at the same place, a text the register does not have cannot be
+//! translated, and when the register's own text changes its translation is dropped (the notice
+//! then shows the new text marked as untranslated) rather than left saying something else.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,13 +18,19 @@ use crate::notice::Lang;
 /// The languages a register's texts can be written in.
 pub const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
 
-/// The register's texts in one more language. Lists follow the register's lists item by item
-/// (an empty string where an item is not translated yet); categories by their key.
+/// The register's texts in one more language. Lists follow the register's lists item by item (an
+/// empty string where an item is not translated yet); categories by their key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Translation {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
+    /// The controller's name in this language ("Björkby stad" for "Koivukylän kaupunki"). A
+    /// proper name: used where given, never required or marked.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub controller_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub contact_person_role: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub legal_basis_description: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -38,6 +46,11 @@ pub struct Translation {
     /// The purpose of each disclosure, by the register's disclosures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub disclosure_purposes: Vec<String>,
+    /// The description of each transfer outside the EU/EEA, by the register's transfers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transfer_descriptions: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub retention_law: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub retention_description: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -52,17 +65,70 @@ pub struct Translation {
     pub rights_marketing_prohibition: String,
 }
 
-/// A translatable text of the register: where it is, its text in the register's own language
-/// and in the translation (empty when missing).
+/// One translatable place of the register: its field in the translation
+/// (`purposes[2]`, `data_categories.nimi`), the register's own text there and its translation
+/// (either empty where there is none).
 #[derive(Debug)]
 pub struct Text<'a> {
-    pub path: String,
+    pub field: String,
     pub original: &'a str,
     pub translated: &'a str,
 }
 
 fn at(list: &[String], i: usize) -> &str {
     list.get(i).map_or("", String::as_str)
+}
+
+/// The register's scalar texts and their slots in a translation, by field name.
+fn scalars<'a>(
+    c: &'a RegisterContent,
+    t: &'a Translation,
+) -> [(&'static str, &'a str, &'a str); 10] {
+    let retention = c.retention.as_ref();
+    [
+        ("name", &c.name, &t.name),
+        (
+            "contact_person_role",
+            &c.contact_person.role,
+            &t.contact_person_role,
+        ),
+        (
+            "legal_basis_description",
+            &c.legal_basis_description,
+            &t.legal_basis_description,
+        ),
+        (
+            "retention_law",
+            retention.map_or("", |r| r.law.as_str()),
+            &t.retention_law,
+        ),
+        (
+            "retention_description",
+            retention.map_or("", |r| r.description.as_str()),
+            &t.retention_description,
+        ),
+        (
+            "security_manual_material",
+            &c.security.manual_material,
+            &t.security_manual_material,
+        ),
+        (
+            "security_electronic_systems",
+            &c.security.electronic_systems,
+            &t.security_electronic_systems,
+        ),
+        ("rights_access", &c.rights.access, &t.rights_access),
+        (
+            "rights_rectification",
+            &c.rights.rectification,
+            &t.rights_rectification,
+        ),
+        (
+            "rights_marketing_prohibition",
+            &c.rights.marketing_prohibition,
+            &t.rights_marketing_prohibition,
+        ),
+    ]
 }
 
 impl RegisterContent {
@@ -75,102 +141,98 @@ impl RegisterContent {
         }
     }
 
-    /// Every translatable text of the register that is written, with its translation into
-    /// `lang` (empty where there is none), under the paths of the translation
-    /// (`translations.sv.purposes[2]`).
-    pub fn texts<'a>(&'a self, lang: &str, t: &'a Translation) -> Vec<Text<'a>> {
-        let p = |field: &str| format!("translations.{lang}.{field}");
-        let mut out = vec![
-            Text {
-                path: p("name"),
-                original: &self.name,
-                translated: &t.name,
-            },
-            Text {
-                path: p("legal_basis_description"),
-                original: &self.legal_basis_description,
-                translated: &t.legal_basis_description,
-            },
+    /// Every translatable place of the register and of the translation `t`: each of the
+    /// register's texts (written or not) and each translated item past the end of a register
+    /// list, so that a translation of nothing shows as one.
+    pub fn translatable<'a>(&'a self, t: &'a Translation) -> Vec<Text<'a>> {
+        let mut out: Vec<Text<'a>> = scalars(self, t)
+            .into_iter()
+            .map(|(field, original, translated)| Text {
+                field: field.to_owned(),
+                original,
+                translated,
+            })
+            .collect();
+        let lists: [(&str, Vec<&str>, &[String]); 5] = [
+            (
+                "purposes",
+                self.purposes.iter().map(String::as_str).collect(),
+                &t.purposes,
+            ),
+            (
+                "data_subject_groups",
+                self.data_subject_groups
+                    .iter()
+                    .map(String::as_str)
+                    .collect(),
+                &t.data_subject_groups,
+            ),
+            (
+                "source_supplies",
+                self.sources.iter().map(|s| s.supplies.as_str()).collect(),
+                &t.source_supplies,
+            ),
+            (
+                "disclosure_purposes",
+                self.disclosures
+                    .iter()
+                    .map(|d| d.purpose.as_str())
+                    .collect(),
+                &t.disclosure_purposes,
+            ),
+            (
+                "transfer_descriptions",
+                self.transfers
+                    .iter()
+                    .map(|d| d.description.as_str())
+                    .collect(),
+                &t.transfer_descriptions,
+            ),
         ];
-        for (i, v) in self.purposes.iter().enumerate() {
-            out.push(Text {
-                path: p(&format!("purposes[{i}]")),
-                original: v,
-                translated: at(&t.purposes, i),
-            });
+        for (field, ours, theirs) in lists {
+            for i in 0..ours.len().max(theirs.len()) {
+                out.push(Text {
+                    field: format!("{field}[{i}]"),
+                    original: ours.get(i).copied().unwrap_or(""),
+                    translated: at(theirs, i),
+                });
+            }
         }
-        for (i, v) in self.data_subject_groups.iter().enumerate() {
-            out.push(Text {
-                path: p(&format!("data_subject_groups[{i}]")),
-                original: v,
-                translated: at(&t.data_subject_groups, i),
-            });
-        }
+        let descriptions: HashMap<&str, &str> = self
+            .data_categories
+            .iter()
+            .map(|c| (c.key.as_str(), c.description.as_str()))
+            .collect();
         for c in &self.data_categories {
             out.push(Text {
-                path: p(&format!("data_categories.{}", c.key)),
+                field: format!("data_categories.{}", c.key),
                 original: &c.description,
                 translated: t.data_categories.get(&c.key).map_or("", String::as_str),
             });
         }
-        for (i, s) in self.sources.iter().enumerate() {
-            out.push(Text {
-                path: p(&format!("source_supplies[{i}]")),
-                original: &s.supplies,
-                translated: at(&t.source_supplies, i),
-            });
+        for (key, translated) in &t.data_categories {
+            if !descriptions.contains_key(key.as_str()) {
+                out.push(Text {
+                    field: format!("data_categories.{key}"),
+                    original: "",
+                    translated,
+                });
+            }
         }
-        for (i, d) in self.disclosures.iter().enumerate() {
-            out.push(Text {
-                path: p(&format!("disclosure_purposes[{i}]")),
-                original: &d.purpose,
-                translated: at(&t.disclosure_purposes, i),
-            });
-        }
-        let retention = self
-            .retention
-            .as_ref()
-            .map_or("", |r| r.description.as_str());
-        for (field, original, translated) in [
-            (
-                "retention_description",
-                retention,
-                t.retention_description.as_str(),
-            ),
-            (
-                "security_manual_material",
-                self.security.manual_material.as_str(),
-                t.security_manual_material.as_str(),
-            ),
-            (
-                "security_electronic_systems",
-                self.security.electronic_systems.as_str(),
-                t.security_electronic_systems.as_str(),
-            ),
-            (
-                "rights_access",
-                self.rights.access.as_str(),
-                t.rights_access.as_str(),
-            ),
-            (
-                "rights_rectification",
-                self.rights.rectification.as_str(),
-                t.rights_rectification.as_str(),
-            ),
-            (
-                "rights_marketing_prohibition",
-                self.rights.marketing_prohibition.as_str(),
-                t.rights_marketing_prohibition.as_str(),
-            ),
-        ] {
-            out.push(Text {
-                path: p(field),
-                original,
-                translated,
-            });
-        }
-        out.retain(|t| !t.original.is_empty());
         out
+    }
+
+    /// The register's written texts and their translations into `lang` (empty where there is
+    /// none), under the paths of the translation (`translations.sv.purposes[2]`).
+    pub fn texts<'a>(&'a self, lang: &str, t: &'a Translation) -> Vec<Text<'a>> {
+        self.translatable(t)
+            .into_iter()
+            .filter(|x| !x.original.is_empty())
+            .map(|x| Text {
+                field: format!("translations.{lang}.{}", x.field),
+                ..x
+            })
+            .collect()
     }
 
     /// The register as read in `lang`: each text in that language where the register has it;
@@ -189,18 +251,23 @@ impl RegisterContent {
         let empty = Translation::default();
         let t = self.translations.get(lang.code()).unwrap_or(&empty);
         let mut marked = 0;
+        // A translation is used only where the register has a text: it never adds one.
         let mut pick = |original: &str, translated: &str| -> String {
-            if !translated.is_empty() {
-                translated.to_owned()
-            } else if original.is_empty() {
+            if original.is_empty() {
                 String::new()
+            } else if !translated.is_empty() {
+                translated.to_owned()
             } else {
                 marked += 1;
                 format!("{original} {marker}")
             }
         };
         let mut c = self.clone();
+        if !t.controller_name.is_empty() && !self.controller.name.is_empty() {
+            c.controller.name = t.controller_name.clone();
+        }
         c.name = pick(&self.name, &t.name);
+        c.contact_person.role = pick(&self.contact_person.role, &t.contact_person_role);
         c.legal_basis_description = pick(&self.legal_basis_description, &t.legal_basis_description);
         for (i, v) in c.purposes.iter_mut().enumerate() {
             *v = pick(&self.purposes[i], at(&t.purposes, i));
@@ -218,7 +285,14 @@ impl RegisterContent {
         for (i, d) in c.disclosures.iter_mut().enumerate() {
             d.purpose = pick(&self.disclosures[i].purpose, at(&t.disclosure_purposes, i));
         }
+        for (i, x) in c.transfers.iter_mut().enumerate() {
+            x.description = pick(
+                &self.transfers[i].description,
+                at(&t.transfer_descriptions, i),
+            );
+        }
         if let Some(r) = &mut c.retention {
+            r.law = pick(&r.law, &t.retention_law);
             r.description = pick(&r.description, &t.retention_description);
         }
         c.security.manual_material =
@@ -239,177 +313,431 @@ impl RegisterContent {
     }
 
     /// Adds the texts of `document` (the same register, written in `lang`) as the register's
-    /// `lang` translation. Lists are taken item by item only when the document lists as many
-    /// items as the register (a list of another length cannot be matched without guessing);
-    /// sources and disclosures are matched by the organisation's name. Texts already translated
-    /// are replaced. Returns what was taken and what was not, each with its reason.
+    /// `lang` translation, only where the register has a text. Lists are taken item by item only
+    /// when the document lists as many items as the register (a list of another length cannot
+    /// be matched without guessing); categories only when their kinds agree too; sources,
+    /// disclosures and transfers by the organisation or country, or by position when both list
+    /// as many and nothing else matched. Texts already translated are replaced. Returns what was
+    /// taken and what was not, each with its reason.
     pub fn add_translation(&mut self, lang: &str, document: &RegisterContent) -> Vec<Note> {
         let mut notes = Vec::new();
         let mut t = self.translations.remove(lang).unwrap_or_default();
-        let take = |notes: &mut Vec<Note>, field: &str, slot: &mut String, value: &str| {
-            if !value.is_empty() {
-                *slot = value.to_owned();
-                notes.push(Note::taken(lang, field, value));
-            }
-        };
-        take(&mut notes, "name", &mut t.name, &document.name);
+        let take =
+            |notes: &mut Vec<Note>, field: &str, ours: &str, slot: &mut String, value: &str| {
+                if !value.is_empty() && !ours.is_empty() {
+                    notes.push(Note::taken(lang, field, value).replacing(slot));
+                    *slot = value.to_owned();
+                }
+            };
+        take(&mut notes, "name", &self.name, &mut t.name, &document.name);
+        if normalise(&document.controller.name) != normalise(&self.controller.name) {
+            take(
+                &mut notes,
+                "controller_name",
+                &self.controller.name,
+                &mut t.controller_name,
+                &document.controller.name,
+            );
+        }
+        take(
+            &mut notes,
+            "contact_person_role",
+            &self.contact_person.role,
+            &mut t.contact_person_role,
+            &document.contact_person.role,
+        );
         take(
             &mut notes,
             "legal_basis_description",
+            &self.legal_basis_description,
             &mut t.legal_basis_description,
             &document.legal_basis_description,
         );
-        let list = |notes: &mut Vec<Note>, field: &str, ours: usize, theirs: &[String]| {
-            if theirs.is_empty() {
+        let list = |notes: &mut Vec<Note>,
+                    field: &str,
+                    ours: &[String],
+                    theirs: &[String],
+                    before: &[String]| {
+            if theirs.is_empty() || ours.is_empty() {
                 return None;
             }
-            if ours != theirs.len() {
+            if ours.len() != theirs.len() {
                 notes.push(Note::not_aligned(
                     lang,
                     field,
                     format!(
-                        "the document lists {} items and the register {ours}: which translates which cannot be known; add them by hand",
-                        theirs.len()
+                        "the document lists {} items and the register {}: which translates which cannot be known; add them by hand",
+                        theirs.len(),
+                        ours.len()
                     ),
                 ));
                 return None;
             }
             for (i, v) in theirs.iter().enumerate() {
-                notes.push(Note::taken(lang, &format!("{field}[{i}]"), v));
+                notes.push(Note::taken(lang, &format!("{field}[{i}]"), v).replacing(at(before, i)));
             }
             Some(theirs.to_vec())
         };
         if let Some(v) = list(
             &mut notes,
             "purposes",
-            self.purposes.len(),
+            &self.purposes,
             &document.purposes,
+            &t.purposes,
         ) {
             t.purposes = v;
         }
         if let Some(v) = list(
             &mut notes,
             "data_subject_groups",
-            self.data_subject_groups.len(),
+            &self.data_subject_groups,
             &document.data_subject_groups,
+            &t.data_subject_groups,
         ) {
             t.data_subject_groups = v;
         }
-        let descriptions: Vec<String> = document
-            .data_categories
-            .iter()
-            .map(|c| c.description.clone())
-            .collect();
-        if let Some(v) = list(
-            &mut notes,
-            "data_categories",
-            self.data_categories.len(),
-            &descriptions,
-        ) {
-            for (cat, description) in self.data_categories.iter().zip(v) {
-                t.data_categories.insert(cat.key.clone(), description);
-            }
-        }
-        // Sources and disclosures name organisations, which read the same in every language.
-        let same = |a: &str, b: &str| {
-            crate::evaluate::normalise(a) == crate::evaluate::normalise(b) && !a.is_empty()
-        };
-        t.source_supplies.resize(self.sources.len(), String::new());
-        for (i, ours) in self.sources.iter().enumerate() {
-            // By the organisation's name; by position when both list as many sources (the
-            // name may be translated too: "Myndigheten för digitalisering och befolkningsdata").
-            let theirs = document
-                .sources
+        // Categories by position, and only when each pair is of the same kind.
+        let kinds_agree = self.data_categories.len() == document.data_categories.len()
+            && self
+                .data_categories
                 .iter()
-                .find(|s| {
-                    s.kind == ours.kind
-                        && (ours.kind == DataSourceKind::DataSubject
-                            || same(&s.organisation_name, &ours.organisation_name))
-                })
-                .or_else(|| {
-                    (document.sources.len() == self.sources.len())
-                        .then(|| &document.sources[i])
-                        .filter(|s| s.kind == ours.kind)
+                .zip(&document.data_categories)
+                .all(|(a, b)| {
+                    a.national_identity_code == b.national_identity_code
+                        && a.special_category == b.special_category
+                        && a.company_data == b.company_data
                 });
-            if let Some(s) = theirs.filter(|s| !s.supplies.is_empty()) {
-                t.source_supplies[i] = s.supplies.clone();
-                notes.push(Note::taken(
+        if !document.data_categories.is_empty() && !self.data_categories.is_empty() {
+            if kinds_agree {
+                for (ours, theirs) in self.data_categories.iter().zip(&document.data_categories) {
+                    let old = t
+                        .data_categories
+                        .insert(ours.key.clone(), theirs.description.clone())
+                        .unwrap_or_default();
+                    notes.push(
+                        Note::taken(
+                            lang,
+                            &format!("data_categories.{}", ours.key),
+                            &theirs.description,
+                        )
+                        .replacing(&old),
+                    );
+                }
+            } else {
+                notes.push(Note::not_aligned(
                     lang,
-                    &format!("source_supplies[{i}]"),
-                    &s.supplies,
+                    "data_categories",
+                    format!(
+                        "the document lists {} categories and the register {}, or of other kinds (identity code, special, company data): add them by hand",
+                        document.data_categories.len(),
+                        self.data_categories.len()
+                    ),
                 ));
             }
         }
+        // Sources, disclosures and transfers name organisations and countries, which read the
+        // same in every language; each of the document's items is used once.
+        let same = |a: &str, b: &str| !a.is_empty() && normalise(a) == normalise(b);
+        let pairs = pair_up(
+            self.sources.len(),
+            document.sources.len(),
+            |i, j| {
+                let (ours, theirs) = (&self.sources[i], &document.sources[j]);
+                ours.kind == theirs.kind
+                    && (ours.kind == DataSourceKind::DataSubject
+                        || same(&ours.organisation_name, &theirs.organisation_name))
+            },
+            |i, j| self.sources[i].kind == document.sources[j].kind,
+        );
+        t.source_supplies.resize(self.sources.len(), String::new());
+        for (i, j) in pairs {
+            let value = &document.sources[j].supplies;
+            if !value.is_empty() && !self.sources[i].supplies.is_empty() {
+                let old = std::mem::replace(&mut t.source_supplies[i], value.clone());
+                notes.push(
+                    Note::taken(lang, &format!("source_supplies[{i}]"), value).replacing(&old),
+                );
+            }
+        }
+        let pairs = pair_up(
+            self.disclosures.len(),
+            document.disclosures.len(),
+            |i, j| {
+                same(
+                    &self.disclosures[i].recipient,
+                    &document.disclosures[j].recipient,
+                )
+            },
+            |_, _| true,
+        );
         t.disclosure_purposes
             .resize(self.disclosures.len(), String::new());
-        for (i, ours) in self.disclosures.iter().enumerate() {
-            if let Some(d) = document
-                .disclosures
-                .iter()
-                .find(|d| same(&d.recipient, &ours.recipient))
-                .or_else(|| {
-                    (document.disclosures.len() == self.disclosures.len())
-                        .then(|| &document.disclosures[i])
-                })
-                .filter(|d| !d.purpose.is_empty())
-            {
-                t.disclosure_purposes[i] = d.purpose.clone();
-                notes.push(Note::taken(
-                    lang,
-                    &format!("disclosure_purposes[{i}]"),
-                    &d.purpose,
-                ));
+        for (i, j) in pairs {
+            let value = &document.disclosures[j].purpose;
+            if !value.is_empty() && !self.disclosures[i].purpose.is_empty() {
+                let old = std::mem::replace(&mut t.disclosure_purposes[i], value.clone());
+                notes.push(
+                    Note::taken(lang, &format!("disclosure_purposes[{i}]"), value).replacing(&old),
+                );
             }
         }
-        while t.source_supplies.last().is_some_and(String::is_empty) {
-            t.source_supplies.pop();
+        let pairs = pair_up(
+            self.transfers.len(),
+            document.transfers.len(),
+            |i, j| self.transfers[i].country_code == document.transfers[j].country_code,
+            |_, _| false,
+        );
+        t.transfer_descriptions
+            .resize(self.transfers.len(), String::new());
+        for (i, j) in pairs {
+            let value = &document.transfers[j].description;
+            if !value.is_empty() && !self.transfers[i].description.is_empty() {
+                let old = std::mem::replace(&mut t.transfer_descriptions[i], value.clone());
+                notes.push(
+                    Note::taken(lang, &format!("transfer_descriptions[{i}]"), value)
+                        .replacing(&old),
+                );
+            }
         }
-        while t.disclosure_purposes.last().is_some_and(String::is_empty) {
-            t.disclosure_purposes.pop();
-        }
-        if let Some(r) = &document.retention {
+        if let (Some(ours), Some(theirs)) = (&self.retention, &document.retention) {
+            take(
+                &mut notes,
+                "retention_law",
+                &ours.law,
+                &mut t.retention_law,
+                &theirs.law,
+            );
             take(
                 &mut notes,
                 "retention_description",
+                &ours.description,
                 &mut t.retention_description,
-                &r.description,
+                &theirs.description,
             );
         }
-        take(
-            &mut notes,
-            "security_manual_material",
-            &mut t.security_manual_material,
-            &document.security.manual_material,
-        );
-        take(
-            &mut notes,
-            "security_electronic_systems",
-            &mut t.security_electronic_systems,
-            &document.security.electronic_systems,
-        );
-        take(
-            &mut notes,
-            "rights_access",
-            &mut t.rights_access,
-            &document.rights.access,
-        );
-        take(
-            &mut notes,
-            "rights_rectification",
-            &mut t.rights_rectification,
-            &document.rights.rectification,
-        );
-        take(
-            &mut notes,
-            "rights_marketing_prohibition",
-            &mut t.rights_marketing_prohibition,
-            &document.rights.marketing_prohibition,
-        );
+        for (field, ours, slot, value) in [
+            (
+                "security_manual_material",
+                &self.security.manual_material,
+                &mut t.security_manual_material,
+                &document.security.manual_material,
+            ),
+            (
+                "security_electronic_systems",
+                &self.security.electronic_systems,
+                &mut t.security_electronic_systems,
+                &document.security.electronic_systems,
+            ),
+            (
+                "rights_access",
+                &self.rights.access,
+                &mut t.rights_access,
+                &document.rights.access,
+            ),
+            (
+                "rights_rectification",
+                &self.rights.rectification,
+                &mut t.rights_rectification,
+                &document.rights.rectification,
+            ),
+            (
+                "rights_marketing_prohibition",
+                &self.rights.marketing_prohibition,
+                &mut t.rights_marketing_prohibition,
+                &document.rights.marketing_prohibition,
+            ),
+        ] {
+            take(&mut notes, field, ours, slot, value);
+        }
+        t.trim();
         if t != Translation::default() {
             self.translations.insert(lang.to_owned(), t);
         }
         notes
     }
+
+    /// After an edit: the translations of `previous` (the version edited) follow this content's
+    /// texts. When the edit sent no languages at all (a client that does not know them) they are
+    /// kept from `previous`, unless `clear`. When the edit left the translations as they were,
+    /// each translated text moves with its original (a purpose moved to another place keeps its
+    /// translation) and one whose original changed is dropped, so that no translation goes on
+    /// saying what the register no longer says.
+    pub fn carry_translations(&mut self, previous: &RegisterContent, clear: bool) {
+        let sent = !self.translations.is_empty()
+            || !self.language.is_empty()
+            || !self.required_languages.is_empty();
+        if !sent && !clear {
+            self.language = previous.language.clone();
+            self.required_languages = previous.required_languages.clone();
+            self.translations = previous.translations.clone();
+        }
+        if clear || self.translations != previous.translations {
+            return;
+        }
+        let realigned: BTreeMap<String, Translation> = previous
+            .translations
+            .iter()
+            .map(|(code, t)| (code.clone(), self.realign(previous, t)))
+            .filter(|(_, t)| *t != Translation::default())
+            .collect();
+        self.translations = realigned;
+    }
+
+    /// `t` (a translation of `previous`) moved onto this content's texts.
+    fn realign(&self, previous: &RegisterContent, t: &Translation) -> Translation {
+        fn by_text<'a>(
+            originals: impl Iterator<Item = &'a str>,
+            translated: &'a [String],
+        ) -> HashMap<&'a str, &'a str> {
+            let mut map = HashMap::new();
+            for (i, original) in originals.enumerate() {
+                let v = at(translated, i);
+                if !original.is_empty() && !v.is_empty() {
+                    map.entry(original).or_insert(v);
+                }
+            }
+            map
+        }
+        fn follow<'a>(
+            ours: impl Iterator<Item = &'a str>,
+            map: &HashMap<&str, &str>,
+        ) -> Vec<String> {
+            let mut out: Vec<String> = ours
+                .map(|o| map.get(o).map_or_else(String::new, |v| (*v).to_owned()))
+                .collect();
+            while out.last().is_some_and(String::is_empty) {
+                out.pop();
+            }
+            out
+        }
+        let mut out = Translation::default();
+        if self.controller.name == previous.controller.name && !self.controller.name.is_empty() {
+            out.controller_name = t.controller_name.clone();
+        }
+        let before = scalars(previous, t);
+        let empty = Translation::default();
+        for ((field, now, _), (_, then, translated)) in
+            scalars(self, &empty).into_iter().zip(before)
+        {
+            if now == then && !now.is_empty() {
+                out.set_scalar(field, translated);
+            }
+        }
+        let purposes = by_text(previous.purposes.iter().map(String::as_str), &t.purposes);
+        out.purposes = follow(self.purposes.iter().map(String::as_str), &purposes);
+        let groups = by_text(
+            previous.data_subject_groups.iter().map(String::as_str),
+            &t.data_subject_groups,
+        );
+        out.data_subject_groups =
+            follow(self.data_subject_groups.iter().map(String::as_str), &groups);
+        for c in &self.data_categories {
+            let unchanged = previous
+                .data_categories
+                .iter()
+                .any(|p| p.key == c.key && p.description == c.description);
+            if let Some(v) = t.data_categories.get(&c.key).filter(|_| unchanged) {
+                out.data_categories.insert(c.key.clone(), v.clone());
+            }
+        }
+        // Sources, disclosures and transfers by who or where and what: the translation of what
+        // a source supplies stays with that source.
+        let source_key = |s: &crate::content::DataSource| {
+            format!(
+                "{:?}\u{1}{}\u{1}{}",
+                s.kind, s.organisation_name, s.supplies
+            )
+        };
+        let keys: Vec<String> = previous.sources.iter().map(source_key).collect();
+        let map = by_text(keys.iter().map(String::as_str), &t.source_supplies);
+        let ours: Vec<String> = self.sources.iter().map(source_key).collect();
+        out.source_supplies = follow(ours.iter().map(String::as_str), &map);
+        let disclosure_key =
+            |d: &crate::content::Disclosure| format!("{}\u{1}{}", d.recipient, d.purpose);
+        let keys: Vec<String> = previous.disclosures.iter().map(disclosure_key).collect();
+        let map = by_text(keys.iter().map(String::as_str), &t.disclosure_purposes);
+        let ours: Vec<String> = self.disclosures.iter().map(disclosure_key).collect();
+        out.disclosure_purposes = follow(ours.iter().map(String::as_str), &map);
+        let transfer_key = |x: &crate::content::ThirdCountryTransfer| {
+            format!("{}\u{1}{}", x.country_code, x.description)
+        };
+        let keys: Vec<String> = previous.transfers.iter().map(transfer_key).collect();
+        let map = by_text(keys.iter().map(String::as_str), &t.transfer_descriptions);
+        let ours: Vec<String> = self.transfers.iter().map(transfer_key).collect();
+        out.transfer_descriptions = follow(ours.iter().map(String::as_str), &map);
+        out
+    }
+}
+
+impl Translation {
+    fn set_scalar(&mut self, field: &str, value: &str) {
+        let slot = match field {
+            "name" => &mut self.name,
+            "contact_person_role" => &mut self.contact_person_role,
+            "legal_basis_description" => &mut self.legal_basis_description,
+            "retention_law" => &mut self.retention_law,
+            "retention_description" => &mut self.retention_description,
+            "security_manual_material" => &mut self.security_manual_material,
+            "security_electronic_systems" => &mut self.security_electronic_systems,
+            "rights_access" => &mut self.rights_access,
+            "rights_rectification" => &mut self.rights_rectification,
+            "rights_marketing_prohibition" => &mut self.rights_marketing_prohibition,
+            _ => return,
+        };
+        *slot = value.to_owned();
+    }
+
+    /// Untranslated items at the end of a list are not kept.
+    fn trim(&mut self) {
+        for list in [
+            &mut self.source_supplies,
+            &mut self.disclosure_purposes,
+            &mut self.transfer_descriptions,
+        ] {
+            while list.last().is_some_and(String::is_empty) {
+                list.pop();
+            }
+        }
+    }
+}
+
+/// Pairs the register's items (0..ours) with the document's (0..theirs): first those `matches`
+/// says are the same, each of the document's items once; then, when both lists are as long and
+/// nothing matched, by position where `fits`.
+fn pair_up(
+    ours: usize,
+    theirs: usize,
+    matches: impl Fn(usize, usize) -> bool,
+    fits: impl Fn(usize, usize) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut used = vec![false; theirs];
+    let mut pairs = Vec::new();
+    for i in 0..ours {
+        if let Some(j) = (0..theirs).find(|&j| !used[j] && matches(i, j)) {
+            used[j] = true;
+            pairs.push((i, j));
+        }
+    }
+    if pairs.is_empty() && ours == theirs {
+        pairs = (0..ours).filter(|&i| fits(i, i)).map(|i| (i, i)).collect();
+    }
+    pairs
+}
+
+/// Lower case, punctuation as spaces, whitespace collapsed: how names are compared.
+pub fn normalise(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What adding a translation did with one field.
@@ -421,6 +749,8 @@ pub struct Note {
     pub value: Option<String>,
     /// Why it was not taken, when it was not.
     pub reason: Option<String>,
+    /// The translation it replaced, when there was another one.
+    pub replaced: Option<String>,
 }
 
 impl Note {
@@ -429,7 +759,15 @@ impl Note {
             field: format!("translations.{lang}.{field}"),
             value: Some(value.to_owned()),
             reason: None,
+            replaced: None,
         }
+    }
+
+    fn replacing(mut self, old: &str) -> Self {
+        if !old.is_empty() && Some(old) != self.value.as_deref() {
+            self.replaced = Some(old.to_owned());
+        }
+        self
     }
 
     fn not_aligned(lang: &str, field: &str, reason: String) -> Self {
@@ -437,6 +775,7 @@ impl Note {
             field: format!("translations.{lang}.{field}"),
             value: None,
             reason: Some(reason),
+            replaced: None,
         }
     }
 }

@@ -242,19 +242,30 @@ impl RegisterContent {
     fn language_violations(&self, v: &mut Violations) {
         let known = |code: &str| LANGUAGES.contains(&code);
         if !self.language.is_empty() && !known(&self.language) {
-            v.add("language", "fi, sv or en");
+            v.add(
+                "language",
+                format!(
+                    "`{}` is not a language of registers: fi, sv or en",
+                    self.language
+                ),
+            );
         }
         for (i, code) in self.required_languages.iter().enumerate() {
             if !known(code) {
-                v.add(format!("required_languages[{i}]"), "fi, sv or en");
+                v.add(
+                    format!("required_languages[{i}]"),
+                    format!("`{code}` is not a language of registers: fi, sv or en"),
+                );
             } else if self.required_languages[..i].contains(code) {
                 v.add(format!("required_languages[{i}]"), "listed twice");
             }
         }
         for (code, t) in &self.translations {
-            let p = |field: &str| format!("translations.{code}.{field}");
             if !known(code) {
-                v.add(format!("translations.{code}"), "fi, sv or en");
+                v.add(
+                    format!("translations.{code}"),
+                    format!("`{code}` is not a language of registers: fi, sv or en"),
+                );
                 continue;
             }
             if code == self.primary_language() {
@@ -263,69 +274,33 @@ impl RegisterContent {
                     "the register's own language needs no translation",
                 );
             }
-            for (field, list, ours) in [
-                ("purposes", &t.purposes, self.purposes.len()),
-                (
-                    "data_subject_groups",
-                    &t.data_subject_groups,
-                    self.data_subject_groups.len(),
-                ),
-                ("source_supplies", &t.source_supplies, self.sources.len()),
-                (
-                    "disclosure_purposes",
-                    &t.disclosure_purposes,
-                    self.disclosures.len(),
-                ),
-            ] {
-                if list.len() > ours {
-                    v.add(
-                        p(field),
-                        format!(
-                            "translates {} items but the register has {ours}; a translation follows the register's list",
-                            list.len()
-                        ),
-                    );
-                }
-                for (i, item) in list.iter().enumerate() {
-                    text(v, &p(&format!("{field}[{i}]")), item, MAX_LONG);
-                }
-            }
-            let keys: std::collections::HashSet<&str> = self
-                .data_categories
-                .iter()
-                .map(|c| c.key.as_str())
-                .collect();
-            for (key, description) in &t.data_categories {
-                if !keys.contains(key.as_str()) {
-                    v.add(
-                        p(&format!("data_categories.{key}")),
-                        "the register has no category with this key",
-                    );
-                }
-                text(
-                    v,
-                    &p(&format!("data_categories.{key}")),
-                    description,
-                    MAX_LONG,
+            if !t.controller_name.is_empty() && self.controller.name.is_empty() {
+                v.add(
+                    format!("translations.{code}.controller_name"),
+                    "the register names no controller to translate",
                 );
             }
-            text(v, &p("name"), &t.name, MAX_SHORT);
-            for (field, value) in [
-                ("legal_basis_description", &t.legal_basis_description),
-                ("retention_description", &t.retention_description),
-                ("security_manual_material", &t.security_manual_material),
-                (
-                    "security_electronic_systems",
-                    &t.security_electronic_systems,
-                ),
-                ("rights_access", &t.rights_access),
-                ("rights_rectification", &t.rights_rectification),
-                (
-                    "rights_marketing_prohibition",
-                    &t.rights_marketing_prohibition,
-                ),
-            ] {
-                text(v, &p(field), value, MAX_LONG);
+            text(
+                v,
+                &format!("translations.{code}.controller_name"),
+                &t.controller_name,
+                MAX_SHORT,
+            );
+            for x in self.translatable(t) {
+                let path = format!("translations.{code}.{}", x.field);
+                if x.original.is_empty() && !x.translated.is_empty() {
+                    v.add(
+                        path,
+                        "the register has no text here to translate; a translation follows the register's texts",
+                    );
+                    continue;
+                }
+                let max = if x.field == "name" {
+                    MAX_SHORT
+                } else {
+                    MAX_LONG
+                };
+                text(v, &path, x.translated, max);
             }
         }
     }
@@ -340,6 +315,9 @@ impl RegisterContent {
         for t in self.translations.values_mut() {
             for text in [
                 &mut t.name,
+                &mut t.controller_name,
+                &mut t.contact_person_role,
+                &mut t.retention_law,
                 &mut t.legal_basis_description,
                 &mut t.retention_description,
                 &mut t.security_manual_material,
@@ -354,6 +332,7 @@ impl RegisterContent {
             t.data_subject_groups.iter_mut().for_each(trim);
             t.source_supplies.iter_mut().for_each(trim);
             t.disclosure_purposes.iter_mut().for_each(trim);
+            t.transfer_descriptions.iter_mut().for_each(trim);
             t.data_categories.values_mut().for_each(trim);
         }
         fn address(a: &mut PostalAddress) {
@@ -465,7 +444,7 @@ impl RegisterContent {
                 .filter(|t| t.translated.is_empty())
             {
                 v.add(
-                    missing.path.clone(),
+                    missing.field.clone(),
                     format!("the register requires {name} and this text has none yet"),
                 );
             }

@@ -123,6 +123,7 @@ pub async fn update(
             register_id: register_id.into(),
             content: Some(content),
             expected_latest_version,
+            clear_translations: false,
         })
         .await
         .map(|r| r.into_inner())

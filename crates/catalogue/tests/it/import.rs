@@ -192,13 +192,30 @@ async fn malformed_documents_get_a_clear_error_or_an_all_unmapped_report() {
         assert!(err.message().contains(message), "{}", err.message());
     }
     let letter = "Hei Matti,\n\nkiitos viimeisestä. Nähdään ensi viikolla!\n\nTerveisin Liisa\n";
-    let response = import(&mut editor, letter.as_bytes().to_vec(), false)
+    // A letter is no register: it does not become an empty draft, and a dry run shows why.
+    let err = import(&mut editor, letter.as_bytes().to_vec(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), violated_fields(&err)),
+        (Code::InvalidArgument, vec!["document".to_string()])
+    );
+    assert!(err.message().contains("nothing in it reads as a register"));
+    let response = import(&mut editor, letter.as_bytes().to_vec(), true)
         .await
         .unwrap();
     let report = response.report.unwrap();
     assert!(report.mapped_fields.is_empty());
     assert_eq!(report.unmapped_lines.len(), 3);
     assert_nothing_lost(letter.as_bytes(), &report);
+    let listed = app
+        .admin()
+        .await
+        .list_registers(pb::ListRegistersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.page.unwrap().total_size, 0, "nothing was created");
 
     let err = app
         .client(tokens::READER)

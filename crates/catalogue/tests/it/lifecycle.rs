@@ -37,6 +37,7 @@ async fn a_stale_etag_is_aborted_and_changes_nothing(backend: Backend) {
             content: Some(first.clone()),
             expected_latest_version: 0,
             etag: read_by_both.clone(),
+            clear_translations: false,
         })
         .await
         .unwrap()
@@ -53,6 +54,7 @@ async fn a_stale_etag_is_aborted_and_changes_nothing(backend: Backend) {
             content: Some(second),
             expected_latest_version: 0,
             etag: read_by_both.clone(),
+            clear_translations: false,
         })
         .await
         .unwrap_err();

@@ -366,6 +366,51 @@ async fn a_swedish_document_adds_the_swedish_texts_and_the_swedish_notice_shows_
     .content;
     assert!(finnish.contains("Lainauksen ja varausten hoitaminen"));
 
+    // Another organisation's notice is not this register's translation.
+    let mut other =
+        String::from_utf8(register_document("kirjasto-dataskyddsbeskrivning.txt")).unwrap();
+    other = other.replace("0204819-8", "0112038-9");
+    let err = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: other.into_bytes(),
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("0112038-9"), "{}", err.message());
+
+    // A dry run into the register changes nothing; a stale etag is refused.
+    let before = get(&mut admin, &id, pb::VersionSelector::Latest, 0)
+        .await
+        .unwrap();
+    let dry = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-dataskyddsbeskrivning.txt"),
+            register_id: id.clone(),
+            dry_run: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dry.register.is_none() && dry.version.is_none());
+    let after = get(&mut admin, &id, pb::VersionSelector::Latest, 0)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "a dry run writes nothing");
+    let err = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-dataskyddsbeskrivning.txt"),
+            register_id: id.clone(),
+            etag: "stale-1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Aborted);
+
     // Importing the register's own language again is refused: that is an update.
     let err = admin
         .import_register(pb::ImportRegisterRequest {

@@ -1,9 +1,20 @@
 //! From bytes to lines, paragraphs and sentences: encodings, HTML and Markdown, bullets,
 //! non-breaking spaces and other debris of word processors.
 
-/// Decodes UTF-8, or else Windows-1252 (a superset of ISO-8859-1, the usual encoding of older
-/// Finnish documents). `None` for binary data.
+/// Decodes UTF-8, UTF-16 with its byte-order mark (as Windows Notepad saves), or else
+/// Windows-1252 (a superset of ISO-8859-1, the usual encoding of older Finnish documents). `None`
+/// for binary data.
 pub fn decode(bytes: &[u8]) -> Option<String> {
+    let utf16 = |bytes: &[u8], unit: fn([u8; 2]) -> u16| -> Option<String> {
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+        String::from_utf16(&units).ok()
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
+        return utf16(rest, u16::from_le_bytes).and_then(|t| decode(t.as_bytes()));
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xfe\xff") {
+        return utf16(rest, u16::from_be_bytes).and_then(|t| decode(t.as_bytes()));
+    }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),

@@ -468,3 +468,17 @@ fn a_list_longer_than_a_register_holds_is_cut_and_reported() {
     );
     imported.content.check().unwrap();
 }
+
+#[test]
+fn a_utf16_document_as_notepad_saves_it_imports() {
+    let text = "Rekisterin nimi\r\nAsiakasrekisteri\r\n";
+    for (bom, unit) in [
+        (&[0xff, 0xfe][..], u16::to_le_bytes as fn(u16) -> [u8; 2]),
+        (&[0xfe, 0xff][..], u16::to_be_bytes),
+    ] {
+        let mut bytes = bom.to_vec();
+        bytes.extend(text.encode_utf16().flat_map(unit));
+        let imported = import(&bytes, "utf16.txt").unwrap();
+        assert_eq!(imported.content.name, "Asiakasrekisteri");
+    }
+}

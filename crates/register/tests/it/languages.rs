@@ -201,7 +201,7 @@ fn translations_follow_the_register_and_name_known_languages() {
         [
             "required_languages[1]",
             "translations.de",
-            "translations.sv.purposes",
+            "translations.sv.purposes[3]",
             "translations.sv.data_categories.no_such_key"
         ]
     );
@@ -221,4 +221,107 @@ fn a_single_language_register_reads_and_writes_as_before() {
     assert_eq!(back, register);
     let (same, marked) = register.in_language(Lang::Fi);
     assert_eq!((same, marked), (register.clone(), 0));
+}
+
+#[test]
+fn translations_follow_edits_of_the_register_s_own_texts() {
+    let previous = bilingual();
+    // The editor moves the last purpose first, rewrites the first category and sends the
+    // translations back as they were.
+    let mut edited = previous.clone();
+    let last = edited.purposes.pop().unwrap();
+    edited.purposes.insert(0, last);
+    edited.data_categories[0].description = "Nimi, osoite ja puhelinnumero".into();
+    edited.carry_translations(&previous, false);
+    let sv = &edited.translations["sv"];
+    assert_eq!(
+        sv.purposes,
+        [
+            "Information om bibliotekets evenemang",
+            "Skötsel av lån och reserveringar",
+            "Indrivning av kundavgifter"
+        ],
+        "each translation moved with its purpose"
+    );
+    let first_key = &edited.data_categories[0].key;
+    assert!(
+        !sv.data_categories.contains_key(first_key),
+        "a rewritten text loses its old translation"
+    );
+    let (swedish, marked) = edited.in_language(Lang::Sv);
+    assert_eq!(marked, 1);
+    assert_eq!(
+        swedish.data_categories[0].description,
+        "Nimi, osoite ja puhelinnumero (endast på finska)"
+    );
+
+    // A client that knows no languages sends none: the register keeps them.
+    let mut old_client = previous.clone();
+    old_client.language.clear();
+    old_client.translations.clear();
+    old_client.required_languages.clear();
+    old_client.carry_translations(&previous, false);
+    assert_eq!(old_client.translations, previous.translations);
+    // Unless told to clear them.
+    let mut cleared = previous.clone();
+    cleared.translations.clear();
+    cleared.carry_translations(&previous, true);
+    assert!(cleared.translations.is_empty());
+}
+
+#[test]
+fn a_document_s_items_are_used_once_and_only_where_the_register_has_a_text() {
+    let mut register = document("kirjasto-tietosuojaseloste.txt");
+    register.security.manual_material.clear();
+    let mut swedish = document("kirjasto-dataskyddsbeskrivning.txt");
+    swedish.security.manual_material = "Papper förvaras i ett låst skåp.".into();
+    // The Swedish document lists its sources the other way round.
+    swedish.sources.reverse();
+    register.add_translation("sv", &swedish);
+    let sv = &register.translations["sv"];
+    assert!(
+        sv.security_manual_material.is_empty(),
+        "no translation of a text the register does not have"
+    );
+    let external = register
+        .sources
+        .iter()
+        .position(|s| s.kind == rekisteri_register::content::DataSourceKind::External)
+        .unwrap();
+    assert_eq!(
+        sv.source_supplies[external], "uppdateringar av adressuppgifter",
+        "matched by the organisation, not by position"
+    );
+    let subject = 1 - external;
+    assert!(
+        sv.source_supplies
+            .get(subject)
+            .is_none_or(|s| !s.contains("adress")),
+        "{:?}",
+        sv.source_supplies
+    );
+    // A translation of a text the register does not have is refused.
+    let mut c = bilingual();
+    c.translations
+        .get_mut("sv")
+        .unwrap()
+        .security_manual_material = "x".into();
+    c.security.manual_material.clear();
+    let fields: Vec<String> = c
+        .check()
+        .unwrap_err()
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["translations.sv.security_manual_material"]);
+}
+
+/// A register stored before registers had languages (its JSON as the catalogue kept it).
+#[test]
+fn a_register_stored_before_languages_existed_still_reads() {
+    let stored = r#"{"name":"Asiakasrekisteri","controller":{"name":"Verkko24 Oy","business_id":"0112038-9","address":{"lines":["Esimerkkikatu 1"],"postal_code":"00100","post_office":"HELSINKI","country_code":""},"phone":"","email":"tuki@example.fi"},"contact_person":{"name":"","role":"","address":{"lines":[],"postal_code":"","post_office":"","country_code":""},"phone":"","email":""},"legal_bases":["contract"],"legal_basis_description":"","purposes":["Asiakassuhteen hoitaminen"],"data_subject_groups":[],"data_categories":[{"key":"name","description":"Nimi","national_identity_code":false,"special_category":false,"company_data":false}],"sources":[],"disclosures":[],"transfers_outside_eea":"none","transfers":[],"retention":{"trigger":"relationship_end","period":3,"unit":"years","law":"","description":""},"security":{"manual_material":"","electronic_systems":""},"rights":{"access":"","rectification":"","marketing_prohibition":""}}"#;
+    let register: RegisterContent = serde_json::from_str(stored).unwrap();
+    assert_eq!(register.primary_language(), "fi");
+    assert!(register.translations.is_empty());
+    assert_eq!(serde_json::to_string(&register).unwrap(), stored);
 }
