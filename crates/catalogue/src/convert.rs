@@ -21,6 +21,24 @@ pub fn content_of(
     prefix: &str,
     content: Option<&pb::RegisterContent>,
 ) -> Result<RegisterContent, FieldViolations> {
+    parse_content(prefix, content, true)
+}
+
+/// As [`content_of`], for an edit of a draft: the translations are checked by the store once
+/// they have followed the edit (a deleted purpose takes its translation with it), not here
+/// against the edited texts they have not followed yet.
+pub fn content_for_update(
+    prefix: &str,
+    content: Option<&pb::RegisterContent>,
+) -> Result<RegisterContent, FieldViolations> {
+    parse_content(prefix, content, false)
+}
+
+fn parse_content(
+    prefix: &str,
+    content: Option<&pb::RegisterContent>,
+    check_translations: bool,
+) -> Result<RegisterContent, FieldViolations> {
     let mut violations = FieldViolations::new();
     let Some(c) = content else {
         violations.add(prefix, "required");
@@ -224,7 +242,15 @@ pub fn content_of(
             );
         }
     }
-    match content.check() {
+    let mut content = content;
+    let translations = (!check_translations).then(|| std::mem::take(&mut content.translations));
+    let checked = content.check().map(|mut c| {
+        if let Some(t) = translations {
+            c.translations = t;
+        }
+        c
+    });
+    match checked {
         Ok(content) if violations.is_empty() => Ok(content),
         Ok(_) => Err(violations),
         Err(found) => {

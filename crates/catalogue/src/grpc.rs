@@ -137,7 +137,17 @@ impl Catalogue {
                     .into(),
             });
         }
-        for note in content.add_translation(&lang, &imported.content) {
+        if ours.is_none() {
+            imported.report.unmapped.push(import::UnmappedLine {
+                line: 0,
+                text: "controller.business_id".into(),
+                section: "(translation)".into(),
+                reason: "the register gives no business ID to compare the document's with: check that it is this register's".into(),
+            });
+        }
+        let notes = content.add_translation(&lang, &imported.content);
+        let taken = notes.iter().any(|n| n.value.is_some());
+        for note in notes {
             match (note.value, note.reason) {
                 (Some(value), _) => imported.report.mapped.push(import::MappedField {
                     field: note.field,
@@ -200,6 +210,15 @@ impl Catalogue {
                 content: Some(content_pb(&content)),
                 report,
             }));
+        }
+        if !taken {
+            return Err(CatalogueError::invalid(
+                "document",
+                format!(
+                    "nothing in the `{lang}` document translates this register's texts; --dry-run shows how it was read"
+                ),
+            )
+            .into());
         }
         // Nobody's change in between is overwritten: the register's etag as read, unless the
         // caller gave the one it read.
@@ -298,7 +317,7 @@ impl CatalogueRpc for Catalogue {
         let req = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = register_id(&req.register_id, &mut violations);
-        let content = match convert::content_of("content", req.content.as_ref()) {
+        let content = match convert::content_for_update("content", req.content.as_ref()) {
             Ok(c) => Some(c),
             Err(v) => {
                 v.iter().for_each(|(f, d)| violations.add(f, d));

@@ -67,8 +67,8 @@ enum CatalogueCommand {
         /// Replace the draft whatever happened to it since you read it.
         #[arg(long, conflicts_with = "etag")]
         force: bool,
-        /// Remove the register's translations and languages (a file that names no languages
-        /// otherwise keeps them).
+        /// Take the file exactly as written: translations and languages it does not name are
+        /// removed (otherwise they are kept, following the edited texts).
         #[arg(long)]
         clear_translations: bool,
     },

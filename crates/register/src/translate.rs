@@ -556,31 +556,50 @@ impl RegisterContent {
         notes
     }
 
-    /// After an edit: the translations of `previous` (the version edited) follow this content's
-    /// texts. When the edit sent no languages at all (a client that does not know them) they are
-    /// kept from `previous`, unless `clear`. When the edit left the translations as they were,
-    /// each translated text moves with its original (a purpose moved to another place keeps its
-    /// translation) and one whose original changed is dropped, so that no translation goes on
-    /// saying what the register no longer says.
+    /// After an edit: the translations follow this content's texts. A translated text the edit
+    /// sent back unchanged (or left empty, as a client that knows no languages or no such field
+    /// sends) moves with its original (a purpose moved to another place keeps its translation)
+    /// and is dropped when its original changed, so that no translation goes on saying what the
+    /// register no longer says; a translated text the edit changed is taken as sent. Languages
+    /// and required languages the edit does not name are kept. With `clear`, the content is
+    /// taken exactly as sent.
     pub fn carry_translations(&mut self, previous: &RegisterContent, clear: bool) {
-        let sent = !self.translations.is_empty()
-            || !self.language.is_empty()
-            || !self.required_languages.is_empty();
-        if !sent && !clear {
-            self.language = previous.language.clone();
-            self.required_languages = previous.required_languages.clone();
-            self.translations = previous.translations.clone();
-        }
-        if clear || self.translations != previous.translations {
+        if clear {
             return;
         }
-        let realigned: BTreeMap<String, Translation> = previous
-            .translations
-            .iter()
-            .map(|(code, t)| (code.clone(), self.realign(previous, t)))
-            .filter(|(_, t)| *t != Translation::default())
-            .collect();
-        self.translations = realigned;
+        if self.language.is_empty() {
+            self.language = previous.language.clone();
+        }
+        if self.required_languages.is_empty() {
+            self.required_languages = previous.required_languages.clone();
+        }
+        let mut codes: Vec<String> = previous.translations.keys().cloned().collect();
+        codes.extend(self.translations.keys().cloned());
+        codes.sort();
+        codes.dedup();
+        let empty = Translation::default();
+        let mut out = BTreeMap::new();
+        for code in codes {
+            let before = previous.translations.get(&code).unwrap_or(&empty);
+            let sent = self.translations.get(&code).unwrap_or(&empty);
+            let followed = slots(&self.realign(previous, before));
+            let (before, sent) = (slots(before), slots(sent));
+            let mut merged = BTreeMap::new();
+            for field in followed.keys().chain(sent.keys()) {
+                let value = match sent.get(field) {
+                    Some(v) if !v.is_empty() && before.get(field) != Some(v) => v.clone(),
+                    _ => followed.get(field).cloned().unwrap_or_default(),
+                };
+                if !value.is_empty() {
+                    merged.insert(field.clone(), value);
+                }
+            }
+            let t = from_slots(&merged);
+            if t != Translation::default() {
+                out.insert(code, t);
+            }
+        }
+        self.translations = out;
     }
 
     /// `t` (a translation of `previous`) moved onto this content's texts.
@@ -669,6 +688,82 @@ impl RegisterContent {
     }
 }
 
+/// A translation as its places and texts: `name`, `purposes[2]`, `data_categories.nimi`, ...
+fn slots(t: &Translation) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut put = |field: String, value: &String| {
+        if !value.is_empty() {
+            out.insert(field, value.clone());
+        }
+    };
+    for (field, value) in [
+        ("name", &t.name),
+        ("controller_name", &t.controller_name),
+        ("contact_person_role", &t.contact_person_role),
+        ("legal_basis_description", &t.legal_basis_description),
+        ("retention_law", &t.retention_law),
+        ("retention_description", &t.retention_description),
+        ("security_manual_material", &t.security_manual_material),
+        (
+            "security_electronic_systems",
+            &t.security_electronic_systems,
+        ),
+        ("rights_access", &t.rights_access),
+        ("rights_rectification", &t.rights_rectification),
+        (
+            "rights_marketing_prohibition",
+            &t.rights_marketing_prohibition,
+        ),
+    ] {
+        put(field.to_owned(), value);
+    }
+    for (field, list) in [
+        ("purposes", &t.purposes),
+        ("data_subject_groups", &t.data_subject_groups),
+        ("source_supplies", &t.source_supplies),
+        ("disclosure_purposes", &t.disclosure_purposes),
+        ("transfer_descriptions", &t.transfer_descriptions),
+    ] {
+        for (i, value) in list.iter().enumerate() {
+            // Zero-padded so that the places sort in list order.
+            put(format!("{field}[{i:04}]"), value);
+        }
+    }
+    for (key, value) in &t.data_categories {
+        put(format!("data_categories.{key}"), value);
+    }
+    out
+}
+
+/// The translation [`slots`] describes.
+fn from_slots(slots: &BTreeMap<String, String>) -> Translation {
+    let mut t = Translation::default();
+    for (field, value) in slots {
+        if let Some(key) = field.strip_prefix("data_categories.") {
+            t.data_categories.insert(key.to_owned(), value.clone());
+        } else if let Some((list, index)) = field.split_once('[') {
+            let i: usize = index.trim_end_matches(']').parse().unwrap_or(0);
+            let list = match list {
+                "purposes" => &mut t.purposes,
+                "data_subject_groups" => &mut t.data_subject_groups,
+                "source_supplies" => &mut t.source_supplies,
+                "disclosure_purposes" => &mut t.disclosure_purposes,
+                "transfer_descriptions" => &mut t.transfer_descriptions,
+                _ => continue,
+            };
+            if list.len() <= i {
+                list.resize(i + 1, String::new());
+            }
+            list[i] = value.clone();
+        } else if field == "controller_name" {
+            t.controller_name = value.clone();
+        } else {
+            t.set_scalar(field, value);
+        }
+    }
+    t
+}
+
 impl Translation {
     fn set_scalar(&mut self, field: &str, value: &str) {
         let slot = match field {
@@ -702,8 +797,8 @@ impl Translation {
 }
 
 /// Pairs the register's items (0..ours) with the document's (0..theirs): first those `matches`
-/// says are the same, each of the document's items once; then, when both lists are as long and
-/// nothing matched, by position where `fits`.
+/// says are the same, each of the document's items once; then, when both lists are as long, the
+/// items still unpaired on both sides by position where `fits`.
 fn pair_up(
     ours: usize,
     theirs: usize,
@@ -718,8 +813,15 @@ fn pair_up(
             pairs.push((i, j));
         }
     }
-    if pairs.is_empty() && ours == theirs {
-        pairs = (0..ours).filter(|&i| fits(i, i)).map(|i| (i, i)).collect();
+    // Lists as long as each other: what the names did not pair, by position.
+    if ours == theirs {
+        let paired: Vec<usize> = pairs.iter().map(|(i, _)| *i).collect();
+        for i in 0..ours {
+            if !paired.contains(&i) && !used[i] && fits(i, i) {
+                used[i] = true;
+                pairs.push((i, i));
+            }
+        }
     }
     pairs
 }

@@ -425,3 +425,94 @@ async fn a_swedish_document_adds_the_swedish_texts_and_the_swedish_notice_shows_
         (Code::InvalidArgument, vec!["document".to_string()])
     );
 }
+
+db_tests!(an_edit_of_a_bilingual_register_keeps_its_translations_following_the_texts);
+
+/// Editing a register that has translations: a client that knows no languages keeps them, a
+/// deleted purpose takes its translation with it, and clearing removes them.
+async fn an_edit_of_a_bilingual_register_keeps_its_translations_following_the_texts(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let mut admin = app.admin().await;
+    let created = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-tietosuojaseloste.txt"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = created.register.unwrap().register_id;
+    admin
+        .import_register(pb::ImportRegisterRequest {
+            document: register_document("kirjasto-dataskyddsbeskrivning.txt"),
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let draft = |admin: &mut Client| {
+        let id = id.clone();
+        let mut admin = admin.clone();
+        async move {
+            get(&mut admin, &id, pb::VersionSelector::Draft, 0)
+                .await
+                .unwrap()
+                .version
+                .unwrap()
+                .content
+                .unwrap()
+        }
+    };
+    let read = draft(&mut admin).await;
+    assert_eq!(read.translations[0].purposes.len(), 3);
+
+    // A client written before languages sends the content without them.
+    let mut old_client = read.clone();
+    old_client.translations.clear();
+    old_client.language.clear();
+    update(&mut admin, &id, old_client, 0).await.unwrap();
+    assert_eq!(draft(&mut admin).await.translations, read.translations);
+
+    // Deleting a purpose, the translations sent back as read.
+    let mut edited = read.clone();
+    edited.purposes.remove(0);
+    update(&mut admin, &id, edited, 0).await.unwrap();
+    let after = draft(&mut admin).await;
+    assert_eq!(
+        after.translations[0].purposes,
+        [
+            "Indrivning av kundavgifter",
+            "Information om bibliotekets evenemang"
+        ]
+    );
+
+    // Clearing them.
+    let mut cleared = after.clone();
+    cleared.translations.clear();
+    admin
+        .update_register_draft(pb::UpdateRegisterDraftRequest {
+            register_id: id.clone(),
+            content: Some(cleared),
+            clear_translations: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(draft(&mut admin).await.translations.is_empty());
+
+    // A document that translates nothing of the register changes nothing.
+    let letter = "Dear reader,\n\nthank you for your letter.\n"
+        .as_bytes()
+        .to_vec();
+    let err = admin
+        .import_register(pb::ImportRegisterRequest {
+            document: letter,
+            register_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+}

@@ -370,7 +370,7 @@ fn up_runs_the_system_and_the_client_drives_it() {
     let bad = data.path().join("bad.yaml");
     std::fs::write(
         &bad,
-        "name: X\ncontroller:\n  email: not-an-email\ntransfers_outside_eea: some\n",
+        "name: X\ncontroller:\n  email: not-an-email\nretention:\n  trigger: relationship_end\n",
     )
     .unwrap();
     let refused = client(
@@ -381,7 +381,8 @@ fn up_runs_the_system_and_the_client_drives_it() {
     assert_eq!(refused.status.code(), Some(3));
     let stderr = String::from_utf8(refused.stderr).unwrap();
     assert!(
-        stderr.contains("content.controller.contact.email") && stderr.contains("content.transfers"),
+        stderr.contains("content.controller.contact.email")
+            && stderr.contains("content.retention.period"),
         "{stderr}"
     );
     let listed = json_of(&client(data.path(), catalogue_port, &["--json", "list"]));

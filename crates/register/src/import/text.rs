@@ -7,7 +7,8 @@
 pub fn decode(bytes: &[u8]) -> Option<String> {
     let utf16 = |bytes: &[u8], unit: fn([u8; 2]) -> u16| -> Option<String> {
         let units: Vec<u16> = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
-        String::from_utf16(&units).ok()
+        // A stray unpaired surrogate becomes U+FFFD rather than failing the whole document.
+        Some(String::from_utf16_lossy(&units))
     };
     if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
         return utf16(rest, u16::from_le_bytes).and_then(|t| decode(t.as_bytes()));

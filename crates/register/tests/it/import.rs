@@ -466,6 +466,15 @@ fn a_list_longer_than_a_register_holds_is_cut_and_reported() {
             .any(|u| u.reason.contains("at most 500")),
         "the cut is reported"
     );
+    assert!(
+        imported.report.mapped.iter().all(|m| {
+            m.field
+                .strip_prefix("data_categories[")
+                .and_then(|i| i.trim_end_matches(']').parse::<usize>().ok())
+                .is_none_or(|i| i < 500)
+        }),
+        "no field of the report names an item that was cut"
+    );
     imported.content.check().unwrap();
 }
 

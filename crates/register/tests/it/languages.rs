@@ -262,11 +262,31 @@ fn translations_follow_edits_of_the_register_s_own_texts() {
     old_client.required_languages.clear();
     old_client.carry_translations(&previous, false);
     assert_eq!(old_client.translations, previous.translations);
-    // Unless told to clear them.
+    // Unless told to take the content exactly as sent.
     let mut cleared = previous.clone();
     cleared.translations.clear();
     cleared.carry_translations(&previous, true);
     assert!(cleared.translations.is_empty());
+}
+
+#[test]
+fn an_edit_of_both_languages_keeps_what_the_editor_wrote_and_drops_what_went_stale() {
+    let previous = bilingual();
+    // The editor rewrites the first Finnish purpose, corrects the second Swedish one, and
+    // deletes the third purpose in Finnish only, sending the rest back as read.
+    let mut edited = previous.clone();
+    edited.purposes[0] = "Lainojen ja varausten hoitaminen".into();
+    edited.purposes.remove(2);
+    edited.translations.get_mut("sv").unwrap().purposes[1] = "Indrivning av avgifter".into();
+    edited.carry_translations(&previous, false);
+    let edited = edited
+        .check()
+        .expect("a deleted purpose takes its translation with it");
+    assert_eq!(
+        edited.translations["sv"].purposes,
+        ["", "Indrivning av avgifter"],
+        "the rewritten purpose's translation went stale; the corrected one is kept"
+    );
 }
 
 #[test]

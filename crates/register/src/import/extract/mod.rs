@@ -325,6 +325,27 @@ impl Builder {
         c.sources.truncate(max);
         c.disclosures.truncate(max);
         c.transfers.truncate(max);
+        // The fields mapped to items that were cut are no longer in the draft.
+        let cut: Vec<MappedField> = {
+            let (keep, cut): (Vec<MappedField>, Vec<MappedField>) =
+                std::mem::take(&mut self.report.mapped)
+                    .into_iter()
+                    .partition(|m| {
+                        path_order(&m.field)
+                            .first()
+                            .is_none_or(|(_, index)| *index < max)
+                    });
+            self.report.mapped = keep;
+            cut
+        };
+        for m in cut {
+            self.unmap(
+                &m.lines,
+                &m.value,
+                "(validation)",
+                &format!("{}: past the {max} items a register holds", m.field),
+            );
+        }
         for (field, len) in over {
             self.unmap(
                 &[],
@@ -425,6 +446,14 @@ fn path_order(path: &str) -> Vec<(String, usize)> {
 /// What goes when the value at `path` is refused: a rule's parts only make sense together, and
 /// transfers must agree with transfers_outside_eea.
 fn removal_path(path: &str) -> String {
+    // A fault inside a list item removes the item: two faults in one item are one removal.
+    if let Some(end) = path.find(']')
+        && path[end + 1..].starts_with('.')
+        && !path.starts_with("retention")
+        && !path.starts_with("transfers")
+    {
+        return path[..=end].to_owned();
+    }
     if path.starts_with("retention") {
         "retention".into()
     } else if path.starts_with("transfers") {
