@@ -816,9 +816,9 @@ fn pair_up(
     // Lists as long as each other: what the names did not pair, by position.
     if ours == theirs {
         let paired: Vec<usize> = pairs.iter().map(|(i, _)| *i).collect();
-        for i in 0..ours {
-            if !paired.contains(&i) && !used[i] && fits(i, i) {
-                used[i] = true;
+        for (i, taken) in used.iter_mut().enumerate() {
+            if !paired.contains(&i) && !*taken && fits(i, i) {
+                *taken = true;
                 pairs.push((i, i));
             }
         }
