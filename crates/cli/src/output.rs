@@ -312,6 +312,63 @@ pub fn imported(json: bool, r: &pb::ImportRegisterResponse) {
             m.field, "", m.evidence
         );
     }
+    // What the fields add up to, as the register will say it, and what publishing still needs.
+    if let Some(c) = r
+        .content
+        .as_ref()
+        .and_then(|c| convert::content_of("content", Some(c)).ok())
+    {
+        let lang = match report.language.as_str() {
+            "sv" => rekisteri_register::notice::Lang::Sv,
+            "en" => rekisteri_register::notice::Lang::En,
+            _ => rekisteri_register::notice::Lang::Fi,
+        };
+        println!("\nRead as:");
+        match &c.retention {
+            Some(rule) => println!("  retention: {}", lang.phrases().retention(rule)),
+            None => println!("  retention: not stated"),
+        }
+        let transfers: Vec<String> = c
+            .transfers
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({})",
+                    t.country_code,
+                    lang.phrases().safeguard(t.safeguard)
+                )
+            })
+            .collect();
+        match c.transfers_outside_eea {
+            None => println!("  transfers outside the EU/EEA: not stated"),
+            Some(rekisteri_register::content::TransfersOutsideEea::None) => {
+                println!("  transfers outside the EU/EEA: none")
+            }
+            Some(_) if transfers.is_empty() => {
+                println!("  transfers outside the EU/EEA: some, no country named")
+            }
+            Some(_) => println!("  transfers outside the EU/EEA: {}", transfers.join(", ")),
+        }
+        let sensitive: Vec<&str> = c
+            .data_categories
+            .iter()
+            .filter(|d| d.national_identity_code || d.special_category)
+            .map(|d| d.description.as_str())
+            .collect();
+        if !sensitive.is_empty() {
+            println!(
+                "  identity codes or special categories in: {}",
+                sensitive.join("; ")
+            );
+        }
+        let gaps = c.completeness();
+        if !gaps.is_empty() {
+            println!("\nBefore publishing, fill in:");
+            for v in gaps.iter() {
+                println!("  {}: {}", v.field, v.description);
+            }
+        }
+    }
     if report.unmapped_lines.is_empty() {
         println!("\nEvery line was mapped.");
     } else {
