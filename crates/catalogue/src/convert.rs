@@ -74,14 +74,8 @@ fn parse_content(
                 ctl.business_id.as_ref(),
             ),
             address: address_of(ctl.address.as_ref()),
-            phone: ctl
-                .contact
-                .as_ref()
-                .map_or_else(String::new, |x| x.phone.clone()),
-            email: ctl
-                .contact
-                .as_ref()
-                .map_or_else(String::new, |x| x.email.clone()),
+            phone: contact_of(ctl.contact.as_ref()).0,
+            email: contact_of(ctl.contact.as_ref()).1,
         });
     let mut sources = Vec::new();
     for (i, src) in c.sources.iter().enumerate() {
@@ -113,14 +107,8 @@ fn parse_content(
             name: cp.name.clone(),
             role: cp.role.clone(),
             address: address_of(cp.address.as_ref()),
-            phone: cp
-                .contact
-                .as_ref()
-                .map_or_else(String::new, |x| x.phone.clone()),
-            email: cp
-                .contact
-                .as_ref()
-                .map_or_else(String::new, |x| x.email.clone()),
+            phone: contact_of(cp.contact.as_ref()).0,
+            email: contact_of(cp.contact.as_ref()).1,
         });
     let mut disclosures = Vec::new();
     for (i, d) in c.disclosures.iter().enumerate() {
@@ -396,6 +384,11 @@ fn business_id_of(
     BusinessId::parse(raw)
         .map_err(|e| violations.add(path, e.to_string()))
         .ok()
+}
+
+/// Phone and email of a request's contact details (empty when not given).
+fn contact_of(c: Option<&common::ContactDetails>) -> (String, String) {
+    c.map_or_else(Default::default, |c| (c.phone.clone(), c.email.clone()))
 }
 
 fn address_of(a: Option<&common::PostalAddress>) -> PostalAddress {

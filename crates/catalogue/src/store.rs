@@ -198,9 +198,7 @@ impl Store {
     ) -> Result<Versioned> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let (mut register, created_by) = find_register(&txn, id).await?;
-        register.check_etag(etag)?;
-        register.status.ensure_open(id, "edited")?;
+        let (mut register, created_by) = open_for_change(&txn, id, etag, "edited").await?;
         if expected_latest_version != 0 && expected_latest_version as i32 != register.latest_version
         {
             return Err(CatalogueError::StaleVersion {
@@ -274,9 +272,7 @@ impl Store {
     ) -> Result<Versioned> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let (mut register, created_by) = find_register(&txn, id).await?;
-        register.check_etag(etag)?;
-        register.status.ensure_open(id, "published")?;
+        let (mut register, created_by) = open_for_change(&txn, id, etag, "published").await?;
         let mut draft = find_version(&txn, id, register.latest_version).await?;
         if draft.state != VersionState::Draft {
             return Err(CatalogueError::NothingToPublish {
@@ -332,9 +328,7 @@ impl Store {
     ) -> Result<Register> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let (mut register, created_by) = find_register(&txn, id).await?;
-        register.check_etag(etag)?;
-        register.status.ensure_open(id, "retired again")?;
+        let (mut register, created_by) = open_for_change(&txn, id, etag, "retired again").await?;
         let mut touched = vec![register.latest_version];
         touched.extend(register.published_version);
         touched.dedup();
@@ -499,6 +493,19 @@ impl Store {
         }
         Ok(version)
     }
+}
+
+/// The register a change is about, as the caller read it (`etag`) and still open to `doing`.
+async fn open_for_change(
+    txn: &DatabaseTransaction,
+    id: &str,
+    etag: &str,
+    doing: &str,
+) -> Result<(Register, String)> {
+    let (register, created_by) = find_register(txn, id).await?;
+    register.check_etag(etag)?;
+    register.status.ensure_open(id, doing)?;
+    Ok((register, created_by))
 }
 
 /// The register and who created it (kept in the row, not part of the domain's register).

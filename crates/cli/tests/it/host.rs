@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use super::{BIN, Guard, ShowLogOnFailure, free_port, stop_gracefully};
+use super::{BIN, Guard, ShowLogOnFailure, free_port, service_ports, stop_gracefully};
 
 /// Starts `up` with `host` and returns it with the catalogue URL it printed, and its log (shown
 /// if the test fails). Every service gets a free port: a default port may be taken on the
@@ -17,10 +17,7 @@ fn up(data: &std::path::Path, host: &str) -> (Guard, String, ShowLogOnFailure) {
         .arg(data)
         .args(["--host", host])
         .args(["--nats-url", &format!("nats://127.0.0.1:{}", free_port())])
-        .args(["--port", &format!("catalogue={}", free_port())])
-        .args(["--port", &format!("customers={}", free_port())])
-        .args(["--port", &format!("disclosures={}", free_port())])
-        .args(["--port", &format!("enrichment={}", free_port())])
+        .args(service_ports().0)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -27,6 +27,21 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// A free port for every service `up` starts, from the table of services, so that none is left on
+/// its default port (which the machine running the tests may have taken): `--port NAME=PORT`
+/// arguments and the ports by service name.
+pub(crate) fn service_ports() -> (Vec<String>, std::collections::BTreeMap<&'static str, u16>) {
+    let ports: std::collections::BTreeMap<&'static str, u16> = rekisteri_cli::services::ALL
+        .iter()
+        .map(|s| (s.name(), free_port()))
+        .collect();
+    let args = ports
+        .iter()
+        .flat_map(|(name, port)| ["--port".to_owned(), format!("{name}={port}")])
+        .collect();
+    (args, ports)
+}
+
 pub(crate) fn listening(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
@@ -111,19 +126,17 @@ fn json_of(output: &Output) -> Value {
 #[test]
 fn up_runs_the_system_and_the_client_drives_it() {
     let data = tempfile::tempdir().unwrap();
-    let (nats_port, catalogue_port) = (free_port(), free_port());
-    let (customers_port, disclosures_port) = (free_port(), free_port());
-    let enrichment_port = free_port();
+    let nats_port = free_port();
+    let (port_args, ports) = service_ports();
+    let (catalogue_port, customers_port, disclosures_port) =
+        (ports["catalogue"], ports["customers"], ports["disclosures"]);
     let log = data.path().join("up.log");
     let up = Command::new(BIN)
         .arg("up")
         .arg("--data-dir")
         .arg(data.path())
         .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
-        .args(["--port", &format!("catalogue={catalogue_port}")])
-        .args(["--port", &format!("customers={customers_port}")])
-        .args(["--port", &format!("disclosures={disclosures_port}")])
-        .args(["--port", &format!("enrichment={enrichment_port}")])
+        .args(&port_args)
         // A setting of the platform's goes to every service, one of a service's own section to
         // that service only (the catalogue would refuse `[customers]`).
         .args(["--set", "read_cache.ttl_ms=500"])

@@ -3,6 +3,20 @@
 use super::*;
 
 impl Builder {
+    /// A title written with the contact person's name is their role, unless one is known.
+    fn title_as_role(
+        &mut self,
+        role: &mut String,
+        title: Option<String>,
+        evidence: String,
+        lines: &[u32],
+    ) {
+        if let Some(title) = title.filter(|_| role.is_empty()) {
+            self.map("contact_person.role", &title, evidence, lines);
+            *role = title;
+        }
+    }
+
     pub(in crate::import) fn party(&mut self, s: &Section<'_>, contact: bool) {
         let section = s.name();
         let prefix = if contact {
@@ -82,15 +96,12 @@ impl Builder {
                 {
                     name = if contact {
                         let (person, title) = person_name(&v);
-                        if let Some(title) = title.filter(|_| role.is_empty()) {
-                            self.map(
-                                "contact_person.role",
-                                &title,
-                                evidence("a title with the name"),
-                                &no,
-                            );
-                            role = title;
-                        }
+                        self.title_as_role(
+                            &mut role,
+                            title,
+                            evidence("a title with the name"),
+                            &no,
+                        );
                         person
                     } else {
                         trim_item(&v)
@@ -280,15 +291,12 @@ impl Builder {
                         } else {
                             (trim_item(text), None)
                         };
-                        if let Some(title) = title.filter(|_| role.is_empty()) {
-                            self.map(
-                                "contact_person.role",
-                                &title,
-                                evidence("a title with the name"),
-                                &no,
-                            );
-                            role = title;
-                        }
+                        self.title_as_role(
+                            &mut role,
+                            title,
+                            evidence("a title with the name"),
+                            &no,
+                        );
                         if first.is_empty() {
                             if role.is_empty() {
                                 role = trim_item(text);

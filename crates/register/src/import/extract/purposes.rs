@@ -130,13 +130,8 @@ impl Builder {
                     && enumeration(&sentence).is_none()
                 {
                     // "Rekisteröimme vain tiedot, jotka käyttäjä itse ilmoittaa" describes a source.
-                    self.add_source(
-                        DataSource {
-                            kind: DataSourceKind::DataSubject,
-                            organisation_name: String::new(),
-                            organisation_business_id: None,
-                            supplies: trim_item(&sentence),
-                        },
+                    self.add_data_subject_source(
+                        trim_item(&sentence),
                         format!("describes data given by the data subject, under \"{section}\""),
                         &para.lines,
                     );

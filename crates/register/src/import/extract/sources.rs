@@ -3,6 +3,22 @@
 use super::*;
 
 impl Builder {
+    /// The data subject as a source, supplying what `supplies` says.
+    pub(in crate::import) fn add_data_subject_source(
+        &mut self,
+        supplies: String,
+        evidence: String,
+        lines: &[u32],
+    ) {
+        let source = DataSource {
+            kind: DataSourceKind::DataSubject,
+            organisation_name: String::new(),
+            organisation_business_id: None,
+            supplies,
+        };
+        self.add_source(source, evidence, lines);
+    }
+
     pub(in crate::import) fn add_source(
         &mut self,
         source: DataSource,
@@ -74,13 +90,8 @@ impl Builder {
             if let Some(prefix) = itself.iter().find(|p| lower.starts_with(p.as_str())) {
                 let rest = para.text.get(prefix.len()..).unwrap_or_default();
                 let supplies = trim_item(rest.trim_start_matches(':'));
-                self.add_source(
-                    DataSource {
-                        kind: DataSourceKind::DataSubject,
-                        organisation_name: String::new(),
-                        organisation_business_id: None,
-                        supplies,
-                    },
+                self.add_data_subject_source(
+                    supplies,
                     format!("\"{prefix}\" under \"{section}\""),
                     &para.lines,
                 );
@@ -163,13 +174,8 @@ impl Builder {
                         &para.lines,
                     );
                 } else if vocab::DATA_SUBJECT_SOURCE.iter().any(|p| l.contains(p)) {
-                    self.add_source(
-                        DataSource {
-                            kind: DataSourceKind::DataSubject,
-                            organisation_name: String::new(),
-                            organisation_business_id: None,
-                            supplies: trim_item(&sentence),
-                        },
+                    self.add_data_subject_source(
+                        trim_item(&sentence),
                         format!("describes data given by the data subject, under \"{section}\""),
                         &para.lines,
                     );
