@@ -65,6 +65,10 @@ struct Cli {
     /// and a summary of the hottest functions go to OUT/perf/.
     #[arg(long)]
     perf: bool,
+    /// Only these groups of workloads (the gRPC ceiling is always measured): catalogue,
+    /// customers, enrichment, disclosures, relay.
+    #[arg(long, value_delimiter = ',', value_parser = ["catalogue", "customers", "enrichment", "disclosures", "relay"])]
+    only: Vec<String>,
     /// The register document the services are set up with.
     #[arg(long, default_value = "examples/registers/mainostakomo.yaml")]
     register: PathBuf,
@@ -160,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
             prh_pid: prh.id().unwrap_or(0),
             prh_url: format!("http://{prh_addr}"),
             perf: cli.perf.then(|| cli.out.join("perf")),
+            only: Groups::from_names(&cli.only),
         };
         let run = bench
             .run(backend, &rekisteri, &cli.register, &sizes)
@@ -228,6 +233,30 @@ struct Bench {
     prh_url: String,
     /// Where `perf record` profiles of each service workload go, when asked for.
     perf: Option<PathBuf>,
+    only: Groups,
+}
+
+/// The groups of workloads a run measures (`--only`; all by default).
+#[derive(Debug, Clone, Copy)]
+struct Groups {
+    catalogue: bool,
+    customers: bool,
+    enrichment: bool,
+    disclosures: bool,
+    relay: bool,
+}
+
+impl Groups {
+    fn from_names(names: &[String]) -> Self {
+        let wants = |group: &str| names.is_empty() || names.iter().any(|n| n == group);
+        Self {
+            catalogue: wants("catalogue"),
+            customers: wants("customers"),
+            enrichment: wants("enrichment"),
+            disclosures: wants("disclosures"),
+            relay: wants("relay"),
+        }
+    }
 }
 
 /// The processes whose CPU and memory a workload reports, by name.
@@ -421,358 +450,388 @@ impl Bench {
         let health_m = health.measured.clone();
         out.push(health);
 
-        // ----- catalogue reads -----
-        for (name, read) in [
-            ("catalogue GetRegister", true),
-            ("catalogue ListRegisters", false),
-        ] {
-            let (mut w, run) = self
-                .measure(system, name, ("service", "catalogue"), c, async {
-                    if read {
-                        workloads::get_register(system, register, c, self.time()).await
-                    } else {
-                        workloads::list_registers(system, c, self.time()).await
-                    }
-                })
-                .await?;
-            let (echo, _) = self
-                .measure(
-                    system,
-                    &format!("echo, sizes of {name} (gRPC ceiling)"),
-                    ("ceiling", "echo"),
-                    c,
-                    self.echo(&run, c),
-                )
-                .await?;
-            ratio(&mut w, "Health/Check", &health_m);
-            ratio(&mut w, "echo", &echo.measured);
-            out.push(w);
-            out.push(echo);
-        }
-
-        // ----- customers -----
-        let created: workloads::Created = Arc::new(Mutex::new(Vec::new()));
-        let customer_db =
-            ceilings::DirectDb::fresh::<rekisteri_customers::migration::Migrator>(backend).await?;
-        let (db_create, _) = self
-            .measure(
-                system,
-                "customers: direct inserts (database ceiling)",
-                ("ceiling", database_process(system.backend)),
-                c,
-                async {
-                    let measured = ceilings::customers_direct(
-                        &customer_db,
+        let mut points = Vec::new();
+        let mut stream_ok = None;
+        if self.only.catalogue {
+            // ----- catalogue reads -----
+            for (name, read) in [
+                ("catalogue GetRegister", true),
+                ("catalogue ListRegisters", false),
+            ] {
+                let (mut w, run) = self
+                    .measure(system, name, ("service", "catalogue"), c, async {
+                        if read {
+                            workloads::get_register(system, register, c, self.time()).await
+                        } else {
+                            workloads::list_registers(system, c, self.time()).await
+                        }
+                    })
+                    .await?;
+                let (echo, _) = self
+                    .measure(
+                        system,
+                        &format!("echo, sizes of {name} (gRPC ceiling)"),
+                        ("ceiling", "echo"),
                         c,
-                        self.time(),
-                        subject_created_envelope_bytes(),
+                        self.echo(&run, c),
                     )
                     .await?;
-                    Ok(Run::sizeless(measured))
-                },
-            )
-            .await?;
-        drop(customer_db);
-        let mut filled = 0u64;
-        let mut first_subject = None;
-        for (i, &size) in sizes.iter().enumerate() {
-            let name = if i == 0 {
-                "customers CreatePerson".to_owned()
-            } else {
-                format!("customers CreatePerson (filling to {size})")
-            };
-            let (mut w, _) = self
+                ratio(&mut w, "Health/Check", &health_m);
+                ratio(&mut w, "echo", &echo.measured);
+                out.push(w);
+                out.push(echo);
+            }
+        }
+
+        if self.only.customers {
+            // ----- customers -----
+            let created: workloads::Created = Arc::new(Mutex::new(Vec::new()));
+            let customer_db =
+                ceilings::DirectDb::fresh::<rekisteri_customers::migration::Migrator>(backend)
+                    .await?;
+            let (db_create, _) = self
                 .measure(
                     system,
-                    &name,
-                    ("service", "customers"),
+                    "customers: direct inserts (database ceiling)",
+                    ("ceiling", database_process(system.backend)),
                     c,
-                    workloads::create_person(
-                        system,
-                        register,
-                        filled,
-                        c,
-                        Limit::Calls(size - filled),
-                        created.clone(),
-                    ),
+                    async {
+                        let measured = ceilings::customers_direct(
+                            &customer_db,
+                            c,
+                            self.time(),
+                            subject_created_envelope_bytes(),
+                        )
+                        .await?;
+                        Ok(Run::sizeless(measured))
+                    },
                 )
                 .await?;
-            filled = size;
-            w.subjects = Some(size);
-            ratio(&mut w, "database", &db_create.measured);
-            out.push(w);
-            if i == 0 {
-                first_subject = created
-                    .lock()
-                    .expect("not poisoned")
-                    .first()
-                    .map(|(_, id, _)| id.clone());
+            drop(customer_db);
+            let mut filled = 0u64;
+            let mut first_subject = None;
+            for (i, &size) in sizes.iter().enumerate() {
+                let name = if i == 0 {
+                    "customers CreatePerson".to_owned()
+                } else {
+                    format!("customers CreatePerson (filling to {size})")
+                };
                 let (mut w, _) = self
                     .measure(
                         system,
-                        "customers UpdatePerson (with etag)",
+                        &name,
                         ("service", "customers"),
                         c,
-                        workloads::update_person(system, created.clone(), c),
+                        workloads::create_person(
+                            system,
+                            register,
+                            filled,
+                            c,
+                            Limit::Calls(size - filled),
+                            created.clone(),
+                        ),
+                    )
+                    .await?;
+                filled = size;
+                w.subjects = Some(size);
+                ratio(&mut w, "database", &db_create.measured);
+                out.push(w);
+                if i == 0 {
+                    first_subject = created
+                        .lock()
+                        .expect("not poisoned")
+                        .first()
+                        .map(|(_, id, _)| id.clone());
+                    let (mut w, _) = self
+                        .measure(
+                            system,
+                            "customers UpdatePerson (with etag)",
+                            ("service", "customers"),
+                            c,
+                            workloads::update_person(system, created.clone(), c),
+                        )
+                        .await?;
+                    w.subjects = Some(size);
+                    // No ratio: the database ceiling is inserts, an update is not one.
+
+                    out.push(w);
+                }
+                created.lock().expect("not poisoned").clear();
+                let subject = first_subject.clone().context("a person was created")?;
+                let (mut w, run) = self
+                    .measure(
+                        system,
+                        "customers GetSubject",
+                        ("service", "customers"),
+                        c,
+                        workloads::get_subject(system, &subject, c, self.time()),
                     )
                     .await?;
                 w.subjects = Some(size);
-                // No ratio: the database ceiling is inserts, an update is not one.
-
+                let (echo, _) = self
+                    .measure(
+                        system,
+                        "echo, sizes of GetSubject (gRPC ceiling)",
+                        ("ceiling", "echo"),
+                        c,
+                        self.echo(&run, c),
+                    )
+                    .await?;
+                ratio(&mut w, "Health/Check", &health_m);
+                ratio(&mut w, "echo", &echo.measured);
+                out.push(w);
+                out.push(echo.clone());
+                let known: Arc<Vec<u64>> =
+                    Arc::new((0..size).step_by((size / 1000).max(1) as usize).collect());
+                let (mut w, _) = self
+                    .measure(
+                        system,
+                        "customers FindSubjects by identity code",
+                        ("service", "customers"),
+                        c,
+                        workloads::find_by_hetu(system, known, c, self.time()),
+                    )
+                    .await?;
+                w.subjects = Some(size);
+                ratio(&mut w, "Health/Check", &health_m);
+                ratio(&mut w, "echo", &echo.measured);
                 out.push(w);
             }
-            created.lock().expect("not poisoned").clear();
-            let subject = first_subject.clone().context("a person was created")?;
-            let (mut w, run) = self
+            out.push(db_create);
+
+            // ----- latency against offered load (GetSubject) -----
+            let peak = out
+                .iter()
+                .filter(|w| w.name == "customers GetSubject")
+                .map(|w| w.measured.items_per_second)
+                .next_back()
+                .unwrap_or(1000.0);
+            let subject = first_subject.context("a person was created")?;
+            let fractions: &[f64] = if self.quick {
+                &[0.25, 0.5, 0.9]
+            } else {
+                &[0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.2]
+            };
+            let point_time = if self.quick {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(4)
+            };
+            eprintln!("  GetSubject at offered load (peak {peak:.0}/s):");
+            for f in fractions {
+                let rate = peak * f;
+                let measured =
+                    workloads::get_subject_at_rate(system, &subject, rate, point_time).await?;
+                eprintln!(
+                    "    {rate:>8.0}/s offered: p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                    measured.p50_ms, measured.p99_ms, measured.errors
+                );
+                points.push(LoadPoint {
+                    offered_per_second: rate,
+                    measured,
+                });
+            }
+        }
+
+        if self.only.enrichment {
+            // ----- enrichment -----
+            // Warm: the same business again and again, answered from the cache (each lookup still
+            // records its provenance). Cold: a new business each time, fetched from the PRH
+            // stand-in, read against the stand-in asked directly over HTTP by as many clients.
+            let (mut warm, run) = self
                 .measure(
                     system,
-                    "customers GetSubject",
-                    ("service", "customers"),
+                    "enrichment LookupBusiness, warm cache",
+                    ("service", "enrichment"),
                     c,
-                    workloads::get_subject(system, &subject, c, self.time()),
+                    workloads::lookup_business_warm(system, register, c, self.time()),
                 )
                 .await?;
-            w.subjects = Some(size);
             let (echo, _) = self
                 .measure(
                     system,
-                    "echo, sizes of GetSubject (gRPC ceiling)",
+                    "echo, sizes of LookupBusiness (gRPC ceiling)",
                     ("ceiling", "echo"),
                     c,
                     self.echo(&run, c),
                 )
                 .await?;
-            ratio(&mut w, "Health/Check", &health_m);
-            ratio(&mut w, "echo", &echo.measured);
-            out.push(w);
-            out.push(echo.clone());
-            let known: Arc<Vec<u64>> =
-                Arc::new((0..size).step_by((size / 1000).max(1) as usize).collect());
-            let (mut w, _) = self
+            ratio(&mut warm, "gRPC echo", &echo.measured);
+            ratio(&mut warm, "Health/Check", &health_m);
+            out.push(warm);
+            out.push(echo);
+            let (mut cold, _) = self
                 .measure(
                     system,
-                    "customers FindSubjects by identity code",
-                    ("service", "customers"),
+                    "enrichment LookupBusiness, cold (PRH stand-in)",
+                    ("service", "enrichment"),
                     c,
-                    workloads::find_by_hetu(system, known, c, self.time()),
+                    workloads::lookup_business_cold(system, register, c, self.time()),
                 )
                 .await?;
-            w.subjects = Some(size);
-            ratio(&mut w, "Health/Check", &health_m);
-            ratio(&mut w, "echo", &echo.measured);
-            out.push(w);
-        }
-        out.push(db_create);
-
-        // ----- latency against offered load (GetSubject) -----
-        let peak = out
-            .iter()
-            .filter(|w| w.name == "customers GetSubject")
-            .map(|w| w.measured.items_per_second)
-            .next_back()
-            .unwrap_or(1000.0);
-        let mut points = Vec::new();
-        let subject = first_subject.context("a person was created")?;
-        let fractions: &[f64] = if self.quick {
-            &[0.25, 0.5, 0.9]
-        } else {
-            &[0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.2]
-        };
-        let point_time = if self.quick {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(4)
-        };
-        eprintln!("  GetSubject at offered load (peak {peak:.0}/s):");
-        for f in fractions {
-            let rate = peak * f;
-            let measured =
-                workloads::get_subject_at_rate(system, &subject, rate, point_time).await?;
-            eprintln!(
-                "    {rate:>8.0}/s offered: p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
-                measured.p50_ms, measured.p99_ms, measured.errors
-            );
-            points.push(LoadPoint {
-                offered_per_second: rate,
-                measured,
-            });
-        }
-
-        // ----- enrichment -----
-        // Warm: the same business again and again, answered from the cache (each lookup still
-        // records its provenance). Cold: a new business each time, fetched from the PRH
-        // stand-in, read against the stand-in asked directly over HTTP by as many clients.
-        let (mut warm, run) = self
-            .measure(
-                system,
-                "enrichment LookupBusiness, warm cache",
-                ("service", "enrichment"),
-                c,
-                workloads::lookup_business_warm(system, register, c, self.time()),
-            )
-            .await?;
-        let (echo, _) = self
-            .measure(
-                system,
-                "echo, sizes of LookupBusiness (gRPC ceiling)",
-                ("ceiling", "echo"),
-                c,
-                self.echo(&run, c),
-            )
-            .await?;
-        ratio(&mut warm, "gRPC echo", &echo.measured);
-        ratio(&mut warm, "Health/Check", &health_m);
-        out.push(warm);
-        out.push(echo);
-        let (mut cold, _) = self
-            .measure(
-                system,
-                "enrichment LookupBusiness, cold (PRH stand-in)",
-                ("service", "enrichment"),
-                c,
-                workloads::lookup_business_cold(system, register, c, self.time()),
-            )
-            .await?;
-        let (source, _) = self
-            .measure(
-                system,
-                "PRH stand-in over HTTP (source ceiling)",
-                ("ceiling", "prh-mock"),
-                c,
-                async {
-                    let measured = ceilings::http_source(&self.prh_url, c, self.time()).await?;
-                    Ok(Run::sizeless(measured))
-                },
-            )
-            .await?;
-        ratio(&mut cold, "source", &source.measured);
-        out.push(cold);
-        out.push(source);
-
-        // ----- disclosures -----
-        let envelope_bytes = disclosure_envelope_bytes();
-        let disclosure_db =
-            ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
-                .await?;
-        let (db_batch, _) = self
-            .measure(
-                system,
-                "disclosures: direct inserts, 100 a transaction (database ceiling)",
-                ("ceiling", database_process(system.backend)),
-                4,
-                async {
-                    let measured = ceilings::disclosures_direct(
-                        &disclosure_db,
-                        4,
-                        self.time(),
-                        100,
-                        envelope_bytes,
-                    )
-                    .await?;
-                    Ok(Run::sizeless(measured))
-                },
-            )
-            .await?;
-        drop(disclosure_db);
-        let (js, _) = self
-            .measure(
-                system,
-                "JetStream publish, 500 acks in flight (event-bus ceiling)",
-                ("ceiling", "nats-server"),
-                1,
-                async {
-                    let measured =
-                        ceilings::jetstream(&system.nats, envelope_bytes, 500, self.time()).await?;
-                    Ok(Run::sizeless(measured))
-                },
-            )
-            .await?;
-        let disclosure_db =
-            ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
-                .await?;
-        let (db_single, _) = self
-            .measure(
-                system,
-                "disclosures: direct inserts, 1 a transaction (database ceiling)",
-                ("ceiling", database_process(system.backend)),
-                c,
-                async {
-                    let measured = ceilings::disclosures_direct(
-                        &disclosure_db,
-                        c,
-                        self.time(),
-                        1,
-                        envelope_bytes,
-                    )
-                    .await?;
-                    Ok(Run::sizeless(measured))
-                },
-            )
-            .await?;
-        drop(disclosure_db);
-        let stream_before = disclosure_stream_count(system).await?;
-        let mut acknowledged = 0u64;
-        for (name, batch, clients, db_ceiling) in [
-            ("disclosures RecordDisclosures, 1 a call", 1, c, &db_single),
-            (
-                "disclosures RecordDisclosures, 100 a call",
-                100,
-                4,
-                &db_batch,
-            ),
-        ] {
-            let (mut w, _) = self
+            let (source, _) = self
                 .measure(
                     system,
-                    name,
-                    ("service", "disclosures"),
-                    clients,
-                    workloads::record_disclosures(system, register, batch, clients, self.time()),
+                    "PRH stand-in over HTTP (source ceiling)",
+                    ("ceiling", "prh-mock"),
+                    c,
+                    async {
+                        let measured = ceilings::http_source(&self.prh_url, c, self.time()).await?;
+                        Ok(Run::sizeless(measured))
+                    },
                 )
                 .await?;
-            acknowledged += w.measured.items;
-            ratio(&mut w, "database", &db_ceiling.measured);
-            ratio(&mut w, "JetStream", &js.measured);
-            out.push(w);
+            ratio(&mut cold, "source", &source.measured);
+            out.push(cold);
+            out.push(source);
         }
-        out.push(db_single);
-        out.push(db_batch);
-        // Every acknowledged entry must reach the stream: wait for the relay to catch up.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-        let stream_ok = loop {
-            let on_stream = disclosure_stream_count(system).await? - stream_before;
-            if on_stream >= acknowledged {
-                break on_stream == acknowledged;
-            }
-            if tokio::time::Instant::now() > deadline {
-                eprintln!(
-                    "  only {on_stream} of {acknowledged} acknowledged disclosures reached the stream"
-                );
-                break false;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        eprintln!("  every acknowledged disclosure on the stream: {stream_ok}");
 
-        // The relay alone (in this process), draining a backlog written beforehand while it was
-        // away, against the same ceiling; after the disclosure service's relay has caught up,
-        // so that the two do not share NATS.
-        let events = if self.quick { 20_000 } else { 100_000 };
-        let backlog = workloads::relay_backlog(&system.nats, backend, events, 500).await?;
-        let (mut relay, _) = self
-            .measure(
-                system,
-                &format!("outbox relay draining {events} events, 500 a round"),
-                ("platform", "rekisteri-bench"),
-                1,
-                workloads::relay_drain(&system.nats, &backlog),
-            )
-            .await?;
-        drop(backlog);
-        ratio(&mut relay, "JetStream", &js.measured);
-        out.push(relay);
-        out.push(js);
-        Ok((out, points, Some(stream_ok)))
+        // The event-bus ceiling, for the disclosures and the relay.
+        let envelope_bytes = disclosure_envelope_bytes();
+        let js = if self.only.disclosures || self.only.relay {
+            let (js, _) = self
+                .measure(
+                    system,
+                    "JetStream publish, 500 acks in flight (event-bus ceiling)",
+                    ("ceiling", "nats-server"),
+                    1,
+                    async {
+                        let measured =
+                            ceilings::jetstream(&system.nats, envelope_bytes, 500, self.time())
+                                .await?;
+                        Ok(Run::sizeless(measured))
+                    },
+                )
+                .await?;
+            Some(js)
+        } else {
+            None
+        };
+
+        if self.only.disclosures {
+            let js = js.as_ref().context("the JetStream ceiling")?;
+            // ----- disclosures -----
+            let disclosure_db =
+                ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
+                    .await?;
+            let (db_batch, _) = self
+                .measure(
+                    system,
+                    "disclosures: direct inserts, 100 a transaction (database ceiling)",
+                    ("ceiling", database_process(system.backend)),
+                    4,
+                    async {
+                        let measured = ceilings::disclosures_direct(
+                            &disclosure_db,
+                            4,
+                            self.time(),
+                            100,
+                            envelope_bytes,
+                        )
+                        .await?;
+                        Ok(Run::sizeless(measured))
+                    },
+                )
+                .await?;
+            drop(disclosure_db);
+            let disclosure_db =
+                ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
+                    .await?;
+            let (db_single, _) = self
+                .measure(
+                    system,
+                    "disclosures: direct inserts, 1 a transaction (database ceiling)",
+                    ("ceiling", database_process(system.backend)),
+                    c,
+                    async {
+                        let measured = ceilings::disclosures_direct(
+                            &disclosure_db,
+                            c,
+                            self.time(),
+                            1,
+                            envelope_bytes,
+                        )
+                        .await?;
+                        Ok(Run::sizeless(measured))
+                    },
+                )
+                .await?;
+            drop(disclosure_db);
+            let stream_before = disclosure_stream_count(system).await?;
+            let mut acknowledged = 0u64;
+            for (name, batch, clients, db_ceiling) in [
+                ("disclosures RecordDisclosures, 1 a call", 1, c, &db_single),
+                (
+                    "disclosures RecordDisclosures, 100 a call",
+                    100,
+                    4,
+                    &db_batch,
+                ),
+            ] {
+                let (mut w, _) = self
+                    .measure(
+                        system,
+                        name,
+                        ("service", "disclosures"),
+                        clients,
+                        workloads::record_disclosures(
+                            system,
+                            register,
+                            batch,
+                            clients,
+                            self.time(),
+                        ),
+                    )
+                    .await?;
+                acknowledged += w.measured.items;
+                ratio(&mut w, "database", &db_ceiling.measured);
+                ratio(&mut w, "JetStream", &js.measured);
+                out.push(w);
+            }
+            out.push(db_single);
+            out.push(db_batch);
+            // Every acknowledged entry must reach the stream: wait for the relay to catch up.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+            let held = loop {
+                let on_stream = disclosure_stream_count(system).await? - stream_before;
+                if on_stream >= acknowledged {
+                    break on_stream == acknowledged;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    eprintln!(
+                        "  only {on_stream} of {acknowledged} acknowledged disclosures reached the stream"
+                    );
+                    break false;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            eprintln!("  every acknowledged disclosure on the stream: {held}");
+            stream_ok = Some(held);
+        }
+
+        if self.only.relay {
+            let js = js.as_ref().context("the JetStream ceiling")?;
+
+            // The relay alone (in this process), draining a backlog written beforehand while it was
+            // away, against the same ceiling; after the disclosure service's relay has caught up,
+            // so that the two do not share NATS.
+            let events = if self.quick { 20_000 } else { 100_000 };
+            let backlog = workloads::relay_backlog(&system.nats, backend, events, 500).await?;
+            let (mut relay, _) = self
+                .measure(
+                    system,
+                    &format!("outbox relay draining {events} events, 500 a round"),
+                    ("platform", "rekisteri-bench"),
+                    1,
+                    workloads::relay_drain(&system.nats, &backlog),
+                )
+                .await?;
+            drop(backlog);
+            ratio(&mut relay, "JetStream", &js.measured);
+            out.push(relay);
+        }
+        out.extend(js);
+        Ok((out, points, stream_ok))
     }
 
     async fn echo(&self, like: &Run, clients: usize) -> anyhow::Result<Run> {
