@@ -250,6 +250,11 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
     assert_eq!(by_name.len(), 1);
 
     // A direct-marketing prohibition is always kept; a consent needs a register declaring it.
+    // When it was given is kept to the microsecond, as given.
+    let given_time = prost_types::Timestamp {
+        seconds: 1_773_480_413,
+        nanos: 589_793_000,
+    };
     let marketing = customers
         .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
             subject_id: matti.subject_id.clone(),
@@ -257,7 +262,7 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
             preferences: vec![pb::MarketingPreference {
                 channel: pb::Channel::Email as i32,
                 preference: pb::Preference::Prohibited as i32,
-                given_time: None,
+                given_time: Some(given_time),
                 given_how: "phone call to customer service".into(),
             }],
             interests: vec![],
@@ -272,6 +277,12 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
     assert_eq!(
         marketing.marketing[0].preference,
         pb::Preference::Prohibited as i32
+    );
+    let read = get(&mut customers, &matti.subject_id).await;
+    assert_eq!(read.marketing[0].given_time, Some(given_time));
+    assert_eq!(
+        read.marketing[0].given_how,
+        "phone call to customer service"
     );
     let consent = customers
         .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
@@ -366,6 +377,27 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
     );
     assert_eq!(log[1].reason, "access request 2026-17");
     assert_eq!(log[1].actor.as_ref().unwrap().subject, "admin");
+    // The search by the erased person's code found no one, and is logged all the same.
+    let everyone = customers
+        .list_access_log(pb::ListAccessLogRequest {
+            subject_id: String::new(),
+            page: Some(PageRequest {
+                page_size: 10,
+                page_token: String::new(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(
+        everyone
+            .iter()
+            .any(|e| e.kind == pb::AccessKind::FindByIdentityCode as i32
+                && e.subject_id.is_empty()
+                && e.reason == "search (no match)"),
+        "{everyone:?}"
+    );
 
     // The events name subjects and changed fields, never the data.
     let nats = system.nats.client().await;

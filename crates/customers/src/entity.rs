@@ -1,5 +1,7 @@
 //! The customer service's tables, one module each. Every lookup the API offers has an index
 //! (see `migration.rs`); nothing is a JSON blob standing in for the model.
+//! The child tables' rows also deserialise from the JSON a subject's one-statement read
+//! aggregates them into (`read.rs`), under the same field names.
 
 /// `subjects`: one row per person or organisation, with its single-valued details.
 pub mod subjects {
@@ -55,7 +57,7 @@ pub mod subjects {
 pub mod subject_values {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "subject_values")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -78,7 +80,7 @@ pub mod subject_values {
 pub mod addresses {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "addresses")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -104,7 +106,7 @@ pub mod addresses {
 pub mod memberships {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "memberships")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -126,7 +128,7 @@ pub mod memberships {
 pub mod contact_links {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "contact_links")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -134,6 +136,7 @@ pub mod contact_links {
         #[sea_orm(primary_key, auto_increment = false)]
         pub person_id: String,
         pub role: String,
+        #[serde(deserialize_with = "crate::entity::stored_time")]
         pub created_at: ChronoDateTimeUtc,
     }
 
@@ -147,7 +150,7 @@ pub mod contact_links {
 pub mod services {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "services")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -170,7 +173,7 @@ pub mod services {
 pub mod marketing_preferences {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "marketing_preferences")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -178,6 +181,7 @@ pub mod marketing_preferences {
         #[sea_orm(primary_key, auto_increment = false)]
         pub channel: String,
         pub preference: String,
+        #[serde(deserialize_with = "crate::entity::stored_time")]
         pub given_at: ChronoDateTimeUtc,
         pub given_how: String,
     }
@@ -192,7 +196,7 @@ pub mod marketing_preferences {
 pub mod notes {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "notes")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -200,6 +204,7 @@ pub mod notes {
         pub subject_id: String,
         pub text: String,
         pub author: String,
+        #[serde(deserialize_with = "crate::entity::stored_time")]
         pub created_at: ChronoDateTimeUtc,
     }
 
@@ -263,7 +268,7 @@ pub mod known_registers {
 pub mod field_sources {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
     #[sea_orm(table_name = "field_sources")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -274,7 +279,9 @@ pub mod field_sources {
         pub provenance_id: String,
         pub register_id: String,
         pub request_id: String,
+        #[serde(deserialize_with = "crate::entity::stored_time")]
         pub fetched_at: ChronoDateTimeUtc,
+        #[serde(deserialize_with = "crate::entity::stored_time")]
         pub applied_at: ChronoDateTimeUtc,
     }
 
@@ -305,4 +312,26 @@ pub mod enrichment_requests {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A stored timestamp as the read's JSON carries it: RFC 3339 from PostgreSQL, the text SQLite
+/// holds (RFC 3339 as sqlx writes it, or `YYYY-MM-DD HH:MM:SS[.f][ ][+HH:MM]`, read as UTC
+/// without an offset).
+pub fn stored_time<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<chrono::DateTime<chrono::Utc>, D::Error> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f %:z"] {
+        if let Ok(t) = DateTime::parse_from_str(text, format) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| t.and_utc())
+        .map_err(|_| serde::de::Error::custom(format!("not a timestamp: {text}")))
 }

@@ -3,6 +3,7 @@
 //! direct-marketing preferences. Identity codes are encrypted and found through a blind index;
 //! every reveal, export and erasure is logged.
 
+mod access_log;
 pub mod app;
 pub mod config;
 pub mod convert;
@@ -12,6 +13,7 @@ pub mod enrichment;
 pub mod entity;
 pub mod grpc;
 pub mod migration;
+mod read;
 pub mod registers;
 pub mod store;
 

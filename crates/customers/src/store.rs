@@ -22,6 +22,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::access_log::{Access, AccessLogWriter};
 use crate::crypto::{IdentityCodeVault, Sealed};
 use crate::domain::{
     Address, BillingDetails, Channel, ContactRole, FieldKind, IdentityCodeChange, Membership,
@@ -139,6 +140,8 @@ pub struct Store {
     outbox: OutboxSignal,
     vault: Arc<IdentityCodeVault>,
     registers: Registers,
+    /// Reveals and finds by identity code log through it (group commit).
+    access: AccessLogWriter,
 }
 
 impl Store {
@@ -149,6 +152,7 @@ impl Store {
         registers: Registers,
     ) -> Self {
         Self {
+            access: AccessLogWriter::start(db.clone()),
             db,
             outbox,
             vault,
@@ -184,36 +188,32 @@ impl Store {
         check_fields(&registers, &fields)?;
         let now = Utc::now();
         let id = Uuid::now_v7().to_string();
-        let txn = self.db.begin().await?;
-        subjects::ActiveModel {
-            id: Set(id.clone()),
-            kind: Set(details.kind().into()),
-            revision: Set(1),
-            given_names: Set(None),
-            name: Set(None),
-            name_key: Set(None),
-            hetu_sealed: Set(None),
-            hetu_key_id: Set(None),
-            hetu_index: Set(None),
-            date_of_birth: Set(None),
-            language: Set(None),
-            business_id: Set(None),
-            association_number: Set(None),
-            relationship_start: Set(None),
-            relationship_end: Set(None),
-            e_invoice_address: Set(None),
-            e_invoice_operator: Set(None),
-            invoice_language: Set(None),
-            created_by: Set(actor.into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            erased_at: Set(None),
-            erased_by: Set(None),
+        // A new subject is written as it will be read: its row with every detail in one insert,
+        // then one insert per child table. Nothing is deleted or updated, as nothing was there.
+        let row = new_subject_row(&id, actor, now, &details, billing.as_ref(), &self.vault);
+        let (values, mut addresses) = match &details {
+            Details::Person(p) => (
+                person_value_rows(&id, p),
+                address_rows(&id, "postal", &p.addresses),
+            ),
+            Details::Organisation(o) => (Vec::new(), address_rows(&id, "postal", &o.addresses)),
+        };
+        if let Some(b) = &billing {
+            addresses.extend(address_rows(&id, "billing", b.address.as_slice()));
         }
-        .insert(&txn)
-        .await?;
-        self.write_details(&txn, &id, &details).await?;
-        write_billing(&txn, &id, billing.as_ref()).await?;
+        let txn = self.db.begin().await?;
+        row.insert(&txn).await.map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => identity_code_taken(),
+            _ => e.into(),
+        })?;
+        if !values.is_empty() {
+            subject_values::Entity::insert_many(values)
+                .exec(&txn)
+                .await?;
+        }
+        if !addresses.is_empty() {
+            addresses::Entity::insert_many(addresses).exec(&txn).await?;
+        }
         write_memberships(&txn, &id, &member_of).await?;
         let event = SubjectCreated {
             subject_id: id.clone(),
@@ -567,13 +567,12 @@ impl Store {
             }
         }
         if let Some(interests) = &change.interests {
-            replace_values(
-                &txn,
+            let rows = value_rows(
                 id,
                 "interest",
                 interests.iter().map(|i| (i.clone(), i.to_lowercase())),
-            )
-            .await?;
+            );
+            replace_values(&txn, id, &["interest"], rows).await?;
         }
         let now: Vec<marketing_preferences::Model> = marketing_preferences::Entity::find()
             .filter(marketing_preferences::Column::SubjectId.eq(id))
@@ -719,8 +718,9 @@ impl Store {
     }
 
     pub async fn get_with(&self, id: &str, limits: Limits) -> Result<SubjectRecord, ServiceError> {
-        let row = self.live(self.db.reader(), id).await?;
-        load(self.db.reader(), row, limits).await
+        crate::read::subject(self.db.reader(), id, limits)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no subject {id}")))
     }
 
     /// A person's identity code, recorded in the access log with who asked and why.
@@ -732,9 +732,14 @@ impl Store {
         reason: &str,
     ) -> Result<Option<PersonalIdentityCode>, ServiceError> {
         let row = self.live(self.db.reader(), id).await?;
-        let txn = self.db.begin().await?;
-        log_access(&txn, id, kind, actor, reason).await?;
-        txn.commit().await?;
+        self.access
+            .record(vec![Access {
+                subject_id: id.to_owned(),
+                kind: kind.as_str(),
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            }])
+            .await?;
         self.identity_code(&row)
     }
 
@@ -807,42 +812,47 @@ impl Store {
                     ));
             }
         }
-        let total = query.clone().count(self.db.reader()).await?;
+        let counted = query.clone();
+        let first_page = after.is_none();
         if let Some(after) = after {
             query = query.filter(Column::Id.gt(after));
         }
-        let rows = query
+        let ids: Vec<String> = query
+            .select_only()
+            .column(Column::Id)
             .order_by_asc(Column::Id)
             .limit(limit)
+            .into_tuple()
             .all(self.db.reader())
             .await?;
+        // A first page that is not full holds every match: no need to count them again.
+        let total = if first_page && (ids.len() as u64) < limit {
+            ids.len() as u64
+        } else {
+            counted.count(self.db.reader()).await?
+        };
         if let Find::IdentityCode(_) = by {
-            let txn = self.db.begin().await?;
-            for row in &rows {
-                log_access(
-                    &txn,
-                    &row.id,
-                    AccessKind::FindByIdentityCode,
-                    actor,
-                    "search",
-                )
-                .await?;
-            }
-            if rows.is_empty() {
-                log_access(
-                    &txn,
-                    "",
-                    AccessKind::FindByIdentityCode,
-                    actor,
-                    "search (no match)",
-                )
-                .await?;
-            }
-            txn.commit().await?;
+            // Every search by identity code is logged before it is answered, a search that
+            // found no one too.
+            let access = |subject_id: &str, reason: &str| Access {
+                subject_id: subject_id.to_owned(),
+                kind: AccessKind::FindByIdentityCode.as_str(),
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            };
+            let rows = if ids.is_empty() {
+                vec![access("", "search (no match)")]
+            } else {
+                ids.iter().map(|id| access(id, "search")).collect()
+            };
+            self.access.record(rows).await?;
         }
-        let mut found = Vec::with_capacity(rows.len());
-        for row in rows {
-            found.push(load(self.db.reader(), row, Limits::VIEW).await?);
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            // A subject erased since the search found it is left out.
+            if let Some(record) = crate::read::subject(self.db.reader(), id, Limits::VIEW).await? {
+                found.push(record);
+            }
         }
         Ok((found, total))
     }
@@ -1395,16 +1405,8 @@ async fn write_person(
         }
         IdentityCodeChange::Set(code) => {
             // One person, one subject: a second subject with the same code would split their
-            // data (and their erasure). The unique index settles a race; this names the holder.
+            // data (and their erasure). The unique index on the blind index refuses it, below.
             let index = vault.blind_index(code);
-            let holder = subjects::Entity::find()
-                .filter(subjects::Column::HetuIndex.eq(index.as_str()))
-                .filter(subjects::Column::Id.ne(id))
-                .one(txn)
-                .await?;
-            if holder.is_some() {
-                return Err(identity_code_taken());
-            }
             let sealed = vault.seal(id, code);
             update = update
                 .col_expr(
@@ -1426,27 +1428,7 @@ async fn write_person(
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => identity_code_taken(),
             _ => e.into(),
         })?;
-    replace_values(
-        txn,
-        id,
-        "email",
-        p.emails.iter().map(|e| (e.to_string(), e.lookup_key())),
-    )
-    .await?;
-    replace_values(
-        txn,
-        id,
-        "phone",
-        p.phones.iter().map(|n| (n.to_string(), n.to_string())),
-    )
-    .await?;
-    replace_values(
-        txn,
-        id,
-        "user_account",
-        p.user_accounts.iter().map(|a| (a.clone(), a.clone())),
-    )
-    .await?;
+    replace_values(txn, id, &PERSON_VALUE_KINDS, person_value_rows(id, p)).await?;
     replace_addresses(txn, id, "postal", &p.addresses).await
 }
 
@@ -1505,32 +1487,32 @@ async fn write_memberships(
     id: &str,
     member_of: &[Membership],
 ) -> Result<(), ServiceError> {
-    for m in member_of {
-        memberships::ActiveModel {
+    let rows: Vec<memberships::ActiveModel> = member_of
+        .iter()
+        .map(|m| memberships::ActiveModel {
             subject_id: Set(id.into()),
             register_id: Set(m.register_id.clone()),
             basis: Set(m.basis.clone()),
             start_date: Set(m.start.to_string()),
             end_date: Set(m.end.map(|d| d.to_string())),
-        }
-        .insert(txn)
-        .await?;
+        })
+        .collect();
+    if !rows.is_empty() {
+        memberships::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(())
 }
 
-async fn replace_values(
-    txn: &DatabaseTransaction,
+/// The kinds of a person's many-valued details (`subject_values.kind`) that their details hold.
+const PERSON_VALUE_KINDS: [&str; 3] = ["email", "phone", "user_account"];
+
+/// Values of one kind as `subject_values` rows, in the order given: (value, lookup key).
+fn value_rows(
     id: &str,
     kind: &str,
     values: impl Iterator<Item = (String, String)>,
-) -> Result<(), ServiceError> {
-    subject_values::Entity::delete_many()
-        .filter(subject_values::Column::SubjectId.eq(id))
-        .filter(subject_values::Column::Kind.eq(kind))
-        .exec(txn)
-        .await?;
-    let rows: Vec<subject_values::ActiveModel> = values
+) -> Vec<subject_values::ActiveModel> {
+    values
         .enumerate()
         .map(|(i, (value, lookup))| subject_values::ActiveModel {
             subject_id: Set(id.into()),
@@ -1539,11 +1521,61 @@ async fn replace_values(
             value: Set(value),
             lookup: Set(lookup),
         })
-        .collect();
+        .collect()
+}
+
+/// A person's emails, phones and user accounts as `subject_values` rows.
+fn person_value_rows(id: &str, p: &PersonDetails) -> Vec<subject_values::ActiveModel> {
+    let [email, phone, account] = PERSON_VALUE_KINDS;
+    let mut rows = value_rows(
+        id,
+        email,
+        p.emails.iter().map(|e| (e.to_string(), e.lookup_key())),
+    );
+    rows.extend(value_rows(
+        id,
+        phone,
+        p.phones.iter().map(|n| (n.to_string(), n.to_string())),
+    ));
+    rows.extend(value_rows(
+        id,
+        account,
+        p.user_accounts.iter().map(|a| (a.clone(), a.clone())),
+    ));
+    rows
+}
+
+/// Replaces the subject's values of `kinds` with `rows`: one delete, one insert.
+async fn replace_values(
+    txn: &DatabaseTransaction,
+    id: &str,
+    kinds: &[&str],
+    rows: Vec<subject_values::ActiveModel>,
+) -> Result<(), ServiceError> {
+    subject_values::Entity::delete_many()
+        .filter(subject_values::Column::SubjectId.eq(id))
+        .filter(subject_values::Column::Kind.is_in(kinds.iter().copied()))
+        .exec(txn)
+        .await?;
     if !rows.is_empty() {
         subject_values::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(())
+}
+
+fn address_rows(id: &str, purpose: &str, list: &[Address]) -> Vec<addresses::ActiveModel> {
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| addresses::ActiveModel {
+            subject_id: Set(id.into()),
+            purpose: Set(purpose.into()),
+            position: Set(i as i32),
+            lines: Set(a.lines.join("\n")),
+            postal_code: Set(a.postal_code.clone()),
+            post_office: Set(a.post_office.clone()),
+            country_code: Set(a.country_code.clone()),
+        })
+        .collect()
 }
 
 async fn replace_addresses(
@@ -1557,23 +1589,76 @@ async fn replace_addresses(
         .filter(addresses::Column::Purpose.eq(purpose))
         .exec(txn)
         .await?;
-    let rows: Vec<addresses::ActiveModel> = list
-        .iter()
-        .enumerate()
-        .map(|(i, a)| addresses::ActiveModel {
-            subject_id: Set(id.into()),
-            purpose: Set(purpose.into()),
-            position: Set(i as i32),
-            lines: Set(a.lines.join("\n")),
-            postal_code: Set(a.postal_code.clone()),
-            post_office: Set(a.post_office.clone()),
-            country_code: Set(a.country_code.clone()),
-        })
-        .collect();
+    let rows = address_rows(id, purpose, list);
     if !rows.is_empty() {
         addresses::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(())
+}
+
+/// A new subject's row with every detail the request gives (the details a later write changes
+/// are written by `write_person`, `write_organisation` and `write_billing`, column for column
+/// the same).
+fn new_subject_row(
+    id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+    details: &Details,
+    billing: Option<&BillingDetails>,
+    vault: &IdentityCodeVault,
+) -> subjects::ActiveModel {
+    let mut row = subjects::ActiveModel {
+        id: Set(id.to_owned()),
+        kind: Set(details.kind().into()),
+        revision: Set(1),
+        given_names: Set(None),
+        name: Set(None),
+        name_key: Set(None),
+        hetu_sealed: Set(None),
+        hetu_key_id: Set(None),
+        hetu_index: Set(None),
+        date_of_birth: Set(None),
+        language: Set(None),
+        business_id: Set(None),
+        association_number: Set(None),
+        relationship_start: Set(None),
+        relationship_end: Set(None),
+        e_invoice_address: Set(None),
+        e_invoice_operator: Set(None),
+        invoice_language: Set(None),
+        created_by: Set(actor.into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        erased_at: Set(None),
+        erased_by: Set(None),
+    };
+    match details {
+        Details::Person(p) => {
+            row.given_names = Set(Some(p.given_names.clone()).filter(|g| !g.is_empty()));
+            row.name = Set(Some(p.family_name.clone()));
+            row.name_key = Set(Some(p.family_name.to_lowercase()));
+            row.date_of_birth = Set(p.date_of_birth.map(|d| d.to_string()));
+            row.language = Set(p.language.map(|l| l.code().to_owned()));
+            if let IdentityCodeChange::Set(code) = &p.identity_code {
+                let sealed = vault.seal(id, code);
+                row.hetu_sealed = Set(Some(sealed.bytes));
+                row.hetu_key_id = Set(Some(sealed.key_id));
+                row.hetu_index = Set(Some(vault.blind_index(code)));
+            }
+        }
+        Details::Organisation(o) => {
+            row.name = Set(Some(o.name.clone()));
+            row.name_key = Set(Some(o.name.to_lowercase()));
+            row.business_id = Set(o.business_id.as_ref().map(|b| b.to_string()));
+            row.association_number = Set(o.association_number.as_ref().map(|a| a.to_string()));
+        }
+    }
+    if let Some(b) = billing {
+        row.e_invoice_address = Set(b.e_invoice_address.clone());
+        row.e_invoice_operator = Set(b.e_invoice_operator.clone());
+        row.invoice_language = Set(b.invoice_language.map(|l| l.code().to_owned()));
+    }
+    row
 }
 
 async fn log_access(
@@ -1594,143 +1679,4 @@ async fn log_access(
     .insert(txn)
     .await?;
     Ok(())
-}
-
-/// Everything held about `row`'s subject.
-async fn load<C: ConnectionTrait>(
-    db: &C,
-    row: subjects::Model,
-    limits: Limits,
-) -> Result<SubjectRecord, ServiceError> {
-    let id = row.id.clone();
-    let values = subject_values::Entity::find()
-        .filter(subject_values::Column::SubjectId.eq(&id))
-        .order_by_asc(subject_values::Column::Kind)
-        .order_by_asc(subject_values::Column::Position)
-        .all(db)
-        .await?;
-    let addresses = addresses::Entity::find()
-        .filter(addresses::Column::SubjectId.eq(&id))
-        .order_by_asc(addresses::Column::Purpose)
-        .order_by_asc(addresses::Column::Position)
-        .all(db)
-        .await?;
-    let memberships = memberships::Entity::find()
-        .filter(memberships::Column::SubjectId.eq(&id))
-        .order_by_asc(memberships::Column::RegisterId)
-        .all(db)
-        .await?;
-    let links = contact_links::Entity::find()
-        .filter(
-            Condition::any()
-                .add(contact_links::Column::OrganisationId.eq(&id))
-                .add(contact_links::Column::PersonId.eq(&id)),
-        )
-        .order_by_asc(contact_links::Column::CreatedAt)
-        .limit(limits.contacts)
-        .all(db)
-        .await?;
-    let contacts_total = if (links.len() as u64) < limits.contacts {
-        links.len() as u64
-    } else {
-        contact_links::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(contact_links::Column::OrganisationId.eq(&id))
-                    .add(contact_links::Column::PersonId.eq(&id)),
-            )
-            .count(db)
-            .await?
-    };
-    let others: Vec<String> = links
-        .iter()
-        .map(|l| {
-            if l.organisation_id == id {
-                l.person_id.clone()
-            } else {
-                l.organisation_id.clone()
-            }
-        })
-        .collect();
-    let names: std::collections::HashMap<String, String> = if others.is_empty() {
-        Default::default()
-    } else {
-        subjects::Entity::find()
-            .filter(subjects::Column::Id.is_in(others))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| {
-                let name = [
-                    s.given_names.unwrap_or_default(),
-                    s.name.unwrap_or_default(),
-                ]
-                .join(" ")
-                .trim()
-                .to_owned();
-                (s.id, name)
-            })
-            .collect()
-    };
-    let contacts = links
-        .into_iter()
-        .map(|l| {
-            let other = if l.organisation_id == id {
-                &l.person_id
-            } else {
-                &l.organisation_id
-            };
-            let name = names.get(other).cloned().unwrap_or_default();
-            (l, name)
-        })
-        .collect();
-    let services = services::Entity::find()
-        .filter(services::Column::SubjectId.eq(&id))
-        .order_by_asc(services::Column::ServiceKey)
-        .all(db)
-        .await?;
-    let marketing = marketing_preferences::Entity::find()
-        .filter(marketing_preferences::Column::SubjectId.eq(&id))
-        .order_by_asc(marketing_preferences::Column::Channel)
-        .all(db)
-        .await?;
-    // The latest notes (ids are time-ordered UUIDs), shown oldest first.
-    let mut notes = notes::Entity::find()
-        .filter(notes::Column::SubjectId.eq(&id))
-        .order_by_desc(notes::Column::Id)
-        .limit(limits.notes)
-        .all(db)
-        .await?;
-    notes.reverse();
-    let notes_total = if (notes.len() as u64) < limits.notes {
-        notes.len() as u64
-    } else {
-        notes::Entity::find()
-            .filter(notes::Column::SubjectId.eq(&id))
-            .count(db)
-            .await?
-    };
-    // Only organisations are enriched: a person's read skips the query.
-    let field_sources = if row.kind == ORGANISATION {
-        field_sources::Entity::find()
-            .filter(field_sources::Column::SubjectId.eq(&id))
-            .order_by_asc(field_sources::Column::Field)
-            .all(db)
-            .await?
-    } else {
-        Vec::new()
-    };
-    Ok(SubjectRecord {
-        field_sources,
-        row,
-        values,
-        addresses,
-        memberships,
-        contacts,
-        services,
-        marketing,
-        notes,
-        notes_total,
-        contacts_total,
-    })
 }
