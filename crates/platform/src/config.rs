@@ -173,6 +173,11 @@ pub struct DatabaseConfig {
     /// reports NOT_SERVING.
     #[serde(default = "default_health_check_interval_ms")]
     pub health_check_interval_ms: u64,
+    /// PostgreSQL settings for every session of the pool, as `SET` would give them (sent at
+    /// connection start), e.g. `statement_timeout = "30s"`. A name PostgreSQL does not know
+    /// stops the service at start with PostgreSQL's own error. Unused on SQLite.
+    #[serde(default)]
+    pub postgres_settings: std::collections::BTreeMap<String, String>,
 }
 
 fn default_health_check_interval_ms() -> u64 {

@@ -263,6 +263,10 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
             .max_connections(config.max_connections)
             .min_connections(1)
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
+        if !config.postgres_settings.is_empty() {
+            let settings = config.postgres_settings.clone();
+            options.map_sqlx_postgres_opts(move |o| o.options(settings.iter()));
+        }
     }
 
     let deadline = tokio::time::Instant::now() + STARTUP_WAIT;

@@ -26,6 +26,7 @@ async fn a_worker_whose_lease_ran_out_writes_nothing() {
         )),
         max_connections: 2,
         health_check_interval_ms: 2000,
+        postgres_settings: Default::default(),
     };
     let db = rekisteri_platform::db::connect_and_migrate::<Migrator>(&config)
         .await

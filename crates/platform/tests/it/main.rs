@@ -105,3 +105,55 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `database.postgres_settings` reach every session of the pool; a setting PostgreSQL does not
+/// know stops the start with PostgreSQL's own words.
+#[tokio::test]
+async fn postgres_settings_reach_every_session_and_an_unknown_one_stops_the_start() {
+    let nats = NatsServer::start().await;
+    let test_db = TestDb::fresh(Backend::Postgres).await;
+    let mut config = rekisteri_test_support::service_config("test", &test_db.url, &nats.url());
+    config.database.postgres_settings = [
+        ("plan_cache_mode", "force_generic_plan"),
+        ("statement_timeout", "4321ms"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let db = db::connect_and_migrate::<Migrator>(&config.database)
+        .await
+        .expect("the settings are PostgreSQL's own");
+    // Every connection of the pool, not only the first: hold several at once.
+    let shows = (0..4).map(|_| async {
+        let backend = db.reader().get_database_backend();
+        let row = db
+            .reader()
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT current_setting('plan_cache_mode') || ' ' || current_setting('statement_timeout') || ' ' || pg_backend_pid()::text, pg_sleep(0.2)",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0).unwrap()
+    });
+    let seen = futures::future::join_all(shows).await;
+    let sessions: std::collections::HashSet<&str> =
+        seen.iter().map(|s| s.rsplit(' ').next().unwrap()).collect();
+    assert!(sessions.len() > 1, "several sessions: {seen:?}");
+    for s in &seen {
+        assert!(s.starts_with("force_generic_plan 4321ms "), "{s}");
+    }
+
+    config.database.postgres_settings =
+        [("plan_cache_mod".to_owned(), "force_generic_plan".to_owned())].into();
+    let started = std::time::Instant::now();
+    let err = db::connect_and_migrate::<Migrator>(&config.database)
+        .await
+        .expect_err("an unknown setting");
+    assert!(err.to_string().contains("plan_cache_mod"), "{err:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused at once, not retried as an unreachable server"
+    );
+}
