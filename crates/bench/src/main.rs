@@ -386,9 +386,18 @@ impl Bench {
         }
         // Settle: the services have just started and answered their first calls.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_memory_mib = processes(&system, self.echo_pid, self.prh_pid)
+        let tenths = |mib: f64| (mib * 10.0).round() / 10.0;
+        let idle: Vec<(String, ProcStats)> = processes(&system, self.echo_pid, self.prh_pid)
             .into_iter()
-            .map(|(name, pid)| (name, (ProcStats::read(pid).rss_mib * 10.0).round() / 10.0))
+            .map(|(name, pid)| (name, ProcStats::read(pid)))
+            .collect();
+        let idle_memory_mib = idle
+            .iter()
+            .map(|(name, stats)| (name.clone(), tenths(stats.rss_mib)))
+            .collect();
+        let idle_anonymous_mib = idle
+            .iter()
+            .map(|(name, stats)| (name.clone(), tenths(stats.anonymous_mib)))
             .collect();
         let result = self.workloads(&system, &register, sizes).await;
         if let Some(vacuum) = &vacuum {
@@ -412,6 +421,7 @@ impl Bench {
         Ok(DatabaseRun {
             database: database.into(),
             idle_memory_mib,
+            idle_anonymous_mib,
             workloads,
             offered_load,
             stream_holds_every_acknowledged_disclosure: stream_ok,

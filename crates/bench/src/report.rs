@@ -56,6 +56,8 @@ pub struct DatabaseRun {
     pub database: String,
     /// Resident memory of each process once started and set up, before any load, MiB.
     pub idle_memory_mib: BTreeMap<String, f64>,
+    /// The anonymous part of `idle_memory_mib` (heap and stacks, not mapped files), MiB.
+    pub idle_anonymous_mib: BTreeMap<String, f64>,
     pub workloads: Vec<Workload>,
     /// GetSubject at offered loads: the latency chart's points.
     pub offered_load: Vec<LoadPoint>,
@@ -163,11 +165,15 @@ impl Report {
                         .unwrap_or_default(),
                 );
             }
-            out += "\nIdle memory (resident, MiB): ";
+            out += "\nIdle memory (resident MiB, in brackets its anonymous part: heap and stacks, \
+                     the rest being mapped files, mostly the binary's shared code): ";
             out += &run
                 .idle_memory_mib
                 .iter()
-                .map(|(k, v)| format!("{k} {v:.1}"))
+                .map(|(k, v)| match run.idle_anonymous_mib.get(k) {
+                    Some(a) => format!("{k} {v:.1} ({a:.1})"),
+                    None => format!("{k} {v:.1}"),
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             out += "\n";

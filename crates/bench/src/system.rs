@@ -285,6 +285,9 @@ pub struct ProcStats {
     pub cpu_seconds: f64,
     /// Resident memory now, MiB.
     pub rss_mib: f64,
+    /// The anonymous part of it (heap, stacks), MiB: what the process holds of its own; the
+    /// rest is mapped files, mostly the binary's code, shared by every process that runs it.
+    pub anonymous_mib: f64,
     /// Peak resident memory since start (or the last reset), MiB.
     pub peak_rss_mib: f64,
 }
@@ -311,6 +314,7 @@ impl ProcStats {
         Self {
             cpu_seconds: ticks as f64 / clock_ticks_per_second(),
             rss_mib: kib("VmRSS:") / 1024.0,
+            anonymous_mib: kib("RssAnon:") / 1024.0,
             peak_rss_mib: kib("VmHWM:") / 1024.0,
         }
     }
