@@ -301,6 +301,26 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
         .unwrap_err();
     assert_eq!(consent.code(), Code::FailedPrecondition, "{consent:?}");
     assert!(consent.message().contains("marketing"), "{consent:?}");
+    let ancient = customers
+        .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
+            subject_id: matti.subject_id.clone(),
+            etag: String::new(),
+            preferences: vec![pb::MarketingPreference {
+                channel: pb::Channel::Post as i32,
+                preference: pb::Preference::Prohibited as i32,
+                given_time: Some(prost_types::Timestamp {
+                    seconds: -3_000_000_000,
+                    nanos: 0,
+                }),
+                given_how: "a letter from 1874".into(),
+            }],
+            interests: vec![],
+            replace_interests: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(ancient.code(), Code::InvalidArgument, "{ancient:?}");
+    assert!(ancient.message().contains("before 1900"), "{ancient:?}");
 
     // Export (logged, with the code) and erasure.
     let export = customers

@@ -7,6 +7,8 @@
 //! find's cost; grouped, concurrent finds share them. Nothing changes for the caller: its answer
 //! still waits for its own row's commit, and a failed commit fails the call.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 
 use rekisteri_platform::db::Db;
@@ -33,7 +35,7 @@ pub struct Access {
 
 struct Job {
     rows: Vec<Access>,
-    reply: oneshot::Sender<Result<(), String>>,
+    reply: oneshot::Sender<Result<(), Arc<anyhow::Error>>>,
 }
 
 /// Where a call's access-log rows go; cheap to clone.
@@ -60,8 +62,8 @@ impl AccessLogWriter {
             .map_err(|_| gone())?;
         match answer.await.map_err(|_| gone())? {
             Ok(()) => Ok(()),
-            Err(message) => Err(ServiceError::Unavailable(format!(
-                "the access log could not be written, so nothing is answered: {message}"
+            Err(err) => Err(ServiceError::Internal(anyhow::anyhow!(
+                "the access log could not be written, so nothing is answered: {err:#}"
             ))),
         }
     }
@@ -80,29 +82,39 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let outcome = write(&db, jobs.iter().flat_map(|j| &j.rows))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, rows = size, "writing to the access log failed");
-                e.to_string()
-            });
+        let rows: Vec<Access> = jobs.iter().flat_map(|j| j.rows.iter().cloned()).collect();
+        // In a task of its own: a panic fails this group's calls, not the writer.
+        let outcome = match tokio::spawn(write(db.clone(), rows)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::new(e)),
+            Err(panic) => Err(anyhow::anyhow!("the write panicked: {panic}")),
+        }
+        .map_err(|e| {
+            tracing::error!(
+                error = format!("{e:#}"),
+                rows = size,
+                "writing to the access log failed"
+            );
+            Arc::new(e)
+        });
         for job in jobs {
             let _ = job.reply.send(outcome.clone());
         }
     }
 }
 
-async fn write<'a>(db: &Db, rows: impl Iterator<Item = &'a Access>) -> Result<(), ServiceError> {
+async fn write(db: Db, rows: Vec<Access>) -> Result<(), sea_orm::DbErr> {
     let now = chrono::Utc::now();
     let rows: Vec<access_log::ActiveModel> = rows
+        .into_iter()
         .map(|a| access_log::ActiveModel {
             // UUIDv7: time-ordered, as the rows written in the same transaction as an export
             // or an erasure.
             id: Set(uuid::Uuid::now_v7().to_string()),
-            subject_id: Set(a.subject_id.clone()),
+            subject_id: Set(a.subject_id),
             kind: Set(a.kind.into()),
-            actor: Set(a.actor.clone()),
-            reason: Set(a.reason.clone()),
+            actor: Set(a.actor),
+            reason: Set(a.reason),
             created_at: Set(now),
         })
         .collect();

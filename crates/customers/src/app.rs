@@ -33,10 +33,11 @@ listen = "0.0.0.0:50052"
 [database]
 url = "sqlite://rekisteri-customers.db?mode=rwc"
 
-# Every statement of this service finds its rows by key, so the plan PostgreSQL makes once for a
+# The statements of this service find their rows by key, so the plan PostgreSQL makes once for a
 # prepared statement is the right one for any value. Left to choose (`auto`), PostgreSQL was
-# measured planning a subject's read anew on every call: 0.6 of its CPU went to the planner and
-# GetSubject ran at 0.4 of its speed with the plan kept (docs/performance.md).
+# measured planning a subject's one-statement read anew on every call, 58% of its samples in the
+# planner (docs/performance.md, "Customer reads and writes, before and after"). The one exception,
+# a find by name prefix, asks for a plan of its own (store.rs).
 [database.postgres_settings]
 plan_cache_mode = "force_generic_plan"
 

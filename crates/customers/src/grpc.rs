@@ -2,7 +2,7 @@
 //! once), call the store, map the record back. Roles are checked by the platform's gate before a
 //! handler runs.
 
-use chrono::Utc;
+use chrono::{Datelike as _, Utc};
 use rekisteri_identifiers::{BusinessId, Email, HetuPolicy, PersonalIdentityCode, PhoneNumber};
 use rekisteri_platform::auth::Principal;
 use rekisteri_platform::error::{FieldViolations, ServiceError};
@@ -343,6 +343,8 @@ impl CustomerService for Customers {
             };
             if given > Utc::now() + chrono::Duration::minutes(5) {
                 v.add(format!("preferences[{i}].given_time"), "in the future");
+            } else if given.year() < 1900 {
+                v.add(format!("preferences[{i}].given_time"), "before 1900");
             }
             let how = p.given_how.trim().to_owned();
             let setting = match pb::Preference::try_from(p.preference) {
@@ -477,11 +479,10 @@ impl CustomerService for Customers {
             }
         };
         v.into_result(())?;
-        let (records, total) = self
+        let (records, total, next_page_token) = self
             .store
             .find(&actor, by.expect("no violations"), after, limit)
             .await?;
-        let next_page_token = next_token(&records, limit, |r| r.row.id.clone());
         Ok(Response::new(pb::FindSubjectsResponse {
             subjects: records.iter().filter_map(Self::subject).collect(),
             page: Some(PageResponse {

@@ -24,7 +24,8 @@ use crate::store::{Limits, SubjectRecord};
 
 /// The subject `id` with everything held about it; `None` when there is no such subject or it
 /// was erased. Lists that grow without end (notes, contact links) hold at most `limits`; their
-/// totals are counted only when a list is full.
+/// totals are counted only when a list is full, in a statement of their own (so a total may
+/// count a note added since).
 pub(crate) async fn subject<C: ConnectionTrait>(
     db: &C,
     id: &str,

@@ -18,7 +18,7 @@ use rekisteri_proto::events::v1::{
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -759,14 +759,17 @@ impl Store {
         }
     }
 
-    /// The subjects a find matches, by id, after `after`; with the count of all matches.
+    /// The subjects a find matches, by id, after `after`; with the count of all matches and the
+    /// token of the next page (empty on the last). The token is the last id the page's search
+    /// found, also when that subject was erased before it could be read: a page that comes back
+    /// short for that reason still leads on to the rest.
     pub async fn find(
         &self,
         actor: &str,
         by: Find,
         after: Option<String>,
         limit: u64,
-    ) -> Result<(Vec<SubjectRecord>, u64), ServiceError> {
+    ) -> Result<(Vec<SubjectRecord>, u64, String), ServiceError> {
         use subjects::Column;
         let mut query = subjects::Entity::find().filter(Column::ErasedAt.is_null());
         match &by {
@@ -817,19 +820,42 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(Column::Id.gt(after));
         }
-        let ids: Vec<String> = query
+        let ids_query = query
             .select_only()
             .column(Column::Id)
             .order_by_asc(Column::Id)
-            .limit(limit)
-            .into_tuple()
-            .all(self.db.reader())
-            .await?;
-        // A first page that is not full holds every match: no need to count them again.
-        let total = if first_page && (ids.len() as u64) < limit {
-            ids.len() as u64
+            .limit(limit);
+        let name_prefix = matches!(by, Find::NamePrefix(_));
+        let (ids, total) = if name_prefix && !self.db.is_sqlite() {
+            // The service keeps one plan per statement (`plan_cache_mode`, app.rs), right for
+            // every lookup by key; a name prefix is the exception: a short one matches so many
+            // that walking the ids beats the name index, a long one the other way round. Here
+            // PostgreSQL plans for the prefix given.
+            let txn = self.db.reader().begin().await?;
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+            let ids: Vec<String> = ids_query.into_tuple().all(&txn).await?;
+            let total = if first_page && (ids.len() as u64) < limit {
+                ids.len() as u64
+            } else {
+                counted.count(&txn).await?
+            };
+            txn.commit().await?;
+            (ids, total)
         } else {
-            counted.count(self.db.reader()).await?
+            let ids: Vec<String> = ids_query.into_tuple().all(self.db.reader()).await?;
+            // A first page that is not full holds every match: no need to count them again.
+            let total = if first_page && (ids.len() as u64) < limit {
+                ids.len() as u64
+            } else {
+                counted.count(self.db.reader()).await?
+            };
+            (ids, total)
+        };
+        let next_page_token = if ids.len() as u64 == limit {
+            ids.last().cloned().unwrap_or_default()
+        } else {
+            String::new()
         };
         if let Find::IdentityCode(_) = by {
             // Every search by identity code is logged before it is answered, a search that
@@ -854,7 +880,7 @@ impl Store {
                 found.push(record);
             }
         }
-        Ok((found, total))
+        Ok((found, total, next_page_token))
     }
 
     pub async fn access_log(

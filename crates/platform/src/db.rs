@@ -264,14 +264,40 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
             .min_connections(1)
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
         if !config.postgres_settings.is_empty() {
-            let settings = config.postgres_settings.clone();
-            options.map_sqlx_postgres_opts(move |o| o.options(settings.iter()));
+            // Set on each new connection with `set_config` (as `SET` would), not sent as
+            // startup options: poolers such as PgBouncer refuse startup options they do not
+            // know, and sqlx's own startup parameters (TimeZone, DateStyle) would override them.
+            let settings: Vec<(String, String)> = config
+                .postgres_settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            options.map_sqlx_postgres_pool_opts(move |pool| {
+                let settings = settings.clone();
+                pool.after_connect(move |conn, _| {
+                    let settings = settings.clone();
+                    Box::pin(async move {
+                        for (name, value) in &settings {
+                            sea_orm::sqlx::query("SELECT set_config($1, $2, false)")
+                                .bind(name)
+                                .bind(value)
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                })
+            });
         }
     }
 
     let deadline = tokio::time::Instant::now() + STARTUP_WAIT;
     loop {
-        match Database::connect(options.clone()).await {
+        let connected = match check_postgres_settings(config).await {
+            Ok(()) => Database::connect(options.clone()).await,
+            Err(err) => Err(err),
+        };
+        match connected {
             Ok(db) => return Ok(db),
             Err(err) if tokio::time::Instant::now() < deadline && is_unreachable(&err) => {
                 tracing::warn!(error = %err, "database not reachable yet; retrying");
@@ -280,6 +306,32 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
             Err(err) => return Err(err),
         }
     }
+}
+
+/// Tries `database.postgres_settings` on a connection of its own before the pool is made: a
+/// setting PostgreSQL refuses would otherwise fail every pooled connection's set-up, which the
+/// pool retries until it times out, hiding PostgreSQL's words.
+async fn check_postgres_settings(config: &DatabaseConfig) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection as _;
+    let url = config.url.expose();
+    if config.postgres_settings.is_empty() || url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let mut conn = sea_orm::sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| DbErr::Custom(format!("connecting: {e}")))?;
+    for (name, value) in &config.postgres_settings {
+        sea_orm::sqlx::query("SELECT set_config($1, $2, false)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| {
+                DbErr::Custom(format!("database.postgres_settings: {name} = {value}: {e}"))
+            })?;
+    }
+    let _ = conn.close().await;
+    Ok(())
 }
 
 fn is_unreachable(err: &DbErr) -> bool {

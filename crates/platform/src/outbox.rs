@@ -684,9 +684,11 @@ pub async fn delete_sent_before<C: ConnectionTrait>(
     const CHUNK: u64 = 1_000;
     let backend = conn.get_database_backend();
     let sql = match backend {
+        // `= ANY (ARRAY(...))`: PostgreSQL deletes the thousand by their primary key. With
+        // `IN (SELECT ...)` it planned a hash join over a scan of the whole table, every chunk.
         DatabaseBackend::Postgres => {
-            "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events \
-             WHERE sent_at IS NOT NULL AND sent_at < $1 LIMIT 1000)"
+            "DELETE FROM outbox_events WHERE id = ANY (ARRAY(SELECT id FROM outbox_events \
+             WHERE sent_at IS NOT NULL AND sent_at < $1 LIMIT 1000))"
         }
         _ => {
             "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events \
