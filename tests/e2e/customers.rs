@@ -1034,4 +1034,44 @@ async fn a_long_history_is_read_in_part_and_exported_whole(backend: Backend) {
         .subject
         .unwrap();
     assert_eq!(everything.notes.len(), 102);
+
+    // Paging a find: a page of one, then the last page, which says it is the last.
+    let other = create_person(&mut customers, &register, person("Pitkä", "Historiakas"))
+        .await
+        .unwrap();
+    let mut pages = Vec::new();
+    let mut token = String::new();
+    for _ in 0..3 {
+        let answer = customers
+            .find_subjects(pb::FindSubjectsRequest {
+                by: Some(By::NamePrefix("histori".into())),
+                page: Some(PageRequest {
+                    page_size: 1,
+                    page_token: token.clone(),
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let page = answer.page.unwrap();
+        assert_eq!(page.total_size, 2);
+        pages.push(
+            answer
+                .subjects
+                .iter()
+                .map(|s| s.subject_id.clone())
+                .collect::<Vec<_>>(),
+        );
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    let mut both = [subject.subject_id.clone(), other.subject_id.clone()];
+    both.sort();
+    assert_eq!(
+        pages,
+        [vec![both[0].clone()], vec![both[1].clone()]],
+        "two pages, the second one the last"
+    );
 }

@@ -152,6 +152,12 @@ async fn main() -> anyhow::Result<()> {
         quick: cli.quick,
         profiled: cli.perf,
         seconds_per_workload: seconds,
+        build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        only: cli.only.clone(),
         databases: Vec::new(),
     };
     for backend in backends {

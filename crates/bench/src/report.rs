@@ -16,6 +16,10 @@ pub struct Report {
     /// Run under `perf record` (`--perf`): every service figure is slowed by the profiler.
     pub profiled: bool,
     pub seconds_per_workload: f64,
+    /// `release`, or `debug` (figures meaningless: a smoke test).
+    pub build: &'static str,
+    /// The groups of workloads measured (`--only`); empty for all.
+    pub only: Vec<String>,
     pub databases: Vec<DatabaseRun>,
 }
 
@@ -117,7 +121,7 @@ fn number(x: f64) -> String {
 impl Report {
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "Rekisteri benchmark, {} ({} cores, {} GiB, {}; Linux {}){}, {} s per workload\n",
+            "Rekisteri benchmark, {} ({} cores, {} GiB, {}; Linux {}){}{}{}, {} s per workload\n",
             self.started,
             self.machine.cores,
             self.machine.memory_gib,
@@ -127,6 +131,16 @@ impl Report {
                 (_, true) => ", --perf (figures slowed by the profiler)",
                 (true, false) => ", --quick",
                 (false, false) => "",
+            },
+            if self.build == "debug" {
+                ", debug build (figures meaningless)"
+            } else {
+                ""
+            },
+            if self.only.is_empty() {
+                String::new()
+            } else {
+                format!(", --only {}", self.only.join(","))
             },
             self.seconds_per_workload
         );

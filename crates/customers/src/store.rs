@@ -760,9 +760,9 @@ impl Store {
     }
 
     /// The subjects a find matches, by id, after `after`; with the count of all matches and the
-    /// token of the next page (empty on the last). The token is the last id the page's search
-    /// found, also when that subject was erased before it could be read: a page that comes back
-    /// short for that reason still leads on to the rest.
+    /// token of the next page, empty when no match is left after this page. The token is the
+    /// last id the page's search found, also when that subject was erased before it could be
+    /// read: a page that comes back short for that reason still leads on to the rest.
     pub async fn find(
         &self,
         actor: &str,
@@ -824,7 +824,8 @@ impl Store {
             .select_only()
             .column(Column::Id)
             .order_by_asc(Column::Id)
-            .limit(limit);
+            // One more than the page: whether a next page exists is known without asking.
+            .limit(limit + 1);
         let name_prefix = matches!(by, Find::NamePrefix(_));
         let (ids, total) = if name_prefix && !self.db.is_sqlite() {
             // The service keeps one plan per statement (`plan_cache_mode`, app.rs), right for
@@ -835,7 +836,7 @@ impl Store {
             txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                 .await?;
             let ids: Vec<String> = ids_query.into_tuple().all(&txn).await?;
-            let total = if first_page && (ids.len() as u64) < limit {
+            let total = if first_page && (ids.len() as u64) <= limit {
                 ids.len() as u64
             } else {
                 counted.count(&txn).await?
@@ -844,15 +845,17 @@ impl Store {
             (ids, total)
         } else {
             let ids: Vec<String> = ids_query.into_tuple().all(self.db.reader()).await?;
-            // A first page that is not full holds every match: no need to count them again.
-            let total = if first_page && (ids.len() as u64) < limit {
+            // A first page with no next page holds every match: no need to count them again.
+            let total = if first_page && (ids.len() as u64) <= limit {
                 ids.len() as u64
             } else {
                 counted.count(self.db.reader()).await?
             };
             (ids, total)
         };
-        let next_page_token = if ids.len() as u64 == limit {
+        let mut ids = ids;
+        let next_page_token = if ids.len() as u64 > limit {
+            ids.truncate(limit as usize);
             ids.last().cloned().unwrap_or_default()
         } else {
             String::new()

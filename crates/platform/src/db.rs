@@ -327,7 +327,14 @@ async fn check_postgres_settings(config: &DatabaseConfig) -> Result<(), DbErr> {
             .execute(&mut conn)
             .await
             .map_err(|e| {
-                DbErr::Custom(format!("database.postgres_settings: {name} = {value}: {e}"))
+                // PostgreSQL's own words, without sqlx's note of the line in PostgreSQL's source.
+                let said = e
+                    .as_database_error()
+                    .map(|d| d.message().to_owned())
+                    .unwrap_or_else(|| e.to_string());
+                DbErr::Custom(format!(
+                    "configuration key `database.postgres_settings.{name}` = {value:?}: PostgreSQL refused it: {said}"
+                ))
             })?;
     }
     let _ = conn.close().await;
