@@ -827,7 +827,7 @@ impl Store {
             // One more than the page: whether a next page exists is known without asking.
             .limit(limit + 1);
         let name_prefix = matches!(by, Find::NamePrefix(_));
-        let (ids, total) = if name_prefix && !self.db.is_sqlite() {
+        let (mut ids, total) = if name_prefix && !self.db.is_sqlite() {
             // The service keeps one plan per statement (`plan_cache_mode`, app.rs), right for
             // every lookup by key; a name prefix is the exception: a short one matches so many
             // that walking the ids beats the name index, a long one the other way round. Here
@@ -835,25 +835,12 @@ impl Store {
             let txn = self.db.reader().begin().await?;
             txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                 .await?;
-            let ids: Vec<String> = ids_query.into_tuple().all(&txn).await?;
-            let total = if first_page && (ids.len() as u64) <= limit {
-                ids.len() as u64
-            } else {
-                counted.count(&txn).await?
-            };
+            let found = page_of_ids(&txn, ids_query, counted, first_page, limit).await?;
             txn.commit().await?;
-            (ids, total)
+            found
         } else {
-            let ids: Vec<String> = ids_query.into_tuple().all(self.db.reader()).await?;
-            // A first page with no next page holds every match: no need to count them again.
-            let total = if first_page && (ids.len() as u64) <= limit {
-                ids.len() as u64
-            } else {
-                counted.count(self.db.reader()).await?
-            };
-            (ids, total)
+            page_of_ids(self.db.reader(), ids_query, counted, first_page, limit).await?
         };
-        let mut ids = ids;
         let next_page_token = if ids.len() as u64 > limit {
             ids.truncate(limit as usize);
             ids.last().cloned().unwrap_or_default()
@@ -1357,6 +1344,25 @@ async fn held_fields(
 
 /// The refusal of a second subject with one identity code. It names neither the code nor the
 /// subject holding it: a writer could otherwise learn who holds a code without the logged search.
+/// The ids a find's page holds (up to `limit + 1`: one more tells that a next page exists), and
+/// how many match in all; a first page with no next page holds every match, so it is not
+/// counted again.
+async fn page_of_ids<C: ConnectionTrait>(
+    db: &C,
+    ids_query: sea_orm::Select<subjects::Entity>,
+    counted: sea_orm::Select<subjects::Entity>,
+    first_page: bool,
+    limit: u64,
+) -> Result<(Vec<String>, u64), ServiceError> {
+    let ids: Vec<String> = ids_query.into_tuple().all(db).await?;
+    let total = if first_page && (ids.len() as u64) <= limit {
+        ids.len() as u64
+    } else {
+        counted.count(db).await?
+    };
+    Ok((ids, total))
+}
+
 fn identity_code_taken() -> ServiceError {
     ServiceError::AlreadyExists(
         "person.personal_identity_code: another subject already holds this identity code; \
