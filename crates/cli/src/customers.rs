@@ -128,6 +128,9 @@ enum Command {
         /// How the subject said so, e.g. "phone call to customer service".
         #[arg(long, default_value = "")]
         how: String,
+        /// When the subject said so (RFC 3339, e.g. 2026-03-14T09:26:53Z); default: now.
+        #[arg(long, value_parser = chrono::DateTime::parse_from_rfc3339)]
+        given_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
     /// Add a note of a contact with customer service.
     Note { subject_id: String, text: String },
@@ -356,7 +359,12 @@ pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
             prohibit,
             consent,
             how,
+            given_at,
         } => {
+            let given_time = given_at.map(|t| prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: t.timestamp_subsec_nanos() as i32,
+            });
             let channel = |c: ChannelArg| match c {
                 ChannelArg::Email => pb::Channel::Email,
                 ChannelArg::Phone => pb::Channel::Phone,
@@ -370,7 +378,7 @@ pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
                 .map(|(c, p)| pb::MarketingPreference {
                     channel: channel(*c) as i32,
                     preference: p as i32,
-                    given_time: None,
+                    given_time,
                     given_how: how.clone(),
                 })
                 .collect();
@@ -561,8 +569,20 @@ fn print_subject(json: bool, verb: &str, s: &pb::Subject) {
         }
     }
     for m in &s.marketing {
+        // When and how the subject said so: what shows the choice was theirs.
+        let given = m
+            .given_time
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .map(|t| format!(", given {}", t.format("%Y-%m-%d")))
+            .unwrap_or_default();
+        let how = if m.given_how.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", m.given_how)
+        };
         println!(
-            "  marketing:    {} {}",
+            "  marketing:    {} {}{given}{how}",
             m.channel()
                 .as_str_name()
                 .trim_start_matches("CHANNEL_")
@@ -629,9 +649,14 @@ fn subject_json(s: &pb::Subject) -> Value {
             "channel": m.channel().as_str_name().trim_start_matches("CHANNEL_").to_ascii_lowercase(),
             "preference": m.preference().as_str_name().trim_start_matches("PREFERENCE_").to_ascii_lowercase(),
             "given_how": m.given_how,
+            "given_time": m.given_time.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)).map(|t| t.to_rfc3339()),
         })).collect::<Vec<_>>(),
         "interests": s.interests,
-        "notes": s.notes.iter().map(|n| json!({"text": n.text, "author": n.author.as_ref().map(|a| a.subject.clone())})).collect::<Vec<_>>(),
+        "notes": s.notes.iter().map(|n| json!({
+            "text": n.text,
+            "author": n.author.as_ref().map(|a| a.subject.clone()),
+            "time": n.time.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)).map(|t| t.to_rfc3339()),
+        })).collect::<Vec<_>>(),
         "contacts": s.contacts.iter().map(|c| json!({
             "organisation_id": c.organisation_id, "person_id": c.person_id,
             "role": c.role().as_str_name().trim_start_matches("CONTACT_ROLE_").to_ascii_lowercase(),

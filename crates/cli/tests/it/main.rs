@@ -269,6 +269,41 @@ fn up_runs_the_system_and_the_client_drives_it() {
         Some("131052-308T\n"),
     );
     assert_eq!(twice.status.code(), Some(7), "a conflict: {twice:?}");
+    // A prohibition given by letter on a day of its own: the day is kept and shown.
+    let marketing = json_of(&customers(
+        &[
+            "--json",
+            "marketing",
+            &person_id,
+            "--prohibit",
+            "post",
+            "--how",
+            "letter",
+            "--given-at",
+            "2026-03-14T11:26:53+02:00",
+        ],
+        None,
+    ));
+    assert_eq!(
+        marketing["marketing"][0]["given_time"], "2026-03-14T09:26:53+00:00",
+        "{marketing}"
+    );
+    let ancient = customers(
+        &[
+            "marketing",
+            &person_id,
+            "--prohibit",
+            "post",
+            "--given-at",
+            "1874-01-01T00:00:00Z",
+        ],
+        None,
+    );
+    assert_eq!(ancient.status.code(), Some(3), "{ancient:?}");
+    assert!(
+        String::from_utf8_lossy(&ancient.stderr).contains("before 1900"),
+        "{ancient:?}"
+    );
 
     // A disclosure under the published register, followed on the analysts' stream, and the log
     // audited from outside.
