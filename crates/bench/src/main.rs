@@ -727,52 +727,12 @@ impl Bench {
         if self.only.disclosures {
             let js = js.as_ref().context("the JetStream ceiling")?;
             // ----- disclosures -----
-            let disclosure_db =
-                ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
-                    .await?;
-            let (db_batch, _) = self
-                .measure(
-                    system,
-                    "disclosures: direct inserts, 100 a transaction (database ceiling)",
-                    ("ceiling", database_process(system.backend)),
-                    4,
-                    async {
-                        let measured = ceilings::disclosures_direct(
-                            &disclosure_db,
-                            4,
-                            self.time(),
-                            100,
-                            envelope_bytes,
-                        )
-                        .await?;
-                        Ok(Run::sizeless(measured))
-                    },
-                )
+            let db_batch = self
+                .disclosures_ceiling(system, 100, 4, envelope_bytes)
                 .await?;
-            drop(disclosure_db);
-            let disclosure_db =
-                ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(backend)
-                    .await?;
-            let (db_single, _) = self
-                .measure(
-                    system,
-                    "disclosures: direct inserts, 1 a transaction (database ceiling)",
-                    ("ceiling", database_process(system.backend)),
-                    c,
-                    async {
-                        let measured = ceilings::disclosures_direct(
-                            &disclosure_db,
-                            c,
-                            self.time(),
-                            1,
-                            envelope_bytes,
-                        )
-                        .await?;
-                        Ok(Run::sizeless(measured))
-                    },
-                )
+            let db_single = self
+                .disclosures_ceiling(system, 1, c, envelope_bytes)
                 .await?;
-            drop(disclosure_db);
             let stream_before = disclosure_stream_count(system).await?;
             let mut acknowledged = 0u64;
             for (name, batch, clients, db_ceiling) in [
@@ -848,6 +808,40 @@ impl Bench {
         }
         out.extend(js);
         Ok((out, points, stream_ok))
+    }
+
+    /// The disclosures' database ceiling: their rows inserted directly, `batch` a transaction,
+    /// on a fresh database of the service's schema.
+    async fn disclosures_ceiling(
+        &self,
+        system: &System,
+        batch: usize,
+        clients: usize,
+        envelope_bytes: usize,
+    ) -> anyhow::Result<Workload> {
+        let db =
+            ceilings::DirectDb::fresh::<rekisteri_disclosures::migration::Migrator>(system.backend)
+                .await?;
+        let (ceiling, _) = self
+            .measure(
+                system,
+                &format!("disclosures: direct inserts, {batch} a transaction (database ceiling)"),
+                ("ceiling", database_process(system.backend)),
+                clients,
+                async {
+                    let measured = ceilings::disclosures_direct(
+                        &db,
+                        clients,
+                        self.time(),
+                        batch,
+                        envelope_bytes,
+                    )
+                    .await?;
+                    Ok(Run::sizeless(measured))
+                },
+            )
+            .await?;
+        Ok(ceiling)
     }
 
     async fn echo(&self, like: &Run, clients: usize) -> anyhow::Result<Run> {

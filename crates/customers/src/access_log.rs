@@ -82,7 +82,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let rows: Vec<Access> = jobs.iter().flat_map(|j| j.rows.iter().cloned()).collect();
+        let rows: Vec<Access> = jobs
+            .iter_mut()
+            .flat_map(|j| std::mem::take(&mut j.rows))
+            .collect();
         // In a task of its own: a panic fails this group's calls, not the writer.
         let outcome = match tokio::spawn(write(db.clone(), rows)).await {
             Ok(Ok(())) => Ok(()),

@@ -11,6 +11,8 @@
 //! The arrays carry each table's columns under their own names and deserialise into the tables'
 //! models; the order of the lists is set here, after decoding, the same on both databases.
 
+use std::sync::OnceLock;
+
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde::Deserialize;
 
@@ -32,11 +34,8 @@ pub(crate) async fn subject<C: ConnectionTrait>(
     limits: Limits,
 ) -> Result<Option<SubjectRecord>, ServiceError> {
     let backend = db.get_database_backend();
-    let statement = Statement::from_sql_and_values(
-        backend,
-        statement_sql(backend, limits),
-        [id.to_owned().into()],
-    );
+    let statement =
+        Statement::from_sql_and_values(backend, sql_for(backend, limits), [id.to_owned().into()]);
     let Some(row) = db.query_one_raw(statement).await? else {
         return Ok(None);
     };
@@ -172,6 +171,23 @@ struct List {
     column: &'static str,
     fields: &'static [&'static str],
     select: String,
+}
+
+/// The read's SQL, built once for each database and each of the limits the service reads with
+/// (a GetSubject is the hot path; the text is some 2 KB of formatting).
+fn sql_for(backend: DbBackend, limits: Limits) -> String {
+    static BUILT: [[OnceLock<String>; 2]; 2] = [const { [const { OnceLock::new() }; 2] }; 2];
+    let database = usize::from(backend != DbBackend::Postgres);
+    let kept = if limits == Limits::VIEW {
+        0
+    } else if limits == Limits::ALL {
+        1
+    } else {
+        return statement_sql(backend, limits);
+    };
+    BUILT[database][kept]
+        .get_or_init(|| statement_sql(backend, limits))
+        .clone()
 }
 
 fn statement_sql(backend: DbBackend, limits: Limits) -> String {

@@ -59,7 +59,7 @@ pub struct SubjectRecord {
 
 /// How much of a subject's history a read carries. A long-lived customer collects notes and an
 /// organisation contacts without end; an answer must stay well below the message size limit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub notes: u64,
     pub contacts: u64,
