@@ -53,8 +53,12 @@ struct Cli {
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     sizes: Vec<u64>,
     /// Concurrent clients for the single-item workloads.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = at_least_one)]
     clients: usize,
+    /// Concurrent clients for the batch workloads: RecordDisclosures with 100 a call, and its
+    /// database ceiling of 100 a transaction.
+    #[arg(long, default_value_t = 4, value_parser = at_least_one)]
+    batch_clients: usize,
     /// Where the JSON, Markdown and SVG go.
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
@@ -88,6 +92,15 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+}
+
+/// A count of clients: with none, a workload would measure nothing and look like 0/s.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one client is needed".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[tokio::main]
@@ -164,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
         let bench = Bench {
             seconds: Duration::from_secs_f64(seconds),
             clients: cli.clients,
+            batch_clients: cli.batch_clients,
             quick: cli.quick,
             echo_pid: echo.id().unwrap_or(0),
             echo_endpoint: echo_endpoint.clone(),
@@ -231,6 +245,7 @@ async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
 struct Bench {
     seconds: Duration,
     clients: usize,
+    batch_clients: usize,
     quick: bool,
     echo_pid: u32,
     echo_endpoint: String,
@@ -728,7 +743,7 @@ impl Bench {
             let js = js.as_ref().context("the JetStream ceiling")?;
             // ----- disclosures -----
             let db_batch = self
-                .disclosures_ceiling(system, 100, 4, envelope_bytes)
+                .disclosures_ceiling(system, 100, self.batch_clients, envelope_bytes)
                 .await?;
             let db_single = self
                 .disclosures_ceiling(system, 1, c, envelope_bytes)
@@ -740,7 +755,7 @@ impl Bench {
                 (
                     "disclosures RecordDisclosures, 100 a call",
                     100,
-                    4,
+                    self.batch_clients,
                     &db_batch,
                 ),
             ] {
