@@ -524,7 +524,11 @@ impl OutboxRelay {
                 },
                 None => None,
             };
-            return self.publish_waiting(self.db.writer()).await;
+            // The waiting rows are read on a reader (the file lock keeps other relays away), so
+            // that only the marking of what was published waits for the one writer.
+            return self
+                .publish_waiting(self.db.reader(), self.db.writer())
+                .await;
         }
         let txn = self.db.writer().begin().await?;
         let locked = txn
@@ -543,20 +547,25 @@ impl OutboxRelay {
                 ..Round::default()
             });
         }
-        let round = self.publish_waiting(&txn).await;
+        let round = self.publish_waiting(&txn, &txn).await;
         // Commit even after a failure: whatever was marked stays marked. The lock goes with it.
         txn.commit().await?;
         round
     }
 
-    async fn publish_waiting<C: ConnectionTrait>(&self, conn: &C) -> anyhow::Result<Round> {
+    /// Publishes the rows waiting (read on `read`) and marks them (on `conn`).
+    async fn publish_waiting<R: ConnectionTrait, C: ConnectionTrait>(
+        &self,
+        read: &R,
+        conn: &C,
+    ) -> anyhow::Result<Round> {
         use entity::Column;
         let rows = entity::Entity::find()
             .filter(Column::SentAt.is_null())
             .filter(Column::ParkedAt.is_null())
             .order_by_asc(Column::Id)
             .limit(self.config.batch_size)
-            .all(conn)
+            .all(read)
             .await?;
         let mut round = Round {
             claimed: rows.len(),
