@@ -56,7 +56,7 @@ impl Db {
     }
 
     /// Reads outside a transaction. On SQLite a pool of read-only connections; they see every
-    /// committed write.
+    /// committed write (an in-memory database: the writer's own connection).
     pub fn reader(&self) -> &DatabaseConnection {
         &self.reader
     }
@@ -99,7 +99,10 @@ pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> a
     let url = config.url.expose();
     let writer = connect(config).await?;
     migrate::<M>(&writer, url).await?;
-    let reader = if url.starts_with("sqlite:") {
+    // An in-memory SQLite database exists only on the connection that opened it: a second pool
+    // would open another, empty one. There the writer's one connection serves reads too.
+    let in_memory = sqlite_path(url).is_none() || url.contains("mode=memory");
+    let reader = if url.starts_with("sqlite:") && !in_memory {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)

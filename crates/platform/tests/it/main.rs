@@ -106,6 +106,31 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// An in-memory SQLite database lives on the connection that opened it: reads (and the outbox
+/// relay, which reads on the reader) must see what the writer wrote, not a second, empty database.
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_read_where_it_was_written() {
+    let nats = NatsServer::start().await;
+    let config = rekisteri_test_support::service_config("test", "sqlite::memory:", &nats.url());
+    let db = db::connect_and_migrate::<Migrator>(&config.database)
+        .await
+        .expect("an in-memory database migrates");
+    db.writer()
+        .execute_unprepared("INSERT INTO applied (event_id) VALUES ('written')")
+        .await
+        .expect("the writer writes");
+    let row = db
+        .reader()
+        .query_one_raw(Statement::from_string(
+            db.reader().get_database_backend(),
+            "SELECT count(*) AS n FROM applied",
+        ))
+        .await
+        .expect("the reader reads the same database")
+        .expect("a count");
+    assert_eq!(row.try_get::<i64>("", "n").expect("a number"), 1);
+}
+
 /// `database.postgres_settings` reach every session of the pool; a setting PostgreSQL does not
 /// know stops the start with PostgreSQL's own words.
 #[tokio::test]
