@@ -171,6 +171,8 @@ async fn main() -> anyhow::Result<()> {
             "release"
         },
         only: cli.only.clone(),
+        clients: cli.clients,
+        batch_clients: cli.batch_clients,
         databases: Vec::new(),
     };
     for backend in backends {
@@ -199,14 +201,27 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
     let markdown = report.markdown();
     std::fs::write(cli.out.join("bench.md"), &markdown)?;
+    // The chart is GetSubject's latency against offered load: only when the customers ran.
     let chart = cli.out.join("latency.svg");
-    report.chart(&chart)?;
+    let charted = report
+        .databases
+        .iter()
+        .any(|run| !run.offered_load.is_empty());
+    if charted {
+        report.chart(&chart)?;
+    } else {
+        let _ = std::fs::remove_file(&chart);
+    }
     println!("\n{markdown}");
     eprintln!(
-        "Written: {}, {}, {}",
+        "Written: {}, {}{}",
         json.display(),
         cli.out.join("bench.md").display(),
-        chart.display()
+        if charted {
+            format!(", {}", chart.display())
+        } else {
+            String::new()
+        }
     );
     // A smoke test must fail loudly: a workload with errors, or an acknowledged disclosure
     // missing from the stream, is a defect whatever the speed.
@@ -312,7 +327,7 @@ impl Bench {
     where
         F: std::future::Future<Output = anyhow::Result<Run>>,
     {
-        eprint!("  {name:<48} ");
+        eprint!("  {name:<68} ");
         let procs = processes(system, self.echo_pid, self.prh_pid);
         for (_, pid) in &procs {
             ProcStats::reset_peak(*pid);

@@ -20,6 +20,9 @@ pub struct Report {
     pub build: &'static str,
     /// The groups of workloads measured (`--only`); empty for all.
     pub only: Vec<String>,
+    /// Callers of the single-item workloads (`--clients`) and of the batches (`--batch-clients`).
+    pub clients: usize,
+    pub batch_clients: usize,
     pub databases: Vec<DatabaseRun>,
 }
 
@@ -121,7 +124,7 @@ fn number(x: f64) -> String {
 impl Report {
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "Rekisteri benchmark, {} ({} cores, {} GiB, {}; Linux {}){}{}{}, {} s per workload\n",
+            "Rekisteri benchmark, {} ({} cores, {} GiB, {}; Linux {}){}{}{}, {} s per workload, {} clients ({} for batches)\n",
             self.started,
             self.machine.cores,
             self.machine.memory_gib,
@@ -142,7 +145,9 @@ impl Report {
             } else {
                 format!(", --only {}", self.only.join(","))
             },
-            self.seconds_per_workload
+            self.seconds_per_workload,
+            self.clients,
+            self.batch_clients
         );
         for run in &self.databases {
             out += &format!("\n### {}\n\n", run.database);

@@ -110,6 +110,18 @@ async fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    // `up` is configured by its flags alone; a variable meant for `serve` would otherwise be
+    // ignored without a word.
+    let ignored: Vec<String> = std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("REKISTERI_") && k.contains("__"))
+        .collect();
+    if !ignored.is_empty() {
+        eprintln!(
+            "warning: up ignores {} (those are for `serve`); give settings as --set SECTION.KEY=VALUE, the log level as --log-level",
+            ignored.join(", ")
+        );
+    }
     let created = !args.data_dir.exists();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;

@@ -664,7 +664,7 @@ impl Appender {
         // a pool connection, BEGIN (on SQLite, IMMEDIATE: the write lock) and the head's lock.
         // `duration_since` saturates: nothing here can panic after the commit.
         let ms = |from: std::time::Instant, to: std::time::Instant| {
-            to.duration_since(from).as_secs_f64() * 1e3
+            (to.duration_since(from).as_secs_f64() * 1e5).round() / 100.0
         };
         tracing::debug!(
             batches = batches.len(),
