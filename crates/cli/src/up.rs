@@ -112,8 +112,9 @@ async fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // `up` is configured by its flags alone; a variable meant for `serve` would otherwise be
     // ignored without a word.
-    let ignored: Vec<String> = std::env::vars()
-        .map(|(k, _)| k)
+    // `vars_os`: `vars` panics on a variable that is not UTF-8, and any user may have one.
+    let ignored: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
         .filter(|k| k.starts_with("REKISTERI_") && k.contains("__"))
         .collect();
     if !ignored.is_empty() {
