@@ -256,18 +256,13 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
         nanos: 589_793_000,
     };
     let marketing = customers
-        .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
-            subject_id: matti.subject_id.clone(),
-            etag: String::new(),
-            preferences: vec![pb::MarketingPreference {
-                channel: pb::Channel::Email as i32,
-                preference: pb::Preference::Prohibited as i32,
-                given_time: Some(given_time),
-                given_how: "phone call to customer service".into(),
-            }],
-            interests: vec![],
-            replace_interests: false,
-        })
+        .set_marketing_preferences(one_preference(
+            &matti.subject_id,
+            pb::Channel::Email,
+            pb::Preference::Prohibited,
+            Some(given_time),
+            "phone call to customer service",
+        ))
         .await
         .expect("a prohibition")
         .into_inner()
@@ -285,38 +280,28 @@ async fn a_crm_keeps_an_organisation_its_contacts_and_a_person(backend: Backend)
         "phone call to customer service"
     );
     let consent = customers
-        .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
-            subject_id: matti.subject_id.clone(),
-            etag: String::new(),
-            preferences: vec![pb::MarketingPreference {
-                channel: pb::Channel::Sms as i32,
-                preference: pb::Preference::Consented as i32,
-                given_time: None,
-                given_how: "web form".into(),
-            }],
-            interests: vec![],
-            replace_interests: false,
-        })
+        .set_marketing_preferences(one_preference(
+            &matti.subject_id,
+            pb::Channel::Sms,
+            pb::Preference::Consented,
+            None,
+            "web form",
+        ))
         .await
         .unwrap_err();
     assert_eq!(consent.code(), Code::FailedPrecondition, "{consent:?}");
     assert!(consent.message().contains("marketing"), "{consent:?}");
     let ancient = customers
-        .set_marketing_preferences(pb::SetMarketingPreferencesRequest {
-            subject_id: matti.subject_id.clone(),
-            etag: String::new(),
-            preferences: vec![pb::MarketingPreference {
-                channel: pb::Channel::Post as i32,
-                preference: pb::Preference::Prohibited as i32,
-                given_time: Some(prost_types::Timestamp {
-                    seconds: -3_000_000_000,
-                    nanos: 0,
-                }),
-                given_how: "a letter from 1874".into(),
-            }],
-            interests: vec![],
-            replace_interests: false,
-        })
+        .set_marketing_preferences(one_preference(
+            &matti.subject_id,
+            pb::Channel::Post,
+            pb::Preference::Prohibited,
+            Some(prost_types::Timestamp {
+                seconds: -3_000_000_000,
+                nanos: 0,
+            }),
+            "a letter from 1874",
+        ))
         .await
         .unwrap_err();
     assert_eq!(ancient.code(), Code::InvalidArgument, "{ancient:?}");
@@ -1074,4 +1059,26 @@ async fn a_long_history_is_read_in_part_and_exported_whole(backend: Backend) {
         [vec![both[0].clone()], vec![both[1].clone()]],
         "two pages, the second one the last"
     );
+}
+
+/// A marketing choice on one channel, given at `given_time` (`None`: now) and `how`.
+fn one_preference(
+    subject_id: &str,
+    channel: pb::Channel,
+    preference: pb::Preference,
+    given_time: Option<prost_types::Timestamp>,
+    how: &str,
+) -> pb::SetMarketingPreferencesRequest {
+    pb::SetMarketingPreferencesRequest {
+        subject_id: subject_id.to_owned(),
+        etag: String::new(),
+        preferences: vec![pb::MarketingPreference {
+            channel: channel as i32,
+            preference: preference as i32,
+            given_time,
+            given_how: how.into(),
+        }],
+        interests: vec![],
+        replace_interests: false,
+    }
 }

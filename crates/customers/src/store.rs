@@ -1342,8 +1342,6 @@ async fn held_fields(
     Ok(held)
 }
 
-/// The refusal of a second subject with one identity code. It names neither the code nor the
-/// subject holding it: a writer could otherwise learn who holds a code without the logged search.
 /// The ids a find's page holds (up to `limit + 1`: one more tells that a next page exists), and
 /// how many match in all; a first page with no next page holds every match, so it is not
 /// counted again.
@@ -1363,6 +1361,8 @@ async fn page_of_ids<C: ConnectionTrait>(
     Ok((ids, total))
 }
 
+/// The refusal of a second subject with one identity code. It names neither the code nor the
+/// subject holding it: a writer could otherwise learn who holds a code without the logged search.
 fn identity_code_taken() -> ServiceError {
     ServiceError::AlreadyExists(
         "person.personal_identity_code: another subject already holds this identity code; \

@@ -270,24 +270,15 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
             // Set on each new connection with `set_config` (as `SET` would), not sent as
             // startup options: poolers such as PgBouncer refuse startup options they do not
             // know, and sqlx's own startup parameters (TimeZone, DateStyle) would override them.
-            let settings: Vec<(String, String)> = config
-                .postgres_settings
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let settings = config.postgres_settings.clone();
             options.map_sqlx_postgres_pool_opts(move |pool| {
                 let settings = settings.clone();
                 pool.after_connect(move |conn, _| {
                     let settings = settings.clone();
                     Box::pin(async move {
-                        for (name, value) in &settings {
-                            sea_orm::sqlx::query("SELECT set_config($1, $2, false)")
-                                .bind(name)
-                                .bind(value)
-                                .execute(&mut *conn)
-                                .await?;
-                        }
-                        Ok(())
+                        set_session_settings(conn, &settings)
+                            .await
+                            .map_err(|(_, _, err)| err)
                     })
                 })
             });
@@ -323,24 +314,36 @@ async fn check_postgres_settings(config: &DatabaseConfig) -> Result<(), DbErr> {
     let mut conn = sea_orm::sqlx::PgConnection::connect(url)
         .await
         .map_err(|e| DbErr::Custom(format!("connecting: {e}")))?;
-    for (name, value) in &config.postgres_settings {
+    set_session_settings(&mut conn, &config.postgres_settings)
+        .await
+        .map_err(|(name, value, e)| {
+            // PostgreSQL's own words, without sqlx's note of the line in PostgreSQL's source.
+            let said = e
+                .as_database_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_else(|| e.to_string());
+            DbErr::Custom(format!(
+                "configuration key `database.postgres_settings.{name}` = {value:?}: PostgreSQL refused it: {said}"
+            ))
+        })?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// Sets each setting for the session of `conn`, as `SET` would; a refused one comes back with
+/// its name and value.
+async fn set_session_settings<'a>(
+    conn: &mut sea_orm::sqlx::PgConnection,
+    settings: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<(), (&'a String, &'a String, sea_orm::sqlx::Error)> {
+    for (name, value) in settings {
         sea_orm::sqlx::query("SELECT set_config($1, $2, false)")
             .bind(name)
             .bind(value)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
-            .map_err(|e| {
-                // PostgreSQL's own words, without sqlx's note of the line in PostgreSQL's source.
-                let said = e
-                    .as_database_error()
-                    .map(|d| d.message().to_owned())
-                    .unwrap_or_else(|| e.to_string());
-                DbErr::Custom(format!(
-                    "configuration key `database.postgres_settings.{name}` = {value:?}: PostgreSQL refused it: {said}"
-                ))
-            })?;
+            .map_err(|e| (name, value, e))?;
     }
-    let _ = conn.close().await;
     Ok(())
 }
 
